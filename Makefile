@@ -1,0 +1,100 @@
+# Switchboard. `make help` lists the targets.
+CC      ?= cc
+BUILD   ?= build
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow \
+           -Wno-missing-field-initializers -fno-strict-aliasing -fPIC -Ilib -I/usr/include/postgresql
+LDLIBS  := -lfcgi -lpq -ljson-c -ljwt -largon2 -lcrypto -lcurl
+
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+GROUPS  := $(notdir $(wildcard cgi-bin/*))
+BINS    := $(GROUPS:%=$(BUILD)/bin/%) $(BUILD)/bin/bare-hello
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNITS   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test unit unit-asan unit-valgrind e2e run stop status bench clean help docs
+all: $(BUILD)/libswitchboard.a $(BINS) docs
+
+help:
+	@echo "make run       install what is missing, build, migrate, start the dev stack, print the URL"
+	@echo "make stop      stop the dev stack"
+	@echo "make test      unit tests (plain, ASan+UBSan, valgrind) and end-to-end tests on a throwaway stack"
+	@echo "make unit      cmocka unit tests only"
+	@echo "make bench     wrk against /api/v1/users/me and a bare FastCGI responder behind the same nginx"
+	@echo "make clean     remove build output (keeps var/)"
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	@echo "CC $<"; $(CC) $(CFLAGS) -MMD -c -o $@ $<
+
+$(BUILD)/libswitchboard.a: $(LIB_OBJ)
+	@ar rcs $@ $^
+
+# One responder per endpoint group: every .c under cgi-bin/<group>/ plus the library.
+define group_rule
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cgi-bin/$(1)/*.c)) $(BUILD)/libswitchboard.a
+	@mkdir -p $$(dir $$@)
+	@echo "LD $$@"; $$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/libswitchboard.a $$(LDLIBS)
+endef
+$(foreach g,$(GROUPS),$(eval $(call group_rule,$(g))))
+
+$(BUILD)/bin/bare-hello: $(BUILD)/bench/bare_hello.o
+	@mkdir -p $(dir $@)
+	@echo "LD $@"; $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lfcgi
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libswitchboard.a
+	@mkdir -p $(dir $@)
+	@echo "LD $@"; $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libswitchboard.a $(LDLIBS) -lcmocka
+
+docs: $(BUILD)/openapi.json
+$(BUILD)/openapi.json: docs/openapi.yaml scripts/openapi-json
+	@mkdir -p $(dir $@)
+	@/usr/bin/python3 scripts/openapi-json $< $@
+
+unit: $(UNITS)
+	@set -e; for t in $(UNITS); do echo "== $$t"; $$t; done
+
+unit-asan:
+	$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" unit
+
+unit-valgrind: $(UNITS)
+	@set -e; for t in $(UNITS); do echo "== valgrind $$t"; \
+	  valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 $$t >/dev/null; done
+
+e2e: all
+	scripts/test-e2e
+
+test:
+	@scripts/install-deps
+	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory unit-asan
+	$(MAKE) --no-print-directory unit-valgrind
+	scripts/test-e2e
+
+run:
+	@scripts/install-deps
+	$(MAKE) --no-print-directory all
+	@scripts/stack start
+
+stop:
+	@scripts/stack stop
+
+status:
+	@scripts/stack status
+
+bench:
+	@scripts/install-deps
+	$(MAKE) --no-print-directory all
+	scripts/bench
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,20 @@
+/* The auth responder: accounts, login sessions and the caller's own profile. */
+#include "handlers.h"
+#include "responder.h"
+#include "router.h"
+#include "validate.h"
+
+static const struct route routes[] = {
+	{"POST", "/api/v1/auth/register", handle_register, ROUTE_PUBLIC, BODY_JSON, register_fields},
+	{"POST", "/api/v1/auth/login", handle_login, ROUTE_PUBLIC, BODY_JSON, login_fields},
+	{"POST", "/api/v1/auth/refresh", handle_refresh, ROUTE_PUBLIC, BODY_JSON, refresh_fields},
+	{"POST", "/api/v1/auth/logout", handle_logout, ROUTE_PUBLIC, BODY_JSON, refresh_fields},
+	{"GET", "/api/v1/users/me", handle_me, ROUTE_USER, BODY_NONE, NULL},
+	{"GET", "/api/v1/users/me/audit-log", handle_audit_log, ROUTE_USER, BODY_NONE, NULL},
+};
+
+int main(int argc, char **argv)
+{
+	static const struct app app = {"auth", routes, sizeof(routes) / sizeof(routes[0]), NULL};
+	return responder_main(argc, argv, &app);
+}

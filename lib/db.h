@@ -1,0 +1,46 @@
+/* PostgreSQL access: one connection per process, opened lazily and re-opened when
+ * lost; parameterised statements only; results owned by the request arena. */
+#ifndef SB_DB_H
+#define SB_DB_H
+
+#include <libpq-fe.h>
+
+struct arena;
+
+/* A timestamptz column as RFC 3339 UTC text, for SELECT lists. */
+#define SQL_RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+enum db_status {
+	DB_OK,
+	DB_UNAVAILABLE, /* no connection: answer 503 */
+	DB_CONFLICT,    /* unique or exclusion violation: usually 409 */
+	DB_INVALID,     /* the data was refused (check, foreign key, bad text for a type) */
+	DB_ERROR,       /* anything else: 500 */
+	DB_STATUS__MAX
+};
+
+/* Remembers the connection string (DATABASE_URL) and tries a first connection; a
+ * database that is down now is not an error, requests will retry. */
+void db_init(const char *conninfo);
+/* Closes the connection (at exit, and in a child after fork). */
+void db_close(void);
+/* Returns the live connection, connecting when needed, or NULL. */
+PGconn *db_conn(void);
+
+/* Runs sql with n text parameters (NULL = SQL NULL). On DB_OK *res (may be NULL to
+ * discard) is owned by the arena. A statement outside a transaction is retried once
+ * on a fresh connection when the old one turned out to be dead before it ran. */
+enum db_status db_exec(struct arena *a, PGresult **res, const char *sql, int n, const char *const *params);
+
+/* BEGIN / COMMIT / ROLLBACK. db_rollback is safe to call in any state. */
+enum db_status db_begin(struct arena *a);
+enum db_status db_commit(struct arena *a);
+void db_rollback(struct arena *a);
+
+/* Value of row r, column c, or NULL for SQL NULL. */
+const char *db_value(const PGresult *res, int r, int c);
+
+/* True when the server answers a trivial query now (readiness). */
+int db_ping(void);
+
+#endif

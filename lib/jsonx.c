@@ -1,0 +1,28 @@
+/* json-c conveniences; see jsonx.h. */
+#include "jsonx.h"
+
+void jsonx_put(void *obj)
+{
+	json_object_put(obj);
+}
+
+struct json_object *jsonx_string_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+const char *jsonx_get_string(struct json_object *obj, const char *name)
+{
+	struct json_object *v;
+	if (!obj || !json_object_object_get_ex(obj, name, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+int jsonx_get_bool(struct json_object *obj, const char *name, int def)
+{
+	struct json_object *v;
+	if (!obj || !json_object_object_get_ex(obj, name, &v) || !json_object_is_type(v, json_type_boolean))
+		return def;
+	return json_object_get_boolean(v);
+}

@@ -1,0 +1,108 @@
+/* Envelope responses; see reply.h. */
+#include "reply.h"
+
+#include <json-c/json.h>
+#include <string.h>
+
+#include "arena.h"
+#include "request.h"
+
+#define HTTP_STATUS_LIST(X)                                                                       \
+	X(200, "OK") X(201, "Created") X(202, "Accepted") X(204, "No Content")                    \
+	X(302, "Found") X(304, "Not Modified") X(400, "Bad Request") X(401, "Unauthorized")       \
+	X(403, "Forbidden") X(404, "Not Found") X(405, "Method Not Allowed") X(409, "Conflict")   \
+	X(410, "Gone") X(411, "Length Required") X(413, "Content Too Large")                      \
+	X(414, "URI Too Long") X(415, "Unsupported Media Type") X(422, "Unprocessable Content")   \
+	X(429, "Too Many Requests") X(500, "Internal Server Error") X(502, "Bad Gateway")         \
+	X(503, "Service Unavailable") X(504, "Gateway Timeout")
+
+const char *reply_reason(int status)
+{
+	switch (status) {
+#define X(code, text) \
+	case code:    \
+		return text;
+		HTTP_STATUS_LIST(X)
+#undef X
+	default:
+		return "Unknown";
+	}
+}
+
+void reply_header(struct request *rq, const char *name, const char *value)
+{
+	if (rq->nresp_headers == REQUEST_MAX_RESP_HEADERS)
+		return;
+	rq->resp_headers[rq->nresp_headers].name = arena_strdup(rq->arena, name);
+	rq->resp_headers[rq->nresp_headers].value = arena_strdup(rq->arena, value);
+	rq->nresp_headers++;
+}
+
+int reply_raw(struct request *rq, int status, const char *content_type, const char *body, size_t len)
+{
+	rq->status = status;
+	rq->resp_type = arena_strdup(rq->arena, content_type);
+	rq->resp_body = arena_strndup(rq->arena, body, len);
+	rq->resp_len = len;
+	return status;
+}
+
+int reply_json(struct request *rq, int status, struct json_object *obj)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	reply_raw(rq, status, "application/json", s, len);
+	json_object_put(obj);
+	return status;
+}
+
+int reply_ok(struct request *rq, int status, struct json_object *data, const char *message)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "success", json_object_new_boolean(1));
+	json_object_object_add(o, "data", data);
+	if (message)
+		json_object_object_add(o, "message", json_object_new_string(message));
+	return reply_json(rq, status, o);
+}
+
+static int reply_error_fields(struct request *rq, int status, const char *code, const char *message,
+			      struct json_object *fields)
+{
+	struct json_object *o = json_object_new_object(), *e = json_object_new_object();
+	json_object_object_add(e, "code", json_object_new_string(code));
+	json_object_object_add(e, "message", json_object_new_string(message));
+	if (fields)
+		json_object_object_add(e, "fields", fields);
+	json_object_object_add(o, "success", json_object_new_boolean(0));
+	json_object_object_add(o, "error", e);
+	return reply_json(rq, status, o);
+}
+
+int reply_error(struct request *rq, int status, const char *code, const char *message)
+{
+	return reply_error_fields(rq, status, code, message, NULL);
+}
+
+int reply_invalid(struct request *rq, struct json_object *fields)
+{
+	return reply_error_fields(rq, 422, "validation_failed", "One or more fields are invalid", fields);
+}
+
+int reply_unauthorized(struct request *rq, const char *message, int token_was_sent)
+{
+	reply_header(rq, "WWW-Authenticate",
+		     token_was_sent ? "Bearer realm=\"switchboard\", error=\"invalid_token\"" : "Bearer realm=\"switchboard\"");
+	return reply_error(rq, 401, "unauthorized", message);
+}
+
+int reply_db_unavailable(struct request *rq)
+{
+	reply_header(rq, "Retry-After", "5");
+	return reply_error(rq, 503, "service_unavailable", "The database is unavailable; try again shortly");
+}
+
+int reply_internal(struct request *rq)
+{
+	return reply_error(rq, 500, "internal_error", "Internal error");
+}

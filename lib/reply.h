@@ -1,0 +1,33 @@
+/* Response helpers: the JSON envelope of PRODUCT.md, decided once per request.
+ * Each returns the status it set, so a handler ends with `return reply_...(rq, ...)`. */
+#ifndef SB_REPLY_H
+#define SB_REPLY_H
+
+#include <stddef.h>
+
+struct request;
+struct json_object;
+
+/* {"success":true,"data":data,"message":message}. Takes ownership of data (may be
+ * NULL for "data": null); message may be NULL. */
+int reply_ok(struct request *rq, int status, struct json_object *data, const char *message);
+/* {"success":false,"error":{"code":code,"message":message}} */
+int reply_error(struct request *rq, int status, const char *code, const char *message);
+/* 422 validation_failed with "fields": {name: message}; takes ownership of fields. */
+int reply_invalid(struct request *rq, struct json_object *fields);
+/* 401 with WWW-Authenticate: Bearer (error="invalid_token" when a token was sent). */
+int reply_unauthorized(struct request *rq, const char *message, int token_was_sent);
+/* The standard answers the library gives for database trouble and the unexpected. */
+int reply_db_unavailable(struct request *rq);
+int reply_internal(struct request *rq);
+/* Raw body (for RFC formats that are not the envelope). body is copied. */
+int reply_raw(struct request *rq, int status, const char *content_type, const char *body, size_t len);
+/* Serialises obj (taking ownership) as the whole body. */
+int reply_json(struct request *rq, int status, struct json_object *obj);
+/* Adds a response header; name and value are copied. Silently drops past the cap. */
+void reply_header(struct request *rq, const char *name, const char *value);
+
+/* Reason phrase of a status code ("Not Found"), "Unknown" for others. */
+const char *reply_reason(int status);
+
+#endif

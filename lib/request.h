@@ -1,0 +1,76 @@
+/* One HTTP request as a responder sees it, parsed from FastCGI parameters, and the
+ * response being assembled for it. Everything hangs off the request's arena. */
+#ifndef SB_REQUEST_H
+#define SB_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct arena;
+struct json_object;
+struct route;
+
+#define REQUEST_MAX_SEGMENTS 16
+#define REQUEST_MAX_QUERY 32
+#define REQUEST_MAX_HEADERS 64
+#define REQUEST_MAX_RESP_HEADERS 8
+
+struct kv {
+	const char *name;
+	const char *value;
+};
+
+struct request {
+	struct arena *arena;
+
+	/* From the FastCGI parameters, copied into the arena. */
+	const char *method;
+	const char *path;        /* raw path, no query: used for logs */
+	const char *segments[REQUEST_MAX_SEGMENTS]; /* percent-decoded path segments */
+	size_t nsegments;
+	struct kv query[REQUEST_MAX_QUERY];         /* percent-decoded, '+' is a space */
+	size_t nquery;
+	struct kv headers[REQUEST_MAX_HEADERS];     /* names lower-case with '-' */
+	size_t nheaders;
+	const char *remote_addr;
+	const char *request_id;
+	long content_length;     /* -1 when the parameter is absent */
+
+	const char *body;        /* NUL-terminated copy of exactly content_length bytes */
+	size_t body_len;
+	struct json_object *json; /* parsed body of a JSON route (owned by the arena) */
+
+	/* Set by routing and authentication. */
+	const struct route *route;
+	struct kv params[REQUEST_MAX_SEGMENTS];     /* path parameters by name */
+	size_t nparams;
+	const char *user_id;     /* authenticated user (UUID text) or NULL */
+
+	/* The response: decided once, written once by the responder. */
+	int status;
+	const char *resp_type;
+	const char *resp_body;
+	size_t resp_len;
+	struct kv resp_headers[REQUEST_MAX_RESP_HEADERS];
+	size_t nresp_headers;
+};
+
+/* Fills rq from a FastCGI environment (NULL-terminated "NAME=value" strings).
+ * Returns 0, or an HTTP status (400, 414) when the request line cannot be parsed.
+ * rq->arena must be set; every string is copied into it. */
+int request_parse(struct request *rq, char *const *envp);
+
+/* Decodes %XX escapes (and '+' as space when plus_is_space) of s[0..n) into the arena.
+ * Returns NULL for a malformed escape or an encoded NUL. */
+char *request_percent_decode(struct arena *a, const char *s, size_t n, bool plus_is_space);
+
+/* Header value by lower-case name ("content-type"), or NULL. */
+const char *request_header(const struct request *rq, const char *name);
+/* Query parameter (first occurrence) or NULL. */
+const char *request_query(const struct request *rq, const char *name);
+/* Path parameter captured by the route ({id}) or NULL. */
+const char *request_param(const struct request *rq, const char *name);
+/* True when the Content-Type media type is application/json (parameters allowed). */
+bool request_is_json(const struct request *rq);
+
+#endif

@@ -1,0 +1,28 @@
+/* The FastCGI responder: a master process that owns the listening socket and keeps
+ * N children accepting on it. SIGTERM: children finish the request in flight, then
+ * everything exits. SIGHUP: the master re-executes its binary (new code, new config)
+ * on the same socket, starts fresh children and retires the old ones, so a restart
+ * never refuses a connection. A child that dies is replaced. */
+#ifndef SB_RESPONDER_H
+#define SB_RESPONDER_H
+
+#include <stddef.h>
+
+struct route;
+struct request;
+
+struct app {
+	const char *name;            /* group name: logs, /healthz */
+	const struct route *routes;
+	size_t nroutes;
+	int (*child_init)(void);     /* optional, per child after fork; non-zero exits it */
+};
+
+/* Usage: <binary> --socket PATH [--workers N]. Returns the process exit status. */
+int responder_main(int argc, char **argv, const struct app *app);
+
+/* Handles one request already parsed into rq (body read): routing, authentication,
+ * body checks and the handler. Exposed for tests; sets rq->status and the body. */
+void responder_dispatch(const struct app *app, struct request *rq);
+
+#endif

@@ -1,0 +1,40 @@
+/* Input validation declared as data: a table of fields checked once, every failing
+ * field reported at once as {name: message}. */
+#ifndef SB_VALIDATE_H
+#define SB_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct json_object;
+
+enum field_type { FIELD_STRING, FIELD_INT, FIELD_BOOL, FIELD_OBJECT, FIELD_ARRAY, FIELD_TYPE__MAX };
+
+/* A check returns NULL when the value is acceptable, else the message to report. */
+typedef const char *(*field_check)(struct json_object *value);
+
+struct field {
+	const char *name;
+	enum field_type type;
+	bool required;
+	long min, max;      /* string: length in characters; int: value; array: items. 0,0 = no bound */
+	field_check check;  /* optional, runs after type and bounds */
+};
+
+/* Checks obj (a JSON object) against the NULL-name-terminated table. Returns the number
+ * of failing fields; when non-zero, *errors receives a new object {field: message}
+ * owned by the caller. Strings must be valid UTF-8 without NUL characters. */
+int validate_object(struct json_object *obj, const struct field *fields, struct json_object **errors);
+
+/* Reusable checks. */
+const char *check_email(struct json_object *v);
+const char *check_not_blank(struct json_object *v);
+
+/* Number of UTF-8 characters in s[0..n), or -1 when s is not valid UTF-8. */
+long utf8_length(const char *s, size_t n);
+
+/* Parses a decimal query parameter: def when s is NULL; -1 return when it is not an
+ * integer within [min, max], 0 otherwise with *out set. */
+int validate_query_int(const char *s, long def, long min, long max, long *out);
+
+#endif
