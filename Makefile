@@ -3,10 +3,10 @@ CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow \
-           -Wno-missing-field-initializers -fno-strict-aliasing -fPIC -Ilib -I/usr/include/postgresql
-LDLIBS  := -lfcgi -lpq -ljson-c -ljwt -largon2 -lcrypto -lcurl
+           -Wno-missing-field-initializers -fno-strict-aliasing -fPIC -Ilib -Ilib/providers -I/usr/include/postgresql
+LDLIBS  := -lpaho-mqtt3cs -lfcgi -lssl -lpq -ljson-c -ljwt -largon2 -lcrypto -lcurl
 
-LIB_SRC := $(wildcard lib/*.c)
+LIB_SRC := $(wildcard lib/*.c lib/providers/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 GROUPS  := $(notdir $(wildcard cgi-bin/*))
 BINS    := $(GROUPS:%=$(BUILD)/bin/%) $(BUILD)/bin/bare-hello
@@ -27,7 +27,7 @@ help:
 deps:
 	@scripts/install-deps
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h)
+$(BUILD)/%.o: %.c $(wildcard lib/*.h lib/providers/*.h)
 	@mkdir -p $(dir $@)
 	@echo "CC $<"; $(CC) $(CFLAGS) -MMD -c -o $@ $<
 

@@ -1,6 +1,8 @@
 /* json-c conveniences; see jsonx.h. */
 #include "jsonx.h"
 
+#include <stdio.h>
+
 void jsonx_put(void *obj)
 {
 	json_object_put(obj);
@@ -9,6 +11,15 @@ void jsonx_put(void *obj)
 struct json_object *jsonx_string_or_null(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;
+}
+
+struct json_object *jsonx_ms(double ms)
+{
+	char buf[32];
+	if (ms < 0)
+		return NULL;
+	snprintf(buf, sizeof(buf), "%.2f", ms);
+	return json_object_new_double_s(ms, buf);
 }
 
 const char *jsonx_get_string(struct json_object *obj, const char *name)

@@ -1,0 +1,18 @@
+/* The integrations group: the catalog, the caller's integrations, and per-provider
+ * config, test and removal through the provider framework. */
+#ifndef SB_INTEGRATIONS_HANDLERS_H
+#define SB_INTEGRATIONS_HANDLERS_H
+
+struct request;
+
+int handle_catalog(struct request *rq);
+int handle_list(struct request *rq);
+int handle_get(struct request *rq);
+int handle_put(struct request *rq);
+int handle_delete(struct request *rq);
+int handle_mqtt_test(struct request *rq);
+
+/* The DB failure answer shared by the handlers (503 or 500). */
+int reply_db_failure(struct request *rq, int status);
+
+#endif

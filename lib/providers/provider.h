@@ -1,0 +1,45 @@
+/* The provider framework: one ops table per kind of integration (the integration-class
+ * pattern of spec 004, in C). The integrations responder dispatches through it; a new
+ * provider is a new file here and one line in provider.c. */
+#ifndef SB_PROVIDER_H
+#define SB_PROVIDER_H
+
+#include <stdbool.h>
+
+struct arena;
+struct field;
+struct integration;
+struct json_object;
+struct request;
+
+enum provider_auth { PROVIDER_AUTH_CONFIG, PROVIDER_AUTH_OAUTH2, PROVIDER_AUTH_API_KEY, PROVIDER_AUTH__MAX };
+
+struct provider {
+	const char *name;         /* URL segment and user_integrations.provider: "mqtt" */
+	const char *display_name; /* "MQTT Broker" */
+	const char *description;
+	enum provider_auth auth;
+	/* PUT body: the field table, then the rules across fields. */
+	const struct field *config_fields;
+	void (*validate)(struct json_object *body, struct json_object *errors);
+	/* Names of write-only fields: sealed into "<name>_encrypted", never shown. */
+	const char *const *secret_fields;
+	/* The saved config from a valid body and the previous row (NULL when new): keeps a
+	 * stored secret the body leaves out. Secrets are sealed here. Returns 0 or -1. */
+	int (*config_build)(struct arena *a, const char *user_id, struct json_object *body,
+			    const struct integration *prev, struct json_object **config);
+	/* The public view of a row: the provider's shape of spec 001, never a secret. */
+	struct json_object *(*view)(struct arena *a, const struct integration *row);
+	/* Extra catalog members (e.g. MQTT's default broker). May be NULL. */
+	void (*catalog)(struct json_object *entry);
+};
+
+/* The provider called name, or NULL. */
+const struct provider *provider_find(const char *name);
+/* Every provider, in catalog order; *n receives the count. */
+const struct provider *const *provider_all(unsigned *n);
+/* The catalog entry of p: name, display name, auth kind, config fields. */
+struct json_object *provider_catalog_entry(const struct provider *p);
+const char *provider_auth_name(enum provider_auth a);
+
+#endif
