@@ -9,10 +9,12 @@ LDLIBS  := -lpaho-mqtt3cs -lfcgi -lssl -lpq -ljson-c -ljwt -largon2 -lcrypto -lc
 LIB_SRC := $(wildcard lib/*.c lib/providers/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 GROUPS  := $(notdir $(wildcard cgi-bin/*))
-BINS    := $(GROUPS:%=$(BUILD)/bin/%) $(BUILD)/bin/bare-hello
+TOOLS   := $(patsubst tools/%.c,$(BUILD)/bin/%,$(wildcard tools/*.c))
+BINS    := $(GROUPS:%=$(BUILD)/bin/%) $(BUILD)/bin/bare-hello $(TOOLS)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+.SECONDARY:
 .PHONY: all deps test unit unit-asan unit-valgrind e2e run stop status bench clean help docs
 all: $(BUILD)/libswitchboard.a $(BINS) docs
 
@@ -41,6 +43,11 @@ $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cgi-bin/$(1)/*.c)) $(B
 	@echo "LD $$@"; $$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/libswitchboard.a $$(LDLIBS)
 endef
 $(foreach g,$(GROUPS),$(eval $(call group_rule,$(g))))
+
+# Operator tools: one .c each, linked with the library.
+$(BUILD)/bin/%: $(BUILD)/tools/%.o $(BUILD)/libswitchboard.a
+	@mkdir -p $(dir $@)
+	@echo "LD $@"; $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libswitchboard.a $(LDLIBS)
 
 $(BUILD)/bin/bare-hello: $(BUILD)/bench/bare_hello.o
 	@mkdir -p $(dir $@)

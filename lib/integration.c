@@ -118,6 +118,11 @@ char *integration_aad(struct arena *a, const char *user_id, const char *provider
 	return arena_printf(a, "user_integrations.config.%s:%s:%s", field, provider, user_id);
 }
 
+char *integration_token_aad(struct arena *a, const char *user_id, const char *provider, const char *column)
+{
+	return arena_printf(a, "user_integrations.%s:%s:%s", column, provider, user_id);
+}
+
 int integration_seal(struct arena *a, struct json_object *config, const char *user_id, const char *provider,
 		     const char *field, const char *value)
 {

@@ -46,6 +46,8 @@ void integration_from_row(struct arena *a, const PGresult *res, int r, struct in
 
 /* Associated data binding a sealed secret to its place: table, column, field, owner. */
 char *integration_aad(struct arena *a, const char *user_id, const char *provider, const char *field);
+/* Associated data of the sealed token columns (access_token, refresh_token). */
+char *integration_token_aad(struct arena *a, const char *user_id, const char *provider, const char *column);
 /* Seals value into config[field + "_encrypted"]. Returns 0 or -1. */
 int integration_seal(struct arena *a, struct json_object *config, const char *user_id, const char *provider,
 		     const char *field, const char *value);

@@ -144,6 +144,10 @@ void responder_dispatch(const struct app *app, struct request *rq)
 	const struct route *r = rq->route;
 	if (r->auth == ROUTE_USER && auth_require_user(rq))
 		return;
+	if (r->body == BODY_JSON && rq->content_length < 0 && method_has_body(rq->method)) {
+		reply_error(rq, 411, "length_required", "Content-Length is required");
+		return;
+	}
 	if ((r->body == BODY_JSON || r->body == BODY_JSON_OPTIONAL) && check_json_body(rq))
 		return;
 	int st = r->handler(rq);
@@ -156,12 +160,9 @@ void responder_dispatch(const struct app *app, struct request *rq)
 /* Reads exactly the declared body. Returns 0 or the error status it answered. */
 static int read_body(FCGX_Request *fr, struct request *rq, long max_body)
 {
-	bool wants = method_has_body(rq->method);
-	if (rq->content_length < 0) {
-		if (wants)
-			return reply_error(rq, 411, "length_required", "Content-Length is required");
+	/* No Content-Length: no body (HTTP/1.1 §6.3). A route that needs one answers 411. */
+	if (rq->content_length < 0)
 		return 0;
-	}
 	if (rq->content_length > max_body)
 		return reply_error(rq, 413, "payload_too_large", "The body is too large");
 	size_t want = (size_t)rq->content_length, got = 0;
@@ -287,6 +288,7 @@ static int listen_unix(const char *path)
 
 struct master {
 	const struct app *app;
+	char **envp; /* the environment as started, before the .env file was merged in */
 	int listen_fd;
 	int workers;
 	pid_t kids[MAX_WORKERS];
@@ -318,14 +320,40 @@ static void reexec(struct master *m)
 	/* The listening socket must survive exec. */
 	int flags = fcntl(m->listen_fd, F_GETFD);
 	fcntl(m->listen_fd, F_SETFD, flags & ~FD_CLOEXEC);
-	setenv("SB_INHERIT_FD", fdbuf, 1);
-	setenv("SB_RETIRE_PIDS", kids, 1);
+	/* The original environment, so the new image reads the .env file afresh (values
+	 * merged from the old file would otherwise win over the new file). */
+	size_t n = 0;
+	while (m->envp[n])
+		n++;
+	char **env = calloc(n + 3, sizeof(*env));
+	if (!env)
+		return;
+	memcpy(env, m->envp, n * sizeof(*env));
+	char fdvar[40], pidvar[sizeof(kids) + 20];
+	snprintf(fdvar, sizeof(fdvar), "SB_INHERIT_FD=%s", fdbuf);
+	snprintf(pidvar, sizeof(pidvar), "SB_RETIRE_PIDS=%s", kids);
+	env[n] = fdvar;
+	env[n + 1] = pidvar;
 	log_msg(LOG_INFO, "reloading: re-executing %s", m->self);
-	execv(m->self, m->argv);
+	execve(m->self, m->argv, env);
 	log_msg(LOG_ERROR, "re-exec failed (%s): keeping the running code", strerror(errno));
+	free(env);
 	fcntl(m->listen_fd, F_SETFD, flags | FD_CLOEXEC);
-	unsetenv("SB_INHERIT_FD");
-	unsetenv("SB_RETIRE_PIDS");
+}
+
+/* A copy of environ without our own hand-over variables. */
+static char **environment_snapshot(void)
+{
+	extern char **environ;
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **copy = calloc(n + 1, sizeof(*copy));
+	size_t k = 0;
+	for (size_t i = 0; copy && i < n; i++)
+		if (strncmp(environ[i], "SB_INHERIT_FD=", 14) && strncmp(environ[i], "SB_RETIRE_PIDS=", 15))
+			copy[k++] = strdup(environ[i]);
+	return copy;
 }
 
 static void retire_inherited(void)
@@ -446,6 +474,9 @@ int responder_main(int argc, char **argv, const struct app *app)
 		}
 	}
 	log_init(app->name);
+	m.envp = environment_snapshot();
+	if (!m.envp)
+		return 1;
 	if (!m.socket_path) {
 		fprintf(stderr, "usage: %s --socket PATH [--workers N]\n", argv[0]);
 		return 2;

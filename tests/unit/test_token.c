@@ -201,7 +201,7 @@ static void test_bad_signatures(void **state)
 		char orig = sig[i];
 		sig[i] = orig == 'A' ? 'Q' : 'A';
 		enum token_error e = verify(copy);
-		if (e != TOKEN_BAD_SIGNATURE && e != TOKEN_MALFORMED)
+		if (e != TOKEN_BAD_SIGNATURE)
 			fail_msg("signature character %zu changed: got %d", i, e);
 		sig[i] = orig;
 	}
@@ -283,15 +283,11 @@ static void test_claims(void **state)
 		{"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":42,\"typ\":\"access\",\"exp\":%ld}", TOKEN_BAD_CLAIMS},
 		{"{" STD ",\"exp\":%ld}", TOKEN_OK},
 	};
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#pragma GCC diagnostic ignored "-Wformat-extra-args"
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		enum token_error e = verify(ours(arena_printf(a, cases[i].claims, NOW + 60)));
 		if (e != cases[i].want)
 			fail_msg("claims %s: got %d, want %d", cases[i].claims, e, cases[i].want);
 	}
-#pragma GCC diagnostic pop
 
 	char long_sub[300];
 	memset(long_sub, 'x', 256);
@@ -465,7 +461,5 @@ int main(void)
 		T(test_sign_raw),
 		T(test_error_messages),
 	};
-	int rc = cmocka_run_group_tests(tests, NULL, NULL);
-	token_configure(SECRET, ISS, AUD, NULL, NULL, NULL);
-	return rc;
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,118 @@
+/* rotate-key: re-seals every secret in user_integrations with the current key (the
+ * newest in SB_ENCRYPTION_KEYS, or SB_ENCRYPTION_KEY_VERSION). Each row is locked,
+ * opened with the key it names, sealed anew and written back in its own transaction,
+ * so a run can stop anywhere and be run again. Rows already on the current key are
+ * left alone. Exit status: 0 when every secret is on the current key. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arena.h"
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "integration.h"
+#include "jsonx.h"
+#include "log.h"
+
+/* Re-seals one sealed text in place of *text. Returns 1 changed, 0 already current, -1 failed. */
+static int reseal(struct arena *a, const char **text, const char *aad)
+{
+	if (!*text || crypto_sealed_version(*text) == crypto_current_key_version())
+		return 0;
+	char *plain, *sealed;
+	size_t len;
+	if (crypto_open(a, *text, aad, &plain, &len) || crypto_seal(a, plain, len, aad, &sealed))
+		return -1;
+	*text = sealed;
+	return 1;
+}
+
+/* Re-seals the secrets of one row; returns the number changed, or -1. */
+static int rotate_row(struct arena *a, const char *id)
+{
+	const char *p[] = {id};
+	PGresult *res;
+	if (db_begin(a) != DB_OK ||
+	    db_exec(a, &res, "SELECT user_id, provider, config::text, access_token, refresh_token "
+			     "FROM user_integrations WHERE id = $1 FOR UPDATE", 1, p) != DB_OK) {
+		db_rollback(a);
+		return -1;
+	}
+	if (PQntuples(res) != 1) {
+		db_rollback(a);
+		return 0; /* deleted meanwhile */
+	}
+	const char *user = PQgetvalue(res, 0, 0), *provider = PQgetvalue(res, 0, 1);
+	struct json_object *config = arena_defer(a, jsonx_put, json_tokener_parse(PQgetvalue(res, 0, 2)));
+	const char *access = db_value(res, 0, 3), *refresh = db_value(res, 0, 4);
+	int changed = 0, rc;
+
+	if (config && json_object_is_type(config, json_type_object)) {
+		json_object_object_foreach(config, key, val) {
+			size_t n = strlen(key);
+			if (n <= 10 || strcmp(key + n - 10, "_encrypted") || !json_object_is_type(val, json_type_string))
+				continue;
+			const char *text = json_object_get_string(val);
+			char *field = arena_strndup(a, key, n - 10);
+			rc = reseal(a, &text, integration_aad(a, user, provider, field));
+			if (rc < 0)
+				goto fail;
+			if (rc > 0) {
+				json_object_object_add(config, key, json_object_new_string(text));
+				changed++;
+			}
+		}
+	}
+	if ((rc = reseal(a, &access, integration_token_aad(a, user, provider, "access_token"))) < 0)
+		goto fail;
+	changed += rc;
+	if ((rc = reseal(a, &refresh, integration_token_aad(a, user, provider, "refresh_token"))) < 0)
+		goto fail;
+	changed += rc;
+	if (changed) {
+		const char *u[] = {id, json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN), access, refresh};
+		if (db_exec(a, NULL,
+			    "UPDATE user_integrations SET config = $2::jsonb, access_token = $3, refresh_token = $4 "
+			    "WHERE id = $1",
+			    4, u) != DB_OK)
+			goto fail;
+	}
+	if (db_commit(a) != DB_OK)
+		return -1;
+	return changed;
+fail:
+	db_rollback(a);
+	log_msg(LOG_ERROR, "row %s: a secret could not be opened with the configured keys", id);
+	return -1;
+}
+
+int main(void)
+{
+	log_init("rotate-key");
+	if (config_load() || crypto_keys_load())
+		return 1;
+	db_init(config_str("DATABASE_URL", "postgresql:///switchboard"));
+	struct arena *a = arena_new();
+	PGresult *ids;
+	if (!db_conn() || db_exec(a, &ids, "SELECT id FROM user_integrations ORDER BY id", 0, NULL) != DB_OK) {
+		fputs("rotate-key: the database is not reachable\n", stderr);
+		return 1;
+	}
+	int rows = PQntuples(ids), resealed = 0, failed = 0;
+	struct arena *row = arena_new();
+	for (int i = 0; i < rows; i++) {
+		int n = rotate_row(row, PQgetvalue(ids, i, 0));
+		if (n < 0)
+			failed++;
+		else
+			resealed += n;
+		arena_reset(row);
+	}
+	printf("rotate-key: key version %u; %d rows, %d secrets re-sealed, %d rows failed\n",
+	       crypto_current_key_version(), rows, resealed, failed);
+	arena_free(row);
+	arena_free(a);
+	db_close();
+	return failed ? 1 : 0;
+}
