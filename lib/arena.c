@@ -83,7 +83,7 @@ void arena_free(struct arena *a)
 void *arena_alloc(struct arena *a, size_t n)
 {
 	size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	if (need < n)
+	if (need < n || need > SIZE_MAX - sizeof(struct block))
 		abort();
 	struct block *b = a->head;
 	if (b->size - b->used < need) {

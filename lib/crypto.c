@@ -79,7 +79,7 @@ int crypto_keys_load(void)
 		char *colon = strchr(item, ':');
 		unsigned char *raw;
 		size_t rawlen;
-		long v = colon ? strtol(item, NULL, 10) : 0;
+		long v = colon && strspn(item, "0123456789") == (size_t)(colon - item) ? strtol(item, NULL, 10) : 0;
 		if (!colon || v < 1 || v > 255 || base64_decode(a, colon + 1, &raw, &rawlen) ||
 		    rawlen != CRYPTO_KEY_LEN || crypto_key_add((unsigned)v, raw, false)) {
 			fprintf(stderr, "crypto: SB_ENCRYPTION_KEYS: malformed entry (want VERSION:BASE64 of 32 bytes)\n");

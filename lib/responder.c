@@ -110,7 +110,7 @@ static int check_json_body(struct request *rq)
 	json_tokener_free(tok);
 	arena_defer(rq->arena, jsonx_put, o);
 	/* Anything but whitespace after the value is not one JSON document. */
-	while (o && used < rq->body_len && strchr(" \t\r\n", rq->body[used]))
+	while (o && used < rq->body_len && rq->body[used] && strchr(" \t\r\n", rq->body[used]))
 		used++;
 	if (!o || jerr != json_tokener_success || used != rq->body_len)
 		return reply_error(rq, 400, "malformed_json", "The body is not valid JSON");

@@ -193,7 +193,7 @@ enum token_error token_verify(struct arena *a, const char *token, time_t now, st
 	int has_iat = json_time(payload, "iat", &iat), has_nbf = json_time(payload, "nbf", &nbf);
 	if (has_iat < 0 || has_nbf < 0)
 		return TOKEN_BAD_CLAIMS;
-	if (now >= exp + CLOCK_SKEW)
+	if (now - CLOCK_SKEW >= exp)
 		return TOKEN_EXPIRED;
 	if ((has_nbf == 0 && now + CLOCK_SKEW < nbf) || (has_iat == 0 && now + CLOCK_SKEW < iat))
 		return TOKEN_NOT_YET_VALID;

@@ -173,7 +173,7 @@ int validate_query_int(const char *s, long def, long min, long max, long *out)
 	char *end;
 	errno = 0;
 	long n = strtol(s, &end, 10);
-	if (errno || *end || n < min || n > max || s[0] == '+' || s[0] == ' ')
+	if (errno || *end || n < min || n > max || !(s[0] == '-' || (s[0] >= '0' && s[0] <= '9')))
 		return -1;
 	*out = n;
 	return 0;

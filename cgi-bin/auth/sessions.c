@@ -88,7 +88,7 @@ int handle_refresh(struct request *rq)
 	if (s == DB_OK)
 		s = db_exec(rq->arena, &res,
 			    "SELECT t.id, t.user_id, t.family_id, t.rotated_at IS NOT NULL, "
-			    "t.revoked_at IS NOT NULL OR t.expires_at <= now(), " USER_COLUMNS
+			    "t.revoked_at IS NOT NULL OR t.expires_at <= now(), " USER_COLUMNS_OF("u.")
 			    " FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 FOR UPDATE OF t",
 			    1, p);
 	if (s != DB_OK)
