@@ -220,7 +220,7 @@ struct json_object *mqtt_probe(struct arena *a, const struct mqtt_probe_options 
 {
 	struct json_object *diag = json_object_new_object();
 	struct mqtt_url u;
-	const char *bad = mqtt_url_parse(a, o->broker_url, &u);
+	const char *bad = o->broker_url ? mqtt_url_parse(a, o->broker_url, &u) : "is missing";
 	if (bad)
 		return failure(diag, "invalid_url", arena_printf(a, "broker_url %s", bad));
 

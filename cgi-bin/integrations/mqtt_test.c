@@ -70,6 +70,11 @@ int handle_mqtt_test(struct request *rq)
 		.ca_file = config_str("SB_MQTT_CA_FILE", NULL),
 		.timeout_ms = (int)config_int("SB_MQTT_TEST_TIMEOUT_MS", 5000, 500, 15000),
 	};
+	if (!o.broker_url) {
+		struct json_object *errors = json_object_new_object();
+		json_object_object_add(errors, "broker_url", json_object_new_string("is not configured: save a broker_url first"));
+		return reply_invalid(rq, errors);
+	}
 	struct json_object *t;
 	if (!saved_test && json_object_object_get_ex(rq->json, "timeout_seconds", &t))
 		o.timeout_ms = json_object_get_int(t) * 1000;
