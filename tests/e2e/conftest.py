@@ -182,3 +182,14 @@ def stack():
         return proc
 
     return _stack
+
+
+@pytest.fixture(scope="session")
+def broker():
+    """The stack's MQTT broker (see sb.mqtt_broker): ports of every listener and the
+    credentials of the password listener. Skips when the stack exports no broker ports."""
+    missing = [v for v in ("SB_MQTT_PORT", "SB_MQTT_AUTH_PORT", "SB_MQTTS_PORT", "SB_MQTTS_UNTRUSTED_PORT",
+                           "SB_MQTT_WS_PORT") if not os.environ.get(v)]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not set: run the suite through scripts/test-e2e")
+    return sb.mqtt_broker()

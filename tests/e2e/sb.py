@@ -156,3 +156,53 @@ def retry_until(fn, timeout=5.0, interval=0.2):
         if value or time.monotonic() >= deadline:
             return value
         time.sleep(interval)
+
+
+# --- integrations (MQTT) helpers ------------------------------------------------------------
+
+
+def psql(sql):
+    """Runs one SQL statement on the stack's database as the postgres superuser (the suite
+    runs as root) and returns psql's unaligned, tuples-only output, stripped."""
+    import subprocess
+
+    var = os.environ["SB_VAR"]
+    cmd = ["psql", "-X", "-h", os.path.join(var, "pg", "run"), "-d", "switchboard", "-tA", "-v", "ON_ERROR_STOP=1",
+           "-c", sql]
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", "postgres", "--"] + cmd
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, f"psql {sql!r} exited {proc.returncode}: {proc.stderr}"
+    return proc.stdout.strip()
+
+
+def sql_uuid(value):
+    """value checked as a UUID, safe to put inside a SQL literal."""
+    assert UUID_RE.match(value), value
+    return value
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def mqtt_broker():
+    """The test stack's broker: the listener ports and the credentials of the password
+    listener, from SB_MQTT_* and $SB_VAR/mosquitto/credentials."""
+    import types
+
+    creds = env_file_values(os.path.join(os.environ["SB_VAR"], "mosquitto", "credentials"))
+    return types.SimpleNamespace(
+        port=int(os.environ["SB_MQTT_PORT"]),
+        auth_port=int(os.environ["SB_MQTT_AUTH_PORT"]),
+        tls_port=int(os.environ["SB_MQTTS_PORT"]),
+        untrusted_port=int(os.environ["SB_MQTTS_UNTRUSTED_PORT"]),
+        ws_port=int(os.environ["SB_MQTT_WS_PORT"]),
+        user=creds["SB_MQTT_TEST_USER"],
+        password=creds["SB_MQTT_TEST_PASSWORD"],
+    )
