@@ -141,6 +141,8 @@ int handle_delete(struct request *rq)
 	const struct provider *p = provider_or_404(rq);
 	if (!p)
 		return rq->status;
+	if (p->auth == PROVIDER_AUTH_OAUTH2 && p->oauth)
+		return oauth_delete(rq, p);
 	bool deleted;
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
