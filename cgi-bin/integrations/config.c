@@ -95,7 +95,7 @@ int handle_put(struct request *rq)
 	if (!p)
 		return rq->status;
 	if (p->auth != PROVIDER_AUTH_CONFIG || !p->config_build) {
-		reply_header(rq, "Allow", "GET, DELETE");
+		reply_header(rq, "Allow", "GET, PATCH, DELETE");
 		return reply_error(rq, 405, "method_not_allowed", "This integration is connected through its OAuth flow");
 	}
 	struct json_object *errors = NULL;
