@@ -299,6 +299,19 @@ static int finish_login(struct request *rq, const struct oauth_provider *p, cons
 	return redirect(rq, arena_printf(rq->arena, "%s/auth/callback#%s", frontend(), f.text));
 }
 
+/* A failure once the state was valid: audited for the user it belongs to (sign-in has
+ * no user yet), then answered like any other. */
+static int fail_after_state(struct request *rq, const struct oauth_pending *pend, int status, const char *reason,
+			    const char *message)
+{
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "reason", json_object_new_string(reason));
+	json_object_object_add(d, "purpose", json_object_new_string(pend->purpose));
+	if (audit_record(rq, pend->user_id, "integration.connect_failed", pend->provider, d) == DB_UNAVAILABLE)
+		log_msg(LOG_WARN, "could not audit a failed %s callback: database unavailable", pend->provider);
+	return finish_error(rq, pend->purpose, pend->provider, status, reason, message);
+}
+
 /* 302 to the frontend (or JSON with Accept: application/json): 200 connected / signed in |
  * 400 state_* , access_denied and other provider errors, code_missing, token_exchange_refused |
  * 403 email_not_verified (sign-in) | 404 unknown provider | 409 provider_not_configured |
@@ -340,17 +353,17 @@ int handle_callback(struct request *rq)
 	enum oauth_result r = oauth_exchange_code(rq->arena, p, code, pend.verifier, &t, &reason, &http_status);
 	if (r == OAUTH_REFUSED) {
 		log_msg(LOG_WARN, "%s code exchange refused: %s", name, reason);
-		return finish_error(rq, purpose, name, 400, "token_exchange_refused",
-				    arena_printf(rq->arena, "The provider refused the authorization code (%s)", reason));
+		return fail_after_state(rq, &pend, 400, "token_exchange_refused",
+					arena_printf(rq->arena, "The provider refused the authorization code (%s)", reason));
 	}
 	if (r != OAUTH_OK)
-		return finish_error(rq, purpose, name, http_status, http_status == 504 ? "provider_timeout" : "provider_unavailable",
-				    reason);
+		return fail_after_state(rq, &pend, http_status, http_status == 504 ? "provider_timeout" : "provider_unavailable",
+					reason);
 	struct json_object *profile;
 	r = oauth_fetch_profile(rq->arena, p, t.access_token, &profile, &reason, &http_status);
 	if (r != OAUTH_OK)
-		return finish_error(rq, purpose, name, http_status == 504 ? 504 : 502,
-				    http_status == 504 ? "provider_timeout" : "provider_unavailable", reason);
+		return fail_after_state(rq, &pend, http_status == 504 ? 504 : 502,
+					http_status == 504 ? "provider_timeout" : "provider_unavailable", reason);
 
 	if (!strcmp(pend.purpose, "login"))
 		return finish_login(rq, p, &t, profile);

@@ -381,3 +381,47 @@ def test_patch_github_settings(api, new_user):
     # Reconnecting keeps the settings.
     assert of.connect(api, u, "github", fake_user=of.new_login()).status_code == 302
     assert sb.expect_ok(integ(api, u, "github"))["auto_sync"] is True
+
+
+# --- outside failures -------------------------------------------------------------------------
+
+
+def test_token_endpoint_down_at_callback_is_502_and_nothing_stored(api, new_user):
+    u = new_user()
+    login = of.new_login()
+    of.set_user("github", login, exchange_mode="down")
+    d = sb.expect_ok(of.start(api, "github", u.headers))
+    cb = of.authorize(d["authorization_url"], login)
+    sb.expect_error(of.callback(cb, json_mode=True), 502, "provider_unavailable")
+    assert _no_row(u, "github")
+    assert sb.psql(f"SELECT count(*) FROM audit_events WHERE user_id = '{sb.sql_uuid(u.id)}' "
+                   f"AND action = 'integration.connect_failed'") == "1"
+
+
+def test_slow_token_endpoint_is_504(api, new_user):
+    u = new_user()
+    login = of.new_login()
+    assert of.connect(api, u, "google", fake_user=login).status_code == 302
+    of.set_user("google", login, refresh_delay=6)  # the test stack's outbound timeout is 4 s
+    sb.expect_error(integ(api, u, "google/refresh-token", "POST"), 504, "provider_timeout")
+    assert sb.expect_ok(integ(api, u, "google"))["status"] == "active"
+
+
+def test_delete_when_revocation_fails_still_disconnects(api, new_user):
+    u, login = _connected(api, new_user)
+    of.set_user("github", login, revoke_mode="down")
+    d = sb.expect_ok(integ(api, u, "github", "DELETE"))
+    assert d["revoked"] is False and d["revoke_error"]
+    assert _no_row(u, "github")
+    details = sb.psql(f"SELECT details->>'revoked' FROM audit_events WHERE user_id = '{sb.sql_uuid(u.id)}' "
+                      f"AND action = 'integration.disconnected'")
+    assert details == "false"
+
+
+def test_delete_of_a_provider_without_revocation(api, new_user):
+    # Bitbucket declares no revocation; a row stored for it is simply removed.
+    u = new_user()
+    sb.psql(f"INSERT INTO user_integrations (user_id, provider, status, access_token) "
+            f"VALUES ('{sb.sql_uuid(u.id)}', 'bitbucket', 'active', 'sb1.x')")
+    d = sb.expect_ok(integ(api, u, "bitbucket", "DELETE"))
+    assert d["revoked"] is False and d["revocation_supported"] is False and d["revoke_error"] is None

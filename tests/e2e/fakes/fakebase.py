@@ -49,6 +49,7 @@ class Fake:
                     "login": login, "id": uid, "email": f"{login}@example.com", "verified": True,
                     "name": login.title(), "refresh_mode": "ok", "refresh_delay": 0.0,
                     "expires_in": 28800, "rotate_refresh": True, "issue_refresh": True,
+                    "exchange_mode": "ok", "revoke_mode": "ok",
                 }
             return self.users[login]
 
@@ -88,6 +89,8 @@ class Fake:
                 return self.token_error(h, "invalid_grant", "redirect_uri mismatch")
             if c["challenge"] and s256(form.get("code_verifier", "")) != c["challenge"]:
                 return self.token_error(h, "invalid_grant", "PKCE verification failed")
+            if self.user(c["user"]).get("exchange_mode") == "down":
+                return h.send_json(503, {"message": "unavailable"})
             self.count("token_exchanges", c["user"])
             return h.send_json(200, self.issue(c["user"], c["scope"]))
         if grant == "refresh_token":

@@ -117,6 +117,8 @@ class GitHub(fakebase.Fake):
                 return h.send_json(404, {"message": "Not Found"})
             token = (body or {}).get("access_token", "")
             with LOCK:
+                if self.access.get(token) and self.user(self.access[token]).get("revoke_mode") == "down":
+                    return h.send_json(503, {"message": "Service Unavailable"})
                 login = self.access.pop(token, None)
             if not login:
                 return h.send_json(404, {"message": "Not Found"})
