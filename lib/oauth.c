@@ -64,8 +64,7 @@ static bool valid_name(const char *s)
 
 static bool valid_url(const char *s)
 {
-	return !strncmp(s, "https://", 8) || !strncmp(s, "http://", 7) || !strncmp(s, "{api}", 5) ||
-	       !strncmp(s, "{auth}", 6);
+	return !strncmp(s, "https://", 8) || !strncmp(s, "http://", 7) || !strncmp(s, "{api}", 5);
 }
 
 static bool valid_env_name(const char *s)
@@ -185,11 +184,16 @@ static int parse_one(struct json_object *e, struct oauth_provider **out, char *e
 	if (!p->scope_separator)
 		p->scope_separator = strdup(" ");
 	const char *urls[] = {p->authorize_url, p->token_url, p->userinfo_url, p->emails_url, p->revoke_url, p->api_url};
-	for (size_t i = 0; i < 6; i++)
+	for (size_t i = 0; i < 6; i++) {
 		if (urls[i] && !valid_url(urls[i])) {
 			snprintf(err, errlen, "provider %s: %s is not an http(s) URL", name, urls[i]);
 			goto fail;
 		}
+		if (urls[i] && !strncmp(urls[i], "{api}", 5) && (!p->api_url || !strncmp(p->api_url, "{api}", 5))) {
+			snprintf(err, errlen, "provider %s: %s needs an api_url", name, urls[i]);
+			goto fail;
+		}
+	}
 
 	if (get_str(e, "token_endpoint_auth", false, &tmp, name, err, errlen))
 		goto fail;
@@ -403,23 +407,22 @@ static const char *env_of(struct arena *a, const struct oauth_provider *p, const
 	return config_str(arena_printf(a, "%s_%s", p->env_prefix, suffix), NULL);
 }
 
-/* Replaces a leading {api} / {auth} with its (overridable) base, without a trailing '/'. */
+/* A leading {api} becomes the API base (<PREFIX>_API_URL, else api_url), without a
+ * doubled '/'. */
 static const char *expand(struct arena *a, const struct oauth_provider *p, const char *tmpl)
 {
-	if (!strncmp(tmpl, "{api}", 5)) {
-		const char *base = env_of(a, p, "API_URL");
-		if (!base)
-			base = p->api_url ? p->api_url : "";
-		size_t n = strlen(base);
-		return arena_printf(a, "%.*s%s", (int)(n && base[n - 1] == '/' ? n - 1 : n), base, tmpl + 5);
-	}
-	if (!strncmp(tmpl, "{auth}", 6)) {
-		const char *base = env_of(a, p, "AUTH_BASE_URL");
-		return base ? arena_printf(a, "%s%s", base, tmpl + 6) : NULL;
-	}
-	return tmpl;
+	if (strncmp(tmpl, "{api}", 5))
+		return tmpl;
+	const char *base = env_of(a, p, "API_URL");
+	if (!base)
+		base = p->api_url ? p->api_url : "";
+	size_t n = strlen(base);
+	return arena_printf(a, "%.*s%s", (int)(n && base[n - 1] == '/' ? n - 1 : n), base, tmpl + 5);
 }
 
+/* Resolution order: <PREFIX>_<KIND>_URL; for the authorize and token URLs,
+ * <PREFIX>_AUTH_BASE_URL in place of the scheme and host (GitHub's both live on
+ * github.com); then the file's URL with {api} expanded. */
 const char *oauth_url(struct arena *a, const struct oauth_provider *p, const char *kind)
 {
 	struct {
@@ -436,15 +439,10 @@ const char *oauth_url(struct arena *a, const struct oauth_provider *p, const cha
 			return over;
 		if (!map[i].tmpl)
 			return NULL;
-		/* An {auth}-relative URL with AUTH_BASE_URL set moves with it; otherwise the
-		 * absolute URL written after the placeholder's default is not known: keep it. */
-		const char *base_auth = env_of(a, p, "AUTH_BASE_URL");
-		if (base_auth && !strncmp(map[i].tmpl, "https://", 8)) {
-			/* Swap the scheme and host of an absolute auth URL for the override. */
-			if (!strcmp(kind, "authorize") || !strcmp(kind, "token")) {
-				const char *path = strchr(map[i].tmpl + 8, '/');
-				return arena_printf(a, "%s%s", base_auth, path ? path : "");
-			}
+		const char *auth_base = env_of(a, p, "AUTH_BASE_URL");
+		if (auth_base && (!strcmp(kind, "authorize") || !strcmp(kind, "token")) && strstr(map[i].tmpl, "://")) {
+			const char *path = strchr(strstr(map[i].tmpl, "://") + 3, '/');
+			return arena_printf(a, "%s%s", auth_base, path ? path : "");
 		}
 		return expand(a, p, map[i].tmpl);
 	}

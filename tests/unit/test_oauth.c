@@ -135,6 +135,9 @@ static void test_parse_errors(void **state)
 		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://a\",\"token_url\":\"https://t\","
 		 "\"userinfo_url\":\"https://u\",\"scopes\":[],\"profile\":{\"id\":\"id\"},\"client_id_env\":\"lower\"}]}",
 		 "environment variable names"},
+		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://a\",\"token_url\":\"https://t\","
+		 "\"userinfo_url\":\"{api}/me\",\"scopes\":[],\"profile\":{\"id\":\"id\"}}]}",
+		 "needs an api_url"},
 		{"not json", "\"providers\" array"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
