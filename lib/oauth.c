@@ -13,6 +13,7 @@
 #include "crypto.h"
 #include "jsonx.h"
 #include "outbound.h"
+#include "request.h"
 #include "urlenc.h"
 
 #define MAX_PROVIDERS 64
@@ -157,7 +158,8 @@ static int parse_one(struct json_object *e, struct oauth_provider **out, char *e
 	    get_str(e, "callback_url_env", false, &p->callback_env, name, err, errlen) ||
 	    get_bool(e, "pkce", true, &p->pkce, name, err, errlen) ||
 	    get_bool(e, "refresh_tokens", false, &p->refresh, name, err, errlen) ||
-	    get_bool(e, "sign_in", false, &p->sign_in, name, err, errlen))
+	    get_bool(e, "sign_in", false, &p->sign_in, name, err, errlen) ||
+	    get_bool(e, "token_request_json", false, &p->token_json, name, err, errlen))
 		goto fail;
 	if (!p->env_prefix)
 		p->env_prefix = upper_copy(p->name);
@@ -572,7 +574,23 @@ static enum oauth_result token_call(struct arena *a, const struct oauth_provider
 		form_add(f, "client_secret", oauth_client_secret(p));
 	}
 	rq.body = f->text;
-	rq.body_len = strlen(f->text);
+	if (p->token_json) {
+		/* The same parameters as a JSON object of strings. */
+		static const char *const jh[] = {"Accept: application/json", "Content-Type: application/json", NULL};
+		struct json_object *o = arena_defer(a, jsonx_put, json_object_new_object());
+		char *copy = arena_strdup(a, f->text), *save = NULL;
+		for (char *kv = strtok_r(copy, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+			char *eq = strchr(kv, '=');
+			if (!eq)
+				continue;
+			*eq = '\0';
+			json_object_object_add(o, request_percent_decode(a, kv, strlen(kv), false),
+					       json_object_new_string(request_percent_decode(a, eq + 1, strlen(eq + 1), false)));
+		}
+		rq.headers = jh;
+		rq.body = arena_strdup(a, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	}
+	rq.body_len = strlen(rq.body);
 	struct outbound_response r;
 	*http_status = 502;
 	if (!url) {
@@ -690,11 +708,15 @@ static void pick_email(struct json_object *list, struct json_object *profile)
 enum oauth_result oauth_fetch_profile(struct arena *a, const struct oauth_provider *p, const char *access_token,
 				      struct json_object **profile, const char **reason, int *http_status)
 {
+	bool post = !strcmp(p->userinfo_method, "POST");
+	/* An RPC-style POST (Dropbox) takes a JSON null body, not an empty form. */
 	struct outbound_request rq = {.method = p->userinfo_method,
 				      .url = oauth_url(a, p, "userinfo"),
-				      .headers = api_headers(a, p, NULL),
+				      .headers = api_headers(a, p, post ? "Content-Type: application/json" : NULL),
 				      .bearer = access_token,
-				      .idempotent = !strcmp(p->userinfo_method, "GET")};
+				      .body = post ? "null" : NULL,
+				      .body_len = post ? 4 : 0,
+				      .idempotent = !post};
 	struct outbound_response r;
 	*http_status = 502;
 	if (outbound_do(a, &rq, &r)) {

@@ -32,6 +32,7 @@ struct oauth_provider {
 	char *scopes;        /* joined with scope_separator, ready for the URL */
 	char *scope_separator;
 	bool pkce, refresh, sign_in;
+	bool token_json; /* the token endpoint takes a JSON body (Notion) instead of a form */
 	enum oauth_token_auth token_auth;
 	enum oauth_revoke revoke;
 	char *client_id_env, *client_secret_env, *callback_env;

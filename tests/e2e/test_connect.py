@@ -425,3 +425,13 @@ def test_delete_of_a_provider_without_revocation(api, new_user):
             f"VALUES ('{sb.sql_uuid(u.id)}', 'bitbucket', 'active', 'sb1.x')")
     d = sb.expect_ok(integ(api, u, "bitbucket", "DELETE"))
     assert d["revoked"] is False and d["revocation_supported"] is False and d["revoke_error"] is None
+
+
+def test_provider_with_a_json_token_endpoint_and_no_pkce(api, new_user):
+    u = new_user()
+    login = of.new_login("json")
+    d = sb.expect_ok(of.start(api, "jsonmock", u.headers))
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(d["authorization_url"]).query))
+    assert "code_challenge" not in q
+    data = sb.expect_ok(of.callback(of.authorize(d["authorization_url"], login), json_mode=True))
+    assert data["connected"] is True and data["account"] == f"{login}@example.com"

@@ -58,6 +58,8 @@ static void test_shipped_providers_file(void **state)
 	assert_string_equal(gh->client_id_env, "GITHUB_CLIENT_ID");
 	assert_string_equal(gh->callback_env, "GITHUB_CALLBACK_URL");
 	assert_int_equal(oauth_provider_find("notion")->token_auth, OAUTH_AUTH_BASIC);
+	assert_true(oauth_provider_find("notion")->token_json);
+	assert_false(gh->token_json);
 	assert_string_equal(oauth_provider_find("dropbox")->userinfo_method, "POST");
 	assert_null(oauth_provider_find("nope"));
 	unsetenv("SB_PROVIDERS_FILE");
