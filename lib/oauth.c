@@ -610,13 +610,14 @@ static enum oauth_result token_call(struct arena *a, const struct oauth_provider
 }
 
 enum oauth_result oauth_exchange_code(struct arena *a, const struct oauth_provider *p, const char *code,
-				      const char *verifier, struct oauth_tokens *out, const char **reason, int *http_status)
+				      const char *verifier, const char *redirect_uri, struct oauth_tokens *out,
+				      const char **reason, int *http_status)
 {
 	struct form f;
 	form_init(&f, a);
 	form_add(&f, "grant_type", "authorization_code");
 	form_add(&f, "code", code);
-	form_add(&f, "redirect_uri", oauth_callback_url(p));
+	form_add(&f, "redirect_uri", redirect_uri ? redirect_uri : oauth_callback_url(p));
 	if (p->pkce)
 		form_add(&f, "code_verifier", verifier);
 	return token_call(a, p, &f, out, reason, http_status);

@@ -84,8 +84,10 @@ enum oauth_result {
 
 /* Token endpoint calls. On OAUTH_REFUSED *reason is the provider's error code and
  * description; on OAUTH_UNAVAILABLE *reason says what failed and *http_status is 502 or 504. */
+/* redirect_uri: the one sent with the authorization (NULL: the configured callback). */
 enum oauth_result oauth_exchange_code(struct arena *a, const struct oauth_provider *p, const char *code,
-				      const char *verifier, struct oauth_tokens *out, const char **reason, int *http_status);
+				      const char *verifier, const char *redirect_uri, struct oauth_tokens *out,
+				      const char **reason, int *http_status);
 enum oauth_result oauth_refresh(struct arena *a, const struct oauth_provider *p, const char *refresh_token,
 				struct oauth_tokens *out, const char **reason, int *http_status);
 /* Parses a token endpoint answer (JSON, or a form for old GitHub-style endpoints). */

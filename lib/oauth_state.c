@@ -92,7 +92,7 @@ enum db_status oauth_state_consume(struct arena *a, const char *state, const cha
 	enum db_status s = db_begin(a);
 	if (s == DB_OK)
 		s = db_exec(a, &res,
-			    "SELECT purpose, user_id, provider, code_verifier, used_at IS NOT NULL, expires_at <= now() "
+			    "SELECT purpose, user_id, provider, code_verifier, used_at IS NOT NULL, expires_at <= now(), redirect_uri "
 			    "FROM oauth_states WHERE state_hash = $1 FOR UPDATE",
 			    1, p);
 	if (s != DB_OK) {
@@ -128,6 +128,7 @@ enum db_status oauth_state_consume(struct arena *a, const char *state, const cha
 	out->purpose = PQgetvalue(res, 0, 0);
 	out->user_id = db_value(res, 0, 1);
 	out->provider = PQgetvalue(res, 0, 2);
+	out->redirect_uri = PQgetvalue(res, 0, 6);
 	const char *sealed = db_value(res, 0, 3);
 	if (sealed) {
 		char *v;

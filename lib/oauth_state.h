@@ -25,6 +25,7 @@ struct oauth_pending {
 	const char *user_id;  /* NULL for login */
 	const char *provider;
 	const char *verifier; /* opened PKCE verifier, NULL when the provider has no PKCE */
+	const char *redirect_uri; /* sent with the authorization: the exchange repeats it */
 };
 
 /* Seconds a state lives. */

@@ -350,7 +350,8 @@ int handle_callback(struct request *rq)
 	struct oauth_tokens t;
 	const char *reason = NULL;
 	int http_status = 502;
-	enum oauth_result r = oauth_exchange_code(rq->arena, p, code, pend.verifier, &t, &reason, &http_status);
+	enum oauth_result r = oauth_exchange_code(rq->arena, p, code, pend.verifier, pend.redirect_uri, &t, &reason,
+						  &http_status);
 	if (r == OAUTH_REFUSED) {
 		log_msg(LOG_WARN, "%s code exchange refused: %s", name, reason);
 		return fail_after_state(rq, &pend, 400, "token_exchange_refused",

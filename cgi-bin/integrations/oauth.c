@@ -391,11 +391,10 @@ int handle_github_sync(struct request *rq)
 			s = db_commit(rq->arena);
 		if (s != DB_OK)
 			db_rollback(rq->arena);
-		static const char *const codes[] = {[403] = "forbidden", [404] = "not_found", [409] = "conflict",
-						    [502] = "provider_unavailable", [504] = "provider_timeout"};
-		int hs = out.http_status;
-		const char *code = hs >= 0 && hs <= 504 && codes[hs] ? codes[hs] : "provider_unavailable";
-		return reply_error(rq, hs ? hs : 502, code, out.reason);
+		int hs = out.http_status ? out.http_status : 502;
+		const char *code = hs == 403 ? "forbidden" : hs == 404 ? "not_found" : hs == 409 ? "conflict"
+				 : hs == 504 ? "provider_timeout" : "provider_unavailable";
+		return reply_error(rq, hs, code, out.reason);
 	}
 	PGresult *sync;
 	const char *q[] = {rq->user_id, repo_text, out.full_name, out.branch, out.commit_sha};

@@ -92,6 +92,9 @@ def test_github_connect_stores_sealed_tokens_and_redirects_to_frontend(api, new_
     assert set(v["scopes"]) >= {"read:user"}
     for secret in ("access_token", "refresh_token"):
         assert secret not in v
+    listed = sb.expect_ok(requests.get(f"{api}/users/me/integrations", headers=u.headers, timeout=sb.TIMEOUT))
+    gh = next(i for i in listed if i["provider"] == "github")
+    assert gh["connected"] is True and gh["status"] == "active"
     audit = sb.psql(f"SELECT count(*) FROM audit_events WHERE user_id = '{sb.sql_uuid(u.id)}' "
                     f"AND action = 'integration.connected' AND provider = 'github'")
     assert audit == "1"
