@@ -438,3 +438,12 @@ def test_provider_with_a_json_token_endpoint_and_no_pkce(api, new_user):
     assert "code_challenge" not in q
     data = sb.expect_ok(of.callback(of.authorize(d["authorization_url"], login), json_mode=True))
     assert data["connected"] is True and data["account"] == f"{login}@example.com"
+
+
+def test_refresh_at_the_real_oauth2_server(api, new_user):
+    u = new_user()
+    assert of.connect(api, u, "oidcmock").status_code == 302
+    before = sum(1 for e in of.mock_events() if e.get("grant_type") == "refresh_token")
+    d = sb.expect_ok(integ(api, u, "oidcmock/refresh-token", "POST"))
+    assert d["refreshed"] is True and d["token_expires_at"]
+    assert sum(1 for e in of.mock_events() if e.get("grant_type") == "refresh_token") == before + 1
