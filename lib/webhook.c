@@ -142,7 +142,7 @@ static enum webhook_outcome decide(const struct webhook_job *job, const struct w
 	return job->attempt > job->retry_count ? WEBHOOK_FAILED : WEBHOOK_RETRY;
 }
 
-enum db_status webhook_attempt_finish(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
+enum db_status webhook_attempt_record(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
 				      const char *lease_owner, enum webhook_outcome *outcome)
 {
 	enum webhook_outcome o = decide(job, at);
@@ -164,30 +164,29 @@ enum db_status webhook_attempt_finish(struct arena *a, const struct webhook_job 
 			 : o == WEBHOOK_DELIVERED ? NULL
 			 : at->status ? arena_printf(a, "receiver answered HTTP %ld", at->status) : "no response";
 
-	enum db_status s = db_begin(a);
-	const char *pa[] = {job->delivery_id, attempt, at->request_headers_json ? at->request_headers_json : "{}",
-			    at->status ? status : NULL, at->body, ms, at->error};
-	if (s == DB_OK)
-		s = db_exec(a, NULL,
-			    "INSERT INTO webhook_attempts (delivery_id, attempt_number, request_headers, response_status, "
-			    "response_body, response_time_ms, error) VALUES ($1, $2, $3::jsonb, $4, left($5, 4096), $6, $7)",
-			    7, pa);
+	/* Settle first: only the lease owner may, and a lost lease writes nothing. */
 	const char *pd[] = {job->delivery_id, lease_owner, names[o], at->status ? status : NULL, err, delay};
 	PGresult *res = NULL;
-	if (s == DB_OK)
-		s = db_exec(a, &res,
-			    "UPDATE webhook_deliveries SET status = $3, last_status_code = $4, last_error = $5, "
-			    "lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), "
-			    "delivered_at = CASE WHEN $3 = 'delivered' THEN now() END, "
-			    "next_attempt_at = now() + make_interval(secs => $6::double precision) "
-			    "WHERE id = $1 AND lease_owner = $2 RETURNING id",
-			    6, pd);
-	if (s == DB_OK && PQntuples(res) == 0) {
-		/* The lease was lost (expired and claimed again): the other owner settles it. */
-		db_rollback(a);
+	enum db_status s = db_exec(a, &res,
+				   "UPDATE webhook_deliveries SET status = $3, last_status_code = $4, last_error = $5, "
+				   "lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), "
+				   "delivered_at = CASE WHEN $3 = 'delivered' THEN now() END, "
+				   "next_attempt_at = now() + make_interval(secs => $6::double precision) "
+				   "WHERE id = $1 AND lease_owner = $2 RETURNING id",
+				   6, pd);
+	if (s != DB_OK)
+		return s;
+	if (PQntuples(res) == 0) {
+		/* The lease expired and another owner took the delivery: it settles it. */
 		log_msg(LOG_WARN, "delivery %s: lease lost before completion", job->delivery_id);
 		return DB_OK;
 	}
+	const char *pa[] = {job->delivery_id, attempt, at->request_headers_json ? at->request_headers_json : "{}",
+			    at->status ? status : NULL, at->body, ms, at->error};
+	s = db_exec(a, NULL,
+		    "INSERT INTO webhook_attempts (delivery_id, attempt_number, request_headers, response_status, "
+		    "response_body, response_time_ms, error) VALUES ($1, $2, $3::jsonb, $4, left($5, 4096), $6, $7)",
+		    7, pa);
 	const char *pw[] = {job->webhook_id};
 	if (s == DB_OK && o == WEBHOOK_DELIVERED)
 		s = db_exec(a, NULL, "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL", 1,
@@ -220,6 +219,15 @@ enum db_status webhook_attempt_finish(struct arena *a, const struct webhook_job 
 			json_object_put(details);
 		}
 	}
+	return s;
+}
+
+enum db_status webhook_attempt_finish(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
+				      const char *lease_owner, enum webhook_outcome *outcome)
+{
+	enum db_status s = db_begin(a);
+	if (s == DB_OK)
+		s = webhook_attempt_record(a, job, at, lease_owner, outcome);
 	if (s == DB_OK)
 		s = db_commit(a);
 	else

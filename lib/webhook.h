@@ -59,6 +59,11 @@ enum webhook_outcome { WEBHOOK_DELIVERED, WEBHOOK_RETRY, WEBHOOK_FAILED, WEBHOOK
  * when jitter is true. */
 long webhook_retry_delay(int retry, bool jitter);
 
+/* As webhook_attempt_finish, inside the caller's transaction (the worker settles a
+ * batch of finished transfers in one commit). */
+enum db_status webhook_attempt_record(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
+				      const char *lease_owner, enum webhook_outcome *outcome);
+
 /* Records the attempt and settles the delivery: delivered, retried later, failed, or
  * (410 Gone, or failing for SB_WEBHOOK_DISABLE_AFTER_SECONDS) the webhook disabled. Only
  * the lease owner may complete a claimed delivery. Runs its own transaction. */

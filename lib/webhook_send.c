@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "arena.h"
+#include "config.h"
 #include "netguard.h"
 
 #define MAX_RESPONSE (1 << 20) /* read no more than this from a receiver */
@@ -90,7 +91,8 @@ int webhook_send_init(struct webhook_send *s, struct arena *a, const struct webh
 
 	CURL *e = s->easy;
 	curl_easy_setopt(e, CURLOPT_URL, job->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* Checked at every send, not only at registration: the operator may turn http off. */
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, config_bool("SB_WEBHOOK_ALLOW_HTTP", false) ? "http,https" : "https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);

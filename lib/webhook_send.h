@@ -22,7 +22,8 @@ struct webhook_send {
 	bool blocked;
 	char errbuf[CURL_ERROR_SIZE];
 	const char *headers_json;
-	void *owner; /* for the caller (the worker's job) */
+	void *owner;     /* for the caller (the worker's job) */
+	CURLcode result; /* for the caller: how the transfer ended */
 };
 
 /* Prepares s to deliver job, signed at `now`. Returns 0 or -1 (malformed secret, no memory). */

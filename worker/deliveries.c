@@ -112,11 +112,16 @@ int deliveries_claim(struct deliveries *d)
 	return started;
 }
 
+/* Settles every finished transfer in one transaction: one commit (one WAL flush) per
+ * batch, not per delivery. If the batch fails, nothing is settled: the leases expire
+ * and the deliveries are attempted again (at least once, never lost). */
 void deliveries_reap(struct deliveries *d)
 {
+	struct job *done[256];
+	int n = 0;
 	CURLMsg *msg;
 	int left;
-	while ((msg = curl_multi_info_read(d->multi, &left))) {
+	while (n < (int)(sizeof(done) / sizeof(done[0])) && (msg = curl_multi_info_read(d->multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		struct webhook_send *s = NULL;
@@ -125,12 +130,24 @@ void deliveries_reap(struct deliveries *d)
 		curl_multi_remove_handle(d->multi, msg->easy_handle);
 		d->in_flight--;
 		struct job *j = s->owner;
+		j->send.result = rc;
+		done[n++] = j;
+	}
+	if (n == 0)
+		return;
+	enum db_status st = db_begin(d->claim_arena);
+	for (int i = 0; i < n && st == DB_OK; i++) {
 		struct webhook_attempt at;
 		enum webhook_outcome o;
-		webhook_send_result(s, j->a, rc, &at);
-		if (webhook_attempt_finish(j->a, &j->job, &at, d->owner, &o) != DB_OK)
-			log_msg(LOG_WARN, "delivery %s: result not recorded; the lease will expire and it is retried",
-				j->job.delivery_id);
-		job_free(j);
+		webhook_send_result(&done[i]->send, done[i]->a, done[i]->send.result, &at);
+		st = webhook_attempt_record(done[i]->a, &done[i]->job, &at, d->owner, &o);
 	}
+	if (st == DB_OK)
+		st = db_commit(d->claim_arena);
+	if (st != DB_OK) {
+		db_rollback(d->claim_arena);
+		log_msg(LOG_WARN, "%d results not recorded; their leases will expire and they are retried", n);
+	}
+	for (int i = 0; i < n; i++)
+		job_free(done[i]);
 }

@@ -73,7 +73,7 @@ int main(void)
 	crypto_random(&nonce, sizeof(nonce));
 	snprintf(owner, sizeof(owner), "%s:%d:%08x", host, (int)getpid(), nonce);
 	int max = (int)config_int("SB_WORKER_CONCURRENCY", 64, 1, 1024);
-	int per_webhook = (int)config_int("SB_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", 8, 1, 256);
+	int per_webhook = (int)config_int("SB_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", 16, 1, 256);
 	int poll_ms = (int)config_int("SB_WORKER_POLL_MS", 1000, 10, 60000);
 	struct deliveries *d = deliveries_new(multi, owner, max, per_webhook);
 	if (!multi || !d)

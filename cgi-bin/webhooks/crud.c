@@ -256,8 +256,9 @@ int handle_webhook_update(struct request *rq)
 			    "UPDATE webhooks SET name = coalesce($3, name), url = coalesce($4, url), "
 			    "events = coalesce($5::text[], events), retry_count = coalesce($6::int, retry_count), "
 			    "timeout_seconds = coalesce($7::int, timeout_seconds), is_active = coalesce($8::boolean, is_active), "
-			    "disabled_reason = CASE WHEN $8::boolean THEN NULL ELSE disabled_reason END, "
-			    "failing_since = CASE WHEN $8::boolean THEN NULL ELSE failing_since END, updated_at = now() "
+			    "disabled_reason = CASE WHEN $8::boolean AND NOT is_active THEN NULL ELSE disabled_reason END, "
+			    "failing_since = CASE WHEN $8::boolean AND NOT is_active THEN NULL ELSE failing_since END, "
+			    "updated_at = now() "
 			    "WHERE id = $1 AND user_id = $2 RETURNING " WEBHOOK_COLUMNS,
 			    8, p);
 	if (s == DB_OK && PQntuples(res) == 1) {

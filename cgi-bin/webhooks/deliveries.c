@@ -158,14 +158,22 @@ int handle_webhook_test(struct request *rq)
 	s = webhook_claim_one(rq->arena, owner, delivery, &res);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	if (PQntuples(res) != 1 || webhook_job_from_row(rq->arena, res, 0, &job))
-		return reply_error(rq, 500, "secret_unavailable", "The webhook's signing secret cannot be opened");
-
 	struct webhook_send send;
 	struct webhook_attempt at;
 	enum webhook_outcome outcome;
-	if (webhook_send_init(&send, rq->arena, &job, time(NULL)))
-		return reply_internal(rq);
+	const char *why = PQntuples(res) != 1 ? "the test delivery could not be claimed"
+			  : webhook_job_from_row(rq->arena, res, 0, &job) ? "the webhook's signing secret cannot be opened"
+			  : webhook_send_init(&send, rq->arena, &job, time(NULL)) ? "the request could not be prepared"
+										 : NULL;
+	if (why) {
+		/* Settle it as failed: a test delivery must not sit pending forever. */
+		const char *fp[] = {delivery, why};
+		db_exec(rq->arena, NULL,
+			"UPDATE webhook_deliveries SET status = 'failed', last_error = $2, lease_owner = NULL, "
+			"lease_expires_at = NULL, updated_at = now() WHERE id = $1",
+			2, fp);
+		return reply_error(rq, 500, "internal_error", why);
+	}
 	CURLcode rc = curl_easy_perform(send.easy);
 	webhook_send_result(&send, rq->arena, rc, &at);
 	webhook_send_free(&send);
@@ -205,6 +213,7 @@ int handle_redeliver(struct request *rq)
 		s = db_exec(rq->arena, &res,
 			    "INSERT INTO webhook_deliveries (webhook_id, event_id, user_id) "
 			    "SELECT d.webhook_id, d.event_id, d.user_id FROM webhook_deliveries d "
+			    "JOIN webhooks w ON w.id = d.webhook_id AND w.is_active "
 			    "WHERE d.id = $1 AND d.webhook_id = $2 AND d.user_id = $3 "
 			    "RETURNING id, (SELECT message_id FROM events WHERE id = event_id)",
 			    3, p);
@@ -214,8 +223,15 @@ int handle_redeliver(struct request *rq)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	if (PQntuples(res) != 1)
+	if (PQntuples(res) != 1) {
+		/* Tell a disabled webhook apart from a delivery that is not there. */
+		const char *wp[] = {id, rq->user_id};
+		PGresult *w;
+		if (db_exec(rq->arena, &w, "SELECT is_active FROM webhooks WHERE id = $1 AND user_id = $2", 2, wp) == DB_OK &&
+		    PQntuples(w) == 1 && PQgetvalue(w, 0, 0)[0] == 'f')
+			return reply_error(rq, 409, "webhook_disabled", "The webhook is disabled; enable it to redeliver");
 		return reply_error(rq, 404, "not_found", "No such delivery for this webhook");
+	}
 	struct json_object *d = json_object_new_object();
 	json_object_object_add(d, "delivery_id", json_object_new_string(PQgetvalue(res, 0, 0)));
 	json_object_object_add(d, "message_id", json_object_new_string(PQgetvalue(res, 0, 1)));

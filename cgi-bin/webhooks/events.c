@@ -112,7 +112,7 @@ int handle_event_publish(struct request *rq)
 	struct json_object *d = json_object_new_object();
 	json_object_object_add(d, "event_id", json_object_new_string(out.event_id));
 	json_object_object_add(d, "message_id", json_object_new_string(out.message_id));
-	json_object_object_add(d, "type", json_object_new_string(type));
+	json_object_object_add(d, "type", json_object_new_string(out.type));
 	json_object_object_add(d, "deliveries", json_object_new_int(out.deliveries));
 	json_object_object_add(d, "duplicate", json_object_new_boolean(out.duplicate));
 	return reply_ok(rq, 202, d, out.duplicate ? "Already published with this idempotency key" : "Event published");
