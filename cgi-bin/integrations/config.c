@@ -126,7 +126,12 @@ int handle_put(struct request *rq)
 	struct integration prev, saved;
 	bool found;
 	struct json_object *config;
+	/* FOR UPDATE locks nothing while the row does not exist yet: an advisory lock on
+	 * (user, provider) serialises first saves too, so each sees the one before it. */
+	const char *lk[] = {rq->user_id, p->name};
 	enum db_status s = db_begin(rq->arena);
+	if (s == DB_OK)
+		s = db_exec(rq->arena, NULL, "SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))", 2, lk);
 	if (s == DB_OK)
 		s = integration_load(rq->arena, rq->user_id, p->name, true, &prev, &found);
 	if (s != DB_OK)

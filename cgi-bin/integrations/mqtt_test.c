@@ -81,9 +81,15 @@ int handle_mqtt_test(struct request *rq)
 	if (jsonx_get_bool(cfg, "use_authentication", 0)) {
 		o.username = jsonx_get_string(cfg, "username");
 		const char *given = saved_test ? NULL : jsonx_get_string(cfg, "password");
+		/* The stored password only ever goes to the broker and user it was saved for:
+		 * a body naming another broker or username must bring its own. */
+		const char *saved_url = found ? jsonx_get_string(row.config, "broker_url") : NULL;
+		const char *saved_user = found ? jsonx_get_string(row.config, "username") : NULL;
+		bool same_target = saved_test || (saved_url && o.broker_url && !strcmp(saved_url, o.broker_url) &&
+						  saved_user && o.username && !strcmp(saved_user, o.username));
 		if (given) {
 			o.password = given;
-		} else if (found) {
+		} else if (found && same_target) {
 			char *stored = NULL;
 			if (integration_open(rq->arena, row.config, rq->user_id, "mqtt", "password", &stored) < 0) {
 				log_msg(LOG_ERROR, "stored MQTT password of user %s could not be opened", rq->user_id);
