@@ -85,7 +85,11 @@ CREATE INDEX api_request_logs_client ON api_request_logs (client_id, created_at)
 CREATE INDEX api_request_logs_created ON api_request_logs (created_at);
 
 -- One row per (key or client and budget, fixed window); see lib/ratelimit.h.
-CREATE TABLE rate_limit_counters (
+-- UNLOGGED: a commit that touched only this table needs no WAL flush, which keeps the
+-- per-request upsert cheap. The price: after a database crash (or on a promoted standby)
+-- the counters start empty, i.e. every budget gets one fresh window. Acceptable for a
+-- rate limit; nothing else may live in this table.
+CREATE UNLOGGED TABLE rate_limit_counters (
     identifier    TEXT NOT NULL,
     window_start  TIMESTAMPTZ NOT NULL,
     request_count INT NOT NULL DEFAULT 0,

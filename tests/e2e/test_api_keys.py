@@ -275,3 +275,30 @@ def test_rate_limit_holds_across_processes(api, owner):
     assert set(statuses) <= {200, 429}, statuses
     assert statuses.count(200) <= 10, statuses
     assert statuses.count(429) >= 20, statuses
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+
+def test_request_logs_are_pruned_after_the_retention(api, owner):
+    import os
+    import subprocess
+
+    k = create_key(api, owner)
+    sb.expect_ok(requests.get(api + "/users/me", headers=key_headers(k["key"]), timeout=sb.TIMEOUT))
+    kid = sb.sql_uuid(k["id"])
+    count = lambda: sb.psql(f"SELECT count(*) FROM api_request_logs WHERE api_key_id = '{kid}'")
+    assert sb.retry_until(lambda: count() == "1")
+    sb.psql(f"INSERT INTO api_request_logs (api_key_id, method, path, response_status, created_at) "
+            f"VALUES ('{kid}', 'GET', '/old', 200, now() - interval '31 days')")
+    sb.psql("INSERT INTO rate_limit_counters VALUES ('key:stale:read', now() - interval '1 day', 5)")
+    assert count() == "2"
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    env = dict(os.environ, SB_ENV_FILE=os.path.join(os.environ["SB_VAR"], "switchboard.env"))
+    # DATABASE_URL comes from the stack's env file (scripts/common.sh writes it there).
+    proc = subprocess.run([os.path.join(root, "build", "bin", "prune_request_logs"), "--days", "30"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.strip()) >= 1
+    assert count() == "1"
+    assert sb.psql("SELECT count(*) FROM rate_limit_counters WHERE identifier = 'key:stale:read'") == "0"
