@@ -387,3 +387,17 @@ def test_client_rate_limit_and_logs(api, owner):
         return n == "6"
     assert sb.retry_until(logged), sb.psql(
         f"SELECT method, path, response_status FROM api_request_logs WHERE client_id = '{sb.sql_uuid(c['id'])}'")
+
+
+PLATFORM_ROUTES = {
+    ("post", "/api-keys"), ("get", "/api-keys"), ("delete", "/api-keys/{id}"), ("get", "/api-keys/{id}/usage"),
+    ("post", "/oauth/clients"), ("get", "/oauth/clients"), ("get", "/oauth/clients/{id}"),
+    ("delete", "/oauth/clients/{id}"), ("post", "/oauth/token"), ("post", "/oauth/revoke"),
+    ("post", "/oauth/introspect"), ("get", "/oauth/userinfo"), ("get", "/.well-known/oauth-authorization-server"),
+}
+
+
+def test_openapi_lists_every_platform_route(base_url):
+    doc = requests.get(base_url + "/api/docs/openapi.json", timeout=sb.TIMEOUT).json()
+    listed = {(m, p) for p, ops in doc["paths"].items() for m in ops if m in ("get", "post", "put", "patch", "delete")}
+    assert not PLATFORM_ROUTES - listed, sorted(PLATFORM_ROUTES - listed)
