@@ -1,5 +1,7 @@
 /* Periodic jobs of the worker: things no request waits for. */
+#include "apilog.h"
 #include "arena.h"
+#include "config.h"
 #include "db.h"
 #include "log.h"
 #include "worker.h"
@@ -20,5 +22,8 @@ void housekeeping_run(void)
 		"UPDATE events SET idempotency_key = NULL WHERE idempotency_key IS NOT NULL "
 		"AND created_at < now() - interval '24 hours'",
 		0, NULL);
+	/* Request logs of keys and clients: kept for the configured retention. */
+	if (api_request_logs_prune(a, config_int("SB_REQUEST_LOG_RETENTION_DAYS", 90, 1, 3650)) < 0)
+		log_msg(LOG_WARN, "pruning api_request_logs failed; trying again next round");
 	arena_free(a);
 }

@@ -5,11 +5,11 @@
 
 static const struct route routes[] = {
 	{"GET", "/api/v1/integrations", handle_catalog, ROUTE_PUBLIC, BODY_NONE, NULL},
-	{"GET", "/api/v1/users/me/integrations", handle_list, ROUTE_USER, BODY_NONE, NULL},
-	{"POST", "/api/v1/users/me/integrations/mqtt/test", handle_mqtt_test, ROUTE_USER, BODY_JSON_OPTIONAL, NULL},
-	{"GET", "/api/v1/users/me/integrations/{provider}", handle_get, ROUTE_USER, BODY_NONE, NULL},
-	{"PUT", "/api/v1/users/me/integrations/{provider}", handle_put, ROUTE_USER, BODY_JSON, NULL},
-	{"DELETE", "/api/v1/users/me/integrations/{provider}", handle_delete, ROUTE_USER, BODY_NONE, NULL},
+	{"GET", "/api/v1/users/me/integrations", handle_list, ROUTE_USER, BODY_NONE, NULL, "integrations:read"},
+	{"POST", "/api/v1/users/me/integrations/mqtt/test", handle_mqtt_test, ROUTE_USER, BODY_JSON_OPTIONAL, NULL, "integrations:write"},
+	{"GET", "/api/v1/users/me/integrations/{provider}", handle_get, ROUTE_USER, BODY_NONE, NULL, "integrations:read"},
+	{"PUT", "/api/v1/users/me/integrations/{provider}", handle_put, ROUTE_USER, BODY_JSON, NULL, "integrations:write"},
+	{"DELETE", "/api/v1/users/me/integrations/{provider}", handle_delete, ROUTE_USER, BODY_NONE, NULL, "integrations:write"},
 };
 
 int main(int argc, char **argv)
