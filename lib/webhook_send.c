@@ -11,6 +11,7 @@
 #include "arena.h"
 #include "config.h"
 #include "netguard.h"
+#include "validate.h"
 
 #define MAX_RESPONSE (1 << 20) /* read no more than this from a receiver */
 
@@ -120,7 +121,8 @@ void webhook_send_result(struct webhook_send *s, struct arena *a, CURLcode rc, s
 	curl_easy_getinfo(s->easy, CURLINFO_TOTAL_TIME, &total);
 	at->ms = total * 1000.0;
 	at->retry_after = s->retry_after;
-	at->body = s->body_len ? arena_strndup(a, s->body, s->body_len) : NULL;
+	/* Stored as text: whatever the receiver sent becomes valid UTF-8 first. */
+	at->body = s->body_len ? utf8_sanitize(a, s->body, s->body_len) : NULL;
 	at->request_headers_json = s->headers_json;
 	if (s->blocked) {
 		at->status = 0;

@@ -29,22 +29,22 @@ enum db_status webhook_claim(struct arena *a, const char *owner, int limit, int 
 	snprintf(cap, sizeof(cap), "%d", per_webhook);
 	const char *p[] = {owner, lim, cap, lease_margin(a)};
 	return db_exec(a, res,
-		       /* Candidates, oldest due first, skipping rows another worker holds. */
-		       "WITH due AS ("
-		       "  SELECT d.id, d.webhook_id, d.next_attempt_at FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id "
-		       "  WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND w.is_active "
-		       "  AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now()) "
-		       "  ORDER BY d.next_attempt_at LIMIT $2::int * 4 FOR UPDATE OF d SKIP LOCKED), "
-		       /* Deliveries already in flight per webhook (the leased index keeps this small). */
-		       "inflight AS ("
+		       /* Deliveries in flight per webhook (over the index of leased rows: few). */
+		       "WITH inflight AS ("
 		       "  SELECT webhook_id, count(*) AS n FROM webhook_deliveries WHERE lease_owner IS NOT NULL "
-		       "  AND lease_expires_at > now() AND webhook_id IN (SELECT webhook_id FROM due) GROUP BY webhook_id), "
-		       /* Each candidate's slot at its webhook: in flight + its rank among the candidates. */
-		       "ranked AS ("
-		       "  SELECT due.id, due.next_attempt_at, coalesce(i.n, 0) + "
-		       "  row_number() OVER (PARTITION BY due.webhook_id ORDER BY due.next_attempt_at, due.id) AS slot "
-		       "  FROM due LEFT JOIN inflight i USING (webhook_id)), "
-		       "chosen AS (SELECT id FROM ranked WHERE slot <= $3::int ORDER BY next_attempt_at LIMIT $2::int) "
+		       "  AND lease_expires_at > now() GROUP BY webhook_id), "
+		       /* Per active webhook, its oldest due deliveries up to its free slots, skipping
+		        * rows another worker holds: one receiver's backlog never crowds out the rest. */
+		       "due AS ("
+		       "  SELECT c.id, c.next_attempt_at FROM webhooks w LEFT JOIN inflight i ON i.webhook_id = w.id "
+		       "  CROSS JOIN LATERAL ("
+		       "    SELECT d.id, d.next_attempt_at FROM webhook_deliveries d "
+		       "    WHERE d.webhook_id = w.id AND d.status = 'pending' AND d.next_attempt_at <= now() "
+		       "    AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now()) "
+		       "    ORDER BY d.next_attempt_at LIMIT greatest($3::int - coalesce(i.n, 0), 0) "
+		       "    FOR UPDATE OF d SKIP LOCKED) c "
+		       "  WHERE w.is_active AND coalesce(i.n, 0) < $3::int), "
+		       "chosen AS (SELECT id FROM due ORDER BY next_attempt_at LIMIT $2::int) "
 		       "UPDATE webhook_deliveries d SET lease_owner = $1, attempt_count = d.attempt_count + 1, updated_at = now(), "
 		       "lease_expires_at = now() + make_interval(secs => w.timeout_seconds + $4::int) "
 		       "FROM chosen c, webhooks w, events e WHERE d.id = c.id AND w.id = d.webhook_id AND e.id = d.event_id"

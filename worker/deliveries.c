@@ -144,7 +144,19 @@ void deliveries_reap(struct deliveries *d)
 	}
 	if (st == DB_OK)
 		st = db_commit(d->claim_arena);
-	if (st != DB_OK) {
+	if (st != DB_OK && st != DB_UNAVAILABLE) {
+		/* One result the database refuses must not hold back the others: settle them
+		 * one by one, each in its own transaction. */
+		db_rollback(d->claim_arena);
+		for (int i = 0; i < n; i++) {
+			struct webhook_attempt at;
+			enum webhook_outcome o;
+			webhook_send_result(&done[i]->send, done[i]->a, done[i]->send.result, &at);
+			if (webhook_attempt_finish(done[i]->a, &done[i]->job, &at, d->owner, &o) != DB_OK)
+				log_msg(LOG_WARN, "delivery %s: result not recorded; the lease will expire and it is retried",
+					done[i]->job.delivery_id);
+		}
+	} else if (st != DB_OK) {
 		db_rollback(d->claim_arena);
 		log_msg(LOG_WARN, "%d results not recorded; their leases will expire and they are retried", n);
 	}

@@ -17,6 +17,11 @@ void housekeeping_run(void)
 		"WHERE status = 'pending' AND webhook_id IN (SELECT id FROM webhooks WHERE NOT is_active) "
 		"AND (lease_expires_at IS NULL OR lease_expires_at < now())",
 		0, NULL);
+	/* A test send whose responder died mid-request: due now, the worker retries it. */
+	db_exec(a, NULL,
+		"UPDATE webhook_deliveries SET next_attempt_at = now() WHERE status = 'pending' "
+		"AND next_attempt_at = 'infinity' AND lease_expires_at < now()",
+		0, NULL);
 	/* Idempotency keys are promised for 24 hours. */
 	db_exec(a, NULL,
 		"UPDATE events SET idempotency_key = NULL WHERE idempotency_key IS NOT NULL "

@@ -107,8 +107,9 @@ int handle_deliveries(struct request *rq)
 		json_object_object_add(d, "event_type", json_object_new_string(PQgetvalue(res, i, 3)));
 		json_object_object_add(d, "status", json_object_new_string(PQgetvalue(res, i, 4)));
 		json_object_object_add(d, "attempt_count", json_object_new_int(atoi(PQgetvalue(res, i, 5))));
+		/* Null once settled, and while a test send holds it (its time is 'infinity'). */
 		json_object_object_add(d, "next_attempt_at",
-				       PQgetvalue(res, i, 4)[0] == 'p' ? json_object_new_string(PQgetvalue(res, i, 6)) : NULL);
+				       PQgetvalue(res, i, 4)[0] == 'p' ? jsonx_string_or_null(db_value(res, i, 6)) : NULL);
 		const char *code = db_value(res, i, 7);
 		json_object_object_add(d, "last_status_code", code ? json_object_new_int(atoi(code)) : NULL);
 		json_object_object_add(d, "last_error", jsonx_string_or_null(db_value(res, i, 8)));

@@ -5,10 +5,15 @@
 //   POST /fail/<bucket>        500
 //   POST /gone/<bucket>        410
 //   POST /redirect/<bucket>    302 to /ok/<bucket> (must count as a failure)
-//   POST /retryafter/<bucket>  429 with Retry-After: 1
+//   POST /retryafter/<bucket>  429 with Retry-After: 1 (?after=N: Retry-After: N)
 //   POST /hang/<bucket>        never answers
 //   POST /close/<bucket>       closes the connection without an answer
 //   POST /flaky/<bucket>?fail=N  500 for the first N requests of the bucket, then 200
+//   POST /big/<bucket>         200 with a 10,000-byte ASCII body ("0123456789" repeated);
+//                              ?utf8=1: "a" then 5,000 "é" (10,001 bytes: a 4,096-byte cut
+//                              falls inside a character)
+//   POST /binary/<bucket>      200 with a body that is not UTF-8 (bytes 0x80-0xff, NUL-free)
+//   Any answering mode takes ?delay_ms=N: the answer is sent N ms after the request.
 //   POST /_secret/<bucket>     {"secrets": ["whsec_..."]}: secrets to verify with
 //   GET  /_log/<bucket>        what the bucket received
 // Usage: node webhook_receiver.js PORT
@@ -71,7 +76,7 @@ const server = http.createServer((req, res) => {
     let parsed = null;
     try { parsed = JSON.parse(body); } catch (e) { /* recorded as null */ }
     record(bucket, {
-      n, mode, received_at: Date.now(),
+      n, mode, received_at: Date.now(), raw: body,
       headers: {
         'webhook-id': req.headers['webhook-id'],
         'webhook-timestamp': req.headers['webhook-timestamp'],
@@ -82,21 +87,40 @@ const server = http.createServer((req, res) => {
       body: parsed,
       ...verify(bucket, body, req.headers),
     });
-    switch (mode) {
-      case 'ok': res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'); break;
-      case 'fail': res.writeHead(500).end('receiver failure'); break;
-      case 'gone': res.writeHead(410).end('gone'); break;
-      case 'redirect': res.writeHead(302, { location: `/ok/${bucket}` }).end(); break;
-      case 'retryafter': res.writeHead(429, { 'retry-after': '1' }).end('slow down'); break;
-      case 'hang': break; // never answers
-      case 'close': req.socket.destroy(); break;
-      case 'flaky': {
-        const fail = Number(url.searchParams.get('fail') || '1');
-        if (n <= fail) res.writeHead(500).end('not yet'); else res.writeHead(200).end('ok');
-        break;
-      }
-      default: res.writeHead(404).end();
-    }
+    const delay = Number(url.searchParams.get('delay_ms') || '0');
+    if (delay > 0 && mode !== 'hang') setTimeout(() => answer(mode, bucket, n, url, req, res), delay);
+    else answer(mode, bucket, n, url, req, res);
   });
 });
+
+function answer(mode, bucket, n, url, req, res) {
+  switch (mode) {
+    case 'ok': res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'); break;
+    case 'fail': res.writeHead(500).end('receiver failure'); break;
+    case 'gone': res.writeHead(410).end('gone'); break;
+    case 'redirect': res.writeHead(302, { location: `/ok/${bucket}` }).end(); break;
+    case 'retryafter':
+      res.writeHead(429, { 'retry-after': url.searchParams.get('after') || '1' }).end('slow down');
+      break;
+    case 'hang': break; // never answers
+    case 'close': req.socket.destroy(); break;
+    case 'flaky': {
+      const fail = Number(url.searchParams.get('fail') || '1');
+      if (n <= fail) res.writeHead(500).end('not yet'); else res.writeHead(200).end('ok');
+      break;
+    }
+    case 'big': {
+      const text = url.searchParams.get('utf8') ? 'a' + 'é'.repeat(5000) : '0123456789'.repeat(1000);
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(Buffer.from(text, 'utf8'));
+      break;
+    }
+    case 'binary': {
+      const bytes = Buffer.alloc(256);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = 0x80 + (i % 0x80);
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(bytes);
+      break;
+    }
+    default: res.writeHead(404).end();
+  }
+}
 server.listen(port, '127.0.0.1', () => console.log(`receiver listening on ${port}`));
