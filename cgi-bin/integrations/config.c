@@ -5,6 +5,7 @@
 #include "arena.h"
 #include "audit.h"
 #include "db.h"
+#include "events.h"
 #include "handlers.h"
 #include "integration.h"
 #include "jsonx.h"
@@ -12,6 +13,19 @@
 #include "reply.h"
 #include "request.h"
 #include "validate.h"
+
+enum db_status integration_event(struct request *rq, const char *type, const char *provider, const char *status)
+{
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "provider", json_object_new_string(provider));
+	json_object_object_add(d, "user_id", json_object_new_string(rq->user_id));
+	if (status)
+		json_object_object_add(d, "status", json_object_new_string(status));
+	struct event_published out;
+	enum db_status s = events_publish(rq->arena, rq->user_id, type, d, NULL, &out);
+	json_object_put(d);
+	return s;
+}
 
 int reply_db_failure(struct request *rq, int status)
 {
@@ -134,6 +148,8 @@ int handle_put(struct request *rq)
 		s = audit_record(rq, rq->user_id, found ? "integration.updated" : "integration.connected", p->name, d);
 	}
 	if (s == DB_OK)
+		s = integration_event(rq, found ? "integration.updated" : "integration.connected", p->name, saved.status);
+	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
@@ -152,6 +168,8 @@ int handle_delete(struct request *rq)
 		s = integration_delete(rq->arena, rq->user_id, p->name, &deleted);
 	if (s == DB_OK && deleted)
 		s = audit_record(rq, rq->user_id, "integration.disconnected", p->name, NULL);
+	if (s == DB_OK && deleted)
+		s = integration_event(rq, "integration.disconnected", p->name, NULL);
 	if (s == DB_OK)
 		s = deleted ? db_commit(rq->arena) : (db_rollback(rq->arena), DB_OK);
 	if (s != DB_OK)

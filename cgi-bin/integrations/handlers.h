@@ -12,6 +12,10 @@ int handle_put(struct request *rq);
 int handle_delete(struct request *rq);
 int handle_mqtt_test(struct request *rq);
 
+/* Publishes an integration.* event for the caller in the current transaction (outbox). */
+#include "db.h"
+enum db_status integration_event(struct request *rq, const char *type, const char *provider, const char *status);
+
 /* The DB failure answer shared by the handlers (503 or 500). */
 int reply_db_failure(struct request *rq, int status);
 

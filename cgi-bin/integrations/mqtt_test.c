@@ -108,8 +108,12 @@ int handle_mqtt_test(struct request *rq)
 		json_object_object_add(d, "connected", json_object_new_boolean(ok));
 		json_object_object_add(d, "error_code", jsonx_string_or_null(jsonx_get_string(result, "error_code")));
 		s = db_begin(rq->arena);
+		const char *status = ok ? "connected" : "error";
 		if (s == DB_OK)
-			s = integration_record_check(rq->arena, rq->user_id, "mqtt", ok ? "connected" : "error", error, ok);
+			s = integration_record_check(rq->arena, rq->user_id, "mqtt", status, error, ok);
+		/* The health event only when the status actually changed. */
+		if (s == DB_OK && (!row.status || strcmp(row.status, status)))
+			s = integration_event(rq, "integration.health_changed", "mqtt", status);
 		if (s == DB_OK)
 			s = audit_record(rq, rq->user_id, "integration.tested", "mqtt", d);
 		if (s == DB_OK)
