@@ -4,13 +4,13 @@ BUILD   ?= build
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow \
            -Wno-missing-field-initializers -fno-strict-aliasing -fPIC -Ilib -Ilib/providers -I/usr/include/postgresql
-LDLIBS  := -lpaho-mqtt3cs -lfcgi -lssl -lpq -ljson-c -ljwt -largon2 -lcrypto -lcurl
+LDLIBS  := -lpaho-mqtt3cs -lfcgi -lssl -lpq -ljson-c -ljwt -largon2 -lcrypto -lcurl -lm
 
 LIB_SRC := $(wildcard lib/*.c lib/providers/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 GROUPS  := $(notdir $(wildcard cgi-bin/*))
 TOOLS   := $(patsubst tools/%.c,$(BUILD)/bin/%,$(wildcard tools/*.c))
-BINS    := $(GROUPS:%=$(BUILD)/bin/%) $(BUILD)/bin/bare-hello $(TOOLS)
+BINS    := $(GROUPS:%=$(BUILD)/bin/%) $(BUILD)/bin/bare-hello $(BUILD)/bin/worker $(TOOLS)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -43,6 +43,11 @@ $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cgi-bin/$(1)/*.c)) $(B
 	@echo "LD $$@"; $$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/libswitchboard.a $$(LDLIBS)
 endef
 $(foreach g,$(GROUPS),$(eval $(call group_rule,$(g))))
+
+# The background worker: every .c under worker/ plus the library.
+$(BUILD)/bin/worker: $(patsubst %.c,$(BUILD)/%.o,$(wildcard worker/*.c)) $(BUILD)/libswitchboard.a
+	@mkdir -p $(dir $@)
+	@echo "LD $@"; $(CC) $(CFLAGS) $(LDFLAGS) -Iworker -o $@ $(filter %.o,$^) $(BUILD)/libswitchboard.a $(LDLIBS)
 
 # Operator tools: one .c each, linked with the library.
 $(BUILD)/bin/%: $(BUILD)/tools/%.o $(BUILD)/libswitchboard.a

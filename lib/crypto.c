@@ -213,6 +213,17 @@ char *crypto_token(struct arena *a, size_t nbytes)
 	return t;
 }
 
+char *crypto_uuid(struct arena *a)
+{
+	unsigned char b[16];
+	if (crypto_random(b, sizeof(b)))
+		return NULL;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	return arena_printf(a, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+			    b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
 bool crypto_equal(const void *a, const void *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;

@@ -44,6 +44,9 @@ int crypto_random(void *buf, size_t n);
 /* base64url (no padding) of nbytes random bytes, in the arena; NULL on RNG failure. */
 char *crypto_token(struct arena *a, size_t nbytes);
 
+/* A random (version 4) UUID in canonical text, in the arena; NULL on RNG failure. */
+char *crypto_uuid(struct arena *a);
+
 /* Constant-time equality of two n-byte buffers. */
 bool crypto_equal(const void *a, const void *b, size_t n);
 /* Constant-time in the content for strings of equal length; false when lengths differ. */

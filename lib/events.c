@@ -2,6 +2,7 @@
 #include "events.h"
 
 #include <json-c/json.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
@@ -46,18 +47,24 @@ enum db_status events_publish(struct arena *a, const char *user_id, const char *
 		return s;
 	if (PQntuples(res) == 0) {
 		const char *k[] = {user_id, idempotency_key};
-		s = db_exec(a, &res, "SELECT id, message_id FROM events WHERE user_id = $1 AND idempotency_key = $2", 2, k);
+		s = db_exec(a, &res,
+			    "SELECT id, message_id, type, (SELECT count(*) FROM webhook_deliveries d WHERE d.event_id = e.id) "
+			    "FROM events e WHERE user_id = $1 AND idempotency_key = $2",
+			    2, k);
 		if (s != DB_OK)
 			return s;
 		if (PQntuples(res) != 1)
 			return DB_ERROR;
 		out->event_id = PQgetvalue(res, 0, 0);
 		out->message_id = PQgetvalue(res, 0, 1);
+		out->type = PQgetvalue(res, 0, 2);
+		out->deliveries = atoi(PQgetvalue(res, 0, 3));
 		out->duplicate = true;
 		return DB_OK;
 	}
 	out->event_id = PQgetvalue(res, 0, 0);
 	out->message_id = PQgetvalue(res, 0, 1);
+	out->type = type;
 
 	/* Fan-out: exact types, prefix wildcards ("integration.*") and "*". */
 	const char *f[] = {out->event_id, user_id, type};

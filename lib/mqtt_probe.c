@@ -196,7 +196,8 @@ static struct json_object *failure(struct json_object *diag, const char *code, c
 }
 
 /* Maps a failed CONNECT to a code and words. */
-static void connect_error(const struct attempt *at, const char **code, const char **message, struct arena *a)
+static void connect_error(const struct attempt *at, int timeout_ms, const char **code, const char **message,
+			  struct arena *a)
 {
 	int rc = at->rc;
 	bool v5 = at->version == MQTTVERSION_5;
@@ -206,6 +207,10 @@ static void connect_error(const struct attempt *at, const char **code, const cha
 	} else if ((v5 && rc == MQTTREASONCODE_NOT_AUTHORIZED) || (!v5 && rc == 5)) {
 		*code = "not_authorized";
 		*message = "the broker refused to authorize this client: check the username and password (many brokers report a wrong password this way)";
+	} else if (rc < 0 && at->ms >= timeout_ms - 50) {
+		/* paho reports a missing CONNACK as a plain failure once connectTimeout passes. */
+		*code = "timeout";
+		*message = arena_printf(a, "no CONNACK from the broker within %d ms", timeout_ms);
 	} else if (rc < 0) {
 		*code = "connect_failed";
 		*message = arena_printf(a, "the MQTT connection failed (%s)", MQTTClient_strerror(rc));
@@ -238,8 +243,12 @@ struct json_object *mqtt_probe(struct arena *a, const struct mqtt_probe_options 
 	const char *host = u.tls || u.websocket ? u.host : np.address;
 	bool v6 = strchr(host, ':') != NULL;
 	char *uri = arena_printf(a, "%s://%s%s%s:%d%s", scheme, v6 ? "[" : "", host, v6 ? "]" : "", u.port, u.path);
-	char *client_id = arena_printf(a, "sb-%.40s-%s", o->device_id && *o->device_id ? o->device_id : "test",
-				       crypto_token(a, 6));
+	/* The device id, cut to 40 bytes on a character boundary (paho wants valid UTF-8). */
+	const char *dev = o->device_id && *o->device_id ? o->device_id : "test";
+	size_t cut = strlen(dev) > 40 ? 40 : strlen(dev);
+	while (cut > 0 && cut < strlen(dev) && ((unsigned char)dev[cut] & 0xC0) == 0x80)
+		cut--;
+	char *client_id = arena_printf(a, "sb-%.*s-%s", (int)cut, dev, crypto_token(a, 6));
 	MQTTClient c = NULL;
 	struct attempt at;
 	int rc = try_connect(&c, uri, client_id, o, MQTTVERSION_5, &at);
@@ -263,7 +272,7 @@ struct json_object *mqtt_probe(struct arena *a, const struct mqtt_probe_options 
 	json_object_object_add(diag, "mqtt_connect_ms", jsonx_ms(at.ms));
 	if (rc != MQTTCLIENT_SUCCESS) {
 		const char *code;
-		connect_error(&at, &code, &message, a);
+		connect_error(&at, o->timeout_ms, &code, &message, a);
 		MQTTClient_destroy(&c);
 		return failure(diag, code, message);
 	}

@@ -2,6 +2,7 @@
 #include "reply.h"
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "arena.h"
@@ -105,4 +106,33 @@ int reply_db_unavailable(struct request *rq)
 int reply_internal(struct request *rq)
 {
 	return reply_error(rq, 500, "internal_error", "Internal error");
+}
+
+int reply_oauth_error(struct request *rq, int status, const char *error, const char *description)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "error", json_object_new_string(error));
+	if (description)
+		json_object_object_add(o, "error_description", json_object_new_string(description));
+	return reply_json(rq, status, o);
+}
+
+int reply_insufficient_scope(struct request *rq, const char *scope, int oauth)
+{
+	char www[200];
+	snprintf(www, sizeof(www), "Bearer realm=\"switchboard\", error=\"insufficient_scope\", scope=\"%s\"",
+		 scope ? scope : "");
+	reply_header(rq, "WWW-Authenticate", www);
+	char msg[160];
+	snprintf(msg, sizeof(msg), "This credential lacks the scope %s", scope ? scope : "");
+	if (oauth)
+		return reply_oauth_error(rq, 403, "insufficient_scope", msg);
+	return reply_error(rq, 403, "insufficient_scope", msg);
+}
+
+int reply_unauthorized_oauth(struct request *rq, const char *message, int token_was_sent)
+{
+	reply_header(rq, "WWW-Authenticate",
+		     token_was_sent ? "Bearer realm=\"switchboard\", error=\"invalid_token\"" : "Bearer realm=\"switchboard\"");
+	return reply_oauth_error(rq, 401, token_was_sent ? "invalid_token" : "invalid_request", message);
 }

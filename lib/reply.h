@@ -17,6 +17,14 @@ int reply_error(struct request *rq, int status, const char *code, const char *me
 int reply_invalid(struct request *rq, struct json_object *fields);
 /* 401 with WWW-Authenticate: Bearer (error="invalid_token" when a token was sent). */
 int reply_unauthorized(struct request *rq, const char *message, int token_was_sent);
+/* RFC 6749 §5.2 / RFC 6750 §3 error JSON {"error": error, "error_description": description}
+ * (description may be NULL), for the OAuth endpoints that do not use the envelope. */
+int reply_oauth_error(struct request *rq, int status, const char *error, const char *description);
+/* 403 insufficient_scope with WWW-Authenticate: Bearer error="insufficient_scope" and the
+ * scope needed (RFC 6750 §3.1); oauth picks the RFC body instead of the envelope. */
+int reply_insufficient_scope(struct request *rq, const char *scope, int oauth);
+/* 401 as reply_unauthorized, with the RFC 6750 body for the OAuth endpoints. */
+int reply_unauthorized_oauth(struct request *rq, const char *message, int token_was_sent);
 /* The standard answers the library gives for database trouble and the unexpected. */
 int reply_db_unavailable(struct request *rq);
 int reply_internal(struct request *rq);

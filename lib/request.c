@@ -113,6 +113,8 @@ int request_parse(struct request *rq, char *const *envp)
 			uri = v;
 		else if (nlen == 11 && !memcmp(e, "REMOTE_ADDR", 11))
 			rq->remote_addr = arena_strdup(rq->arena, v);
+		else if (nlen == 5 && !memcmp(e, "HTTPS", 5))
+			rq->https = !strcasecmp(v, "on") || !strcmp(v, "1");
 		else if (nlen == 13 && !memcmp(e, "SB_REQUEST_ID", 13))
 			rq->request_id = arena_strdup(rq->arena, v);
 		else if (nlen == 14 && !memcmp(e, "CONTENT_LENGTH", 14)) {

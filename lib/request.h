@@ -13,11 +13,23 @@ struct route;
 #define REQUEST_MAX_SEGMENTS 16
 #define REQUEST_MAX_QUERY 32
 #define REQUEST_MAX_HEADERS 64
-#define REQUEST_MAX_RESP_HEADERS 8
+#define REQUEST_MAX_RESP_HEADERS 12
+#define REQUEST_MAX_FORM 32
 
 struct kv {
 	const char *name;
 	const char *value;
+};
+
+/* What authenticated a request. Keys and OAuth credentials are rate limited and logged
+ * to api_request_logs; a user's own JWT is neither (nginx's per-IP limit applies). */
+enum auth_kind {
+	AUTH_NONE,
+	AUTH_JWT,          /* our access JWT or the host platform's: every scope */
+	AUTH_API_KEY,      /* X-API-Key or Bearer sb_...: its owner, its scopes */
+	AUTH_OAUTH_TOKEN,  /* Bearer sbat_...: the client's owner, the token's scopes */
+	AUTH_OAUTH_CLIENT, /* client_id + client_secret at the token endpoints */
+	AUTH_KIND__MAX
 };
 
 struct request {
@@ -34,17 +46,27 @@ struct request {
 	size_t nheaders;
 	const char *remote_addr;
 	const char *request_id;
+	bool https;              /* the HTTPS parameter was "on" */
 	long content_length;     /* -1 when the parameter is absent */
 
 	const char *body;        /* NUL-terminated copy of exactly content_length bytes */
 	size_t body_len;
 	struct json_object *json; /* parsed body of a JSON route (owned by the arena) */
+	struct kv form[REQUEST_MAX_FORM];            /* parsed body of a form route */
+	size_t nform;
 
 	/* Set by routing and authentication. */
 	const struct route *route;
 	struct kv params[REQUEST_MAX_SEGMENTS];     /* path parameters by name */
 	size_t nparams;
 	const char *user_id;     /* authenticated user (UUID text) or NULL */
+	enum auth_kind auth_kind;
+	const char *scopes;      /* granted scopes, space-separated; NULL = all (AUTH_JWT) */
+	const char *api_key_id;  /* api_keys.id of AUTH_API_KEY */
+	const char *client_id;   /* api_clients.id of AUTH_OAUTH_TOKEN and AUTH_OAUTH_CLIENT */
+	const char *client_public_id; /* its client_id ("sbc_...") */
+	const char *token_id;    /* oauth_access_tokens.id of AUTH_OAUTH_TOKEN */
+	long rate_limit;         /* requests per window of the key or client */
 
 	/* The response: decided once, written once by the responder. */
 	int status;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -19,13 +20,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apilog.h"
 #include "arena.h"
 #include "auth.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
 #include "jsonx.h"
+#include "form.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "reply.h"
 #include "request.h"
 #include "router.h"
@@ -125,6 +129,50 @@ static int check_json_body(struct request *rq)
 	return 0;
 }
 
+/* An error in the route's format: the envelope, or RFC 6749 JSON for the OAuth routes. */
+static void fail(struct request *rq, int status, const char *code, const char *oauth_error, const char *message)
+{
+	if (rq->route && rq->route->errors == ERRORS_OAUTH)
+		reply_oauth_error(rq, status, oauth_error, message);
+	else
+		reply_error(rq, status, code, message);
+}
+
+/* Credentials are never accepted in a URL: URLs end up in logs, histories and Referer
+ * headers. A request that carries one there is refused whatever else it sends. */
+static bool credentials_in_url(const struct request *rq)
+{
+	static const char *const names[] = {"access_token", "refresh_token", "api_key", "apikey", "x-api-key",
+					    "x_api_key", "client_secret", NULL};
+	for (size_t i = 0; i < rq->nquery; i++)
+		for (size_t j = 0; names[j]; j++)
+			if (!strcasecmp(rq->query[i].name, names[j]))
+				return true;
+	return false;
+}
+
+/* The form body of a BODY_FORM route, parsed into rq->form. */
+static int check_form_body(struct request *rq)
+{
+	if (rq->content_length < 0 && method_has_body(rq->method)) {
+		fail(rq, 411, "length_required", "invalid_request", "Content-Length is required");
+		return -1;
+	}
+	if (rq->body_len && !form_is_form(rq)) {
+		fail(rq, 415, "unsupported_media_type", "invalid_request",
+		     "Send the body as application/x-www-form-urlencoded");
+		return -1;
+	}
+	if (form_parse(rq->arena, rq->body ? rq->body : "", rq->body_len, rq->form, REQUEST_MAX_FORM, &rq->nform)) {
+		fail(rq, 400, "malformed_form", "invalid_request", "The form body is malformed or repeats a parameter");
+		return -1;
+	}
+	return 0;
+}
+
+/* The one place a request is authenticated, scoped, rate limited and handed over:
+ * route, credentials in the URL, form body (client credentials may be in it),
+ * authentication, rate limit (keys and clients), scope, JSON body, handler. */
 void responder_dispatch(const struct app *app, struct request *rq)
 {
 	char allow[64];
@@ -142,7 +190,22 @@ void responder_dispatch(const struct app *app, struct request *rq)
 		break;
 	}
 	const struct route *r = rq->route;
+	if (credentials_in_url(rq)) {
+		fail(rq, 400, "credentials_in_url", "invalid_request",
+		     "Credentials are not accepted in the URL; send them in a header or the body");
+		return;
+	}
+	if (r->body == BODY_FORM && check_form_body(rq))
+		return;
 	if (r->auth == ROUTE_USER && auth_require_user(rq))
+		return;
+	if (r->auth == ROUTE_CLIENT && auth_require_client(rq))
+		return;
+	/* Counted before the scope check: a refused request still costs, and every answer to
+	 * a keyed request, a 403 too, carries the RateLimit headers. */
+	if (ratelimit_apply(rq))
+		return;
+	if (r->auth == ROUTE_USER && auth_require_scope(rq, r->scope))
 		return;
 	if (r->body == BODY_JSON && rq->content_length < 0 && method_has_body(rq->method)) {
 		reply_error(rq, 411, "length_required", "Content-Length is required");
@@ -201,20 +264,20 @@ static void write_response(FCGX_Request *fr, struct request *rq)
 		FCGX_PutStr(rq->resp_body, (int)rq->resp_len, fr->out);
 }
 
-static void handle_one(const struct app *app, FCGX_Request *fr, struct arena *a, long max_body)
+/* Answers one request into rq; returns the milliseconds it took. */
+static double handle_one(const struct app *app, FCGX_Request *fr, struct request *rq, long max_body)
 {
 	double t0 = now_ms();
-	struct request rq;
-	memset(&rq, 0, sizeof(rq));
-	rq.arena = a;
-	int st = request_parse(&rq, fr->envp);
+	int st = request_parse(rq, fr->envp);
 	if (st) {
-		reply_error(&rq, st, st == 414 ? "uri_too_long" : "bad_request", "The request could not be parsed");
-	} else if (!read_body(fr, &rq, max_body)) {
-		responder_dispatch(app, &rq);
+		reply_error(rq, st, st == 414 ? "uri_too_long" : "bad_request", "The request could not be parsed");
+	} else if (!read_body(fr, rq, max_body)) {
+		responder_dispatch(app, rq);
 	}
-	write_response(fr, &rq);
-	log_request(&rq, rq.status, now_ms() - t0);
+	write_response(fr, rq);
+	double ms = now_ms() - t0;
+	log_request(rq, rq->status, ms);
+	return ms;
 }
 
 static int child_main(const struct app *app, int listen_fd)
@@ -250,8 +313,14 @@ static int child_main(const struct app *app, int listen_fd)
 			sleep(1);
 			continue;
 		}
-		handle_one(app, &fr, a, max_body);
+		struct request rq;
+		memset(&rq, 0, sizeof(rq));
+		rq.arena = a;
+		double ms = handle_one(app, &fr, &rq, max_body);
 		FCGX_Finish_r(&fr);
+		/* The client has its answer: the request log costs it no latency. Everything
+		 * in rq lives in the arena, which outlives FCGX_Finish_r until the reset. */
+		api_request_log_write(&rq, ms);
 		arena_reset(a);
 	}
 	arena_free(a);

@@ -8,8 +8,14 @@
 struct request;
 struct field;
 
-enum route_auth { ROUTE_PUBLIC, ROUTE_USER, ROUTE_AUTH__MAX };
-enum route_body { BODY_NONE, BODY_JSON, BODY_JSON_OPTIONAL, ROUTE_BODY__MAX };
+/* ROUTE_USER: a user JWT, an API key or an OAuth access token. ROUTE_CLIENT: OAuth
+ * client credentials (HTTP Basic, or client_id + client_secret in a form body). */
+enum route_auth { ROUTE_PUBLIC, ROUTE_USER, ROUTE_CLIENT, ROUTE_AUTH__MAX };
+/* BODY_FORM: application/x-www-form-urlencoded, parsed into rq->form. */
+enum route_body { BODY_NONE, BODY_JSON, BODY_JSON_OPTIONAL, BODY_FORM, ROUTE_BODY__MAX };
+/* How the library answers errors of this route: the envelope, or the RFC 6749/6750
+ * JSON ({"error": "...", "error_description": "..."}) of the OAuth endpoints. */
+enum route_errors { ERRORS_ENVELOPE, ERRORS_OAUTH, ROUTE_ERRORS__MAX };
 
 typedef int (*route_handler)(struct request *rq);
 
@@ -20,6 +26,9 @@ struct route {
 	enum route_auth auth;
 	enum route_body body;
 	const struct field *fields; /* validated before the handler when body is JSON */
+	/* Added last so positional initializers of older tables keep compiling. */
+	const char *scope;          /* scope a key or token needs (scope.h); NULL: none */
+	enum route_errors errors;
 };
 
 enum route_match { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };

@@ -1,6 +1,8 @@
 /* Field-table validation; see validate.h. */
 #include "validate.h"
 
+#include "arena.h"
+
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -42,6 +44,57 @@ long utf8_length(const char *s, size_t n)
 		count++;
 	}
 	return count;
+}
+
+/* Length of the valid UTF-8 sequence at p (up to end), 0 when invalid, -1 when cut short. */
+static long utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = *p, min;
+	size_t len;
+	if (c == 0)
+		return 0;
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xE0) == 0xC0)
+		len = 2, min = 0x80, c &= 0x1F;
+	else if ((c & 0xF0) == 0xE0)
+		len = 3, min = 0x800, c &= 0x0F;
+	else if ((c & 0xF8) == 0xF0)
+		len = 4, min = 0x10000, c &= 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if (p + i >= end)
+			return -1;
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3F);
+	}
+	if (c < min || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
+		return 0;
+	return (long)len;
+}
+
+char *utf8_sanitize(struct arena *a, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	char *out = arena_alloc(a, n * 3 + 1), *o = out;
+	while (p < end) {
+		long len = utf8_seq(p, end);
+		if (len < 0)
+			break; /* cut off by truncation: drop it */
+		if (len == 0) {
+			memcpy(o, "\xEF\xBF\xBD", 3);
+			o += 3;
+			p++;
+			continue;
+		}
+		memcpy(o, p, (size_t)len);
+		o += len;
+		p += len;
+	}
+	*o = '\0';
+	return out;
 }
 
 static const char *type_message(enum field_type t)

@@ -33,6 +33,11 @@ const char *check_not_blank(struct json_object *v);
 /* Number of UTF-8 characters in s[0..n), or -1 when s is not valid UTF-8. */
 long utf8_length(const char *s, size_t n);
 
+struct arena;
+/* A copy of s[0..n) that is valid UTF-8 text for PostgreSQL: invalid bytes and NUL
+ * become U+FFFD, a sequence cut off at the end (a truncated buffer) is dropped. */
+char *utf8_sanitize(struct arena *a, const char *s, size_t n);
+
 /* Parses a decimal query parameter: def when s is NULL; -1 return when it is not an
  * integer within [min, max], 0 otherwise with *out set. */
 int validate_query_int(const char *s, long def, long min, long max, long *out);

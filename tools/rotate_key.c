@@ -1,4 +1,5 @@
-/* rotate-key: re-seals every secret in user_integrations with the current key (the
+/* rotate-key: re-seals every secret (user_integrations config secrets and tokens,
+ * webhook signing secrets) with the current key (the
  * newest in SB_ENCRYPTION_KEYS, or SB_ENCRYPTION_KEY_VERSION). Each row is locked,
  * opened with the key it names, sealed anew and written back in its own transaction,
  * so a run can stop anywhere and be run again. Rows already on the current key are
@@ -14,6 +15,7 @@
 #include "integration.h"
 #include "jsonx.h"
 #include "log.h"
+#include "webhook.h"
 
 /* Re-seals one sealed text in place of *text. Returns 1 changed, 0 already current, -1 failed. */
 static int reseal(struct arena *a, const char **text, const char *aad)
@@ -87,6 +89,58 @@ fail:
 	return -1;
 }
 
+/* Re-seals a webhook's signing secrets; returns the number changed, or -1. */
+static int rotate_webhook(struct arena *a, const char *id)
+{
+	const char *p[] = {id};
+	PGresult *res;
+	if (db_begin(a) != DB_OK ||
+	    db_exec(a, &res, "SELECT secret, previous_secret FROM webhooks WHERE id = $1 FOR UPDATE", 1, p) != DB_OK) {
+		db_rollback(a);
+		return -1;
+	}
+	if (PQntuples(res) != 1) {
+		db_rollback(a);
+		return 0;
+	}
+	const char *secret = db_value(res, 0, 0), *previous = db_value(res, 0, 1);
+	const char *aad = webhook_secret_aad(a, id);
+	int r1 = reseal(a, &secret, aad), r2 = reseal(a, &previous, aad);
+	if (r1 < 0 || r2 < 0) {
+		db_rollback(a);
+		log_msg(LOG_ERROR, "webhook %s: a secret could not be opened with the configured keys", id);
+		return -1;
+	}
+	const char *u[] = {id, secret, previous};
+	if ((r1 || r2) &&
+	    db_exec(a, NULL, "UPDATE webhooks SET secret = $2, previous_secret = $3 WHERE id = $1", 3, u) != DB_OK) {
+		db_rollback(a);
+		return -1;
+	}
+	return db_commit(a) == DB_OK ? r1 + r2 : -1;
+}
+
+/* Runs rotate(id) over every id the query returns; adds to the counters. */
+static int rotate_all(struct arena *a, const char *sql, int (*rotate)(struct arena *, const char *), int *rows,
+		      int *resealed, int *failed)
+{
+	PGresult *ids;
+	if (db_exec(a, &ids, sql, 0, NULL) != DB_OK)
+		return -1;
+	struct arena *row = arena_new();
+	for (int i = 0; i < PQntuples(ids); i++) {
+		int n = rotate(row, PQgetvalue(ids, i, 0));
+		if (n < 0)
+			(*failed)++;
+		else
+			*resealed += n;
+		arena_reset(row);
+	}
+	*rows += PQntuples(ids);
+	arena_free(row);
+	return 0;
+}
+
 int main(void)
 {
 	log_init("rotate-key");
@@ -94,24 +148,15 @@ int main(void)
 		return 1;
 	db_init(config_str("DATABASE_URL", "postgresql:///switchboard"));
 	struct arena *a = arena_new();
-	PGresult *ids;
-	if (!db_conn() || db_exec(a, &ids, "SELECT id FROM user_integrations ORDER BY id", 0, NULL) != DB_OK) {
+	int rows = 0, resealed = 0, failed = 0;
+	if (!db_conn() ||
+	    rotate_all(a, "SELECT id FROM user_integrations ORDER BY id", rotate_row, &rows, &resealed, &failed) ||
+	    rotate_all(a, "SELECT id FROM webhooks ORDER BY id", rotate_webhook, &rows, &resealed, &failed)) {
 		fputs("rotate-key: the database is not reachable\n", stderr);
 		return 1;
 	}
-	int rows = PQntuples(ids), resealed = 0, failed = 0;
-	struct arena *row = arena_new();
-	for (int i = 0; i < rows; i++) {
-		int n = rotate_row(row, PQgetvalue(ids, i, 0));
-		if (n < 0)
-			failed++;
-		else
-			resealed += n;
-		arena_reset(row);
-	}
 	printf("rotate-key: key version %u; %d rows, %d secrets re-sealed, %d rows failed\n",
 	       crypto_current_key_version(), rows, resealed, failed);
-	arena_free(row);
 	arena_free(a);
 	db_close();
 	return failed ? 1 : 0;

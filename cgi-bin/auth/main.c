@@ -9,8 +9,8 @@ static const struct route routes[] = {
 	{"POST", "/api/v1/auth/login", handle_login, ROUTE_PUBLIC, BODY_JSON, login_fields},
 	{"POST", "/api/v1/auth/refresh", handle_refresh, ROUTE_PUBLIC, BODY_JSON, refresh_fields},
 	{"POST", "/api/v1/auth/logout", handle_logout, ROUTE_PUBLIC, BODY_JSON, refresh_fields},
-	{"GET", "/api/v1/users/me", handle_me, ROUTE_USER, BODY_NONE, NULL},
-	{"GET", "/api/v1/users/me/audit-log", handle_audit_log, ROUTE_USER, BODY_NONE, NULL},
+	{"GET", "/api/v1/users/me", handle_me, ROUTE_USER, BODY_NONE, NULL, "read"},
+	{"GET", "/api/v1/users/me/audit-log", handle_audit_log, ROUTE_USER, BODY_NONE, NULL, "read"},
 };
 
 int main(int argc, char **argv)

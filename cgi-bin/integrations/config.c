@@ -5,6 +5,7 @@
 #include "arena.h"
 #include "audit.h"
 #include "db.h"
+#include "events.h"
 #include "handlers.h"
 #include "integration.h"
 #include "jsonx.h"
@@ -12,6 +13,19 @@
 #include "reply.h"
 #include "request.h"
 #include "validate.h"
+
+enum db_status integration_event(struct request *rq, const char *type, const char *provider, const char *status)
+{
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "provider", json_object_new_string(provider));
+	json_object_object_add(d, "user_id", json_object_new_string(rq->user_id));
+	if (status)
+		json_object_object_add(d, "status", json_object_new_string(status));
+	struct event_published out;
+	enum db_status s = events_publish(rq->arena, rq->user_id, type, d, NULL, &out);
+	json_object_put(d);
+	return s;
+}
 
 int reply_db_failure(struct request *rq, int status)
 {
@@ -112,7 +126,12 @@ int handle_put(struct request *rq)
 	struct integration prev, saved;
 	bool found;
 	struct json_object *config;
+	/* FOR UPDATE locks nothing while the row does not exist yet: an advisory lock on
+	 * (user, provider) serialises first saves too, so each sees the one before it. */
+	const char *lk[] = {rq->user_id, p->name};
 	enum db_status s = db_begin(rq->arena);
+	if (s == DB_OK)
+		s = db_exec(rq->arena, NULL, "SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))", 2, lk);
 	if (s == DB_OK)
 		s = integration_load(rq->arena, rq->user_id, p->name, true, &prev, &found);
 	if (s != DB_OK)
@@ -128,6 +147,8 @@ int handle_put(struct request *rq)
 		json_object_object_add(d, "enabled", json_object_new_boolean(enabled));
 		s = audit_record(rq, rq->user_id, found ? "integration.updated" : "integration.connected", p->name, d);
 	}
+	if (s == DB_OK)
+		s = integration_event(rq, found ? "integration.updated" : "integration.connected", p->name, saved.status);
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
@@ -149,6 +170,8 @@ int handle_delete(struct request *rq)
 		s = integration_delete(rq->arena, rq->user_id, p->name, &deleted);
 	if (s == DB_OK && deleted)
 		s = audit_record(rq, rq->user_id, "integration.disconnected", p->name, NULL);
+	if (s == DB_OK && deleted)
+		s = integration_event(rq, "integration.disconnected", p->name, NULL);
 	if (s == DB_OK)
 		s = deleted ? db_commit(rq->arena) : (db_rollback(rq->arena), DB_OK);
 	if (s != DB_OK)

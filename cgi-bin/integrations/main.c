@@ -7,18 +7,18 @@
 
 static const struct route routes[] = {
 	{"GET", "/api/v1/integrations", handle_catalog, ROUTE_PUBLIC, BODY_NONE, NULL},
-	{"GET", "/api/v1/users/me/integrations", handle_list, ROUTE_USER, BODY_NONE, NULL},
-	{"POST", "/api/v1/users/me/integrations/mqtt/test", handle_mqtt_test, ROUTE_USER, BODY_JSON_OPTIONAL, NULL},
-	{"GET", "/api/v1/users/me/integrations/github", handle_github_get, ROUTE_USER, BODY_NONE, NULL},
-	{"POST", "/api/v1/users/me/integrations/github/sync", handle_github_sync, ROUTE_USER, BODY_JSON, github_sync_fields},
+	{"GET", "/api/v1/users/me/integrations", handle_list, ROUTE_USER, BODY_NONE, NULL, "integrations:read"},
+	{"POST", "/api/v1/users/me/integrations/mqtt/test", handle_mqtt_test, ROUTE_USER, BODY_JSON_OPTIONAL, NULL, "integrations:write"},
+	{"GET", "/api/v1/users/me/integrations/github", handle_github_get, ROUTE_USER, BODY_NONE, NULL, "integrations:read"},
+	{"POST", "/api/v1/users/me/integrations/github/sync", handle_github_sync, ROUTE_USER, BODY_JSON, github_sync_fields, "integrations:write"},
 	{"POST", "/api/v1/users/me/integrations/google/drive/export", handle_drive_export, ROUTE_USER, BODY_JSON,
-	 drive_export_fields},
+	 drive_export_fields, "integrations:write"},
 	{"POST", "/api/v1/users/me/integrations/{provider}/refresh-token", handle_refresh_token, ROUTE_USER,
-	 BODY_JSON_OPTIONAL, NULL},
-	{"GET", "/api/v1/users/me/integrations/{provider}", handle_get, ROUTE_USER, BODY_NONE, NULL},
-	{"PATCH", "/api/v1/users/me/integrations/{provider}", handle_patch, ROUTE_USER, BODY_JSON, NULL},
-	{"PUT", "/api/v1/users/me/integrations/{provider}", handle_put, ROUTE_USER, BODY_JSON, NULL},
-	{"DELETE", "/api/v1/users/me/integrations/{provider}", handle_delete, ROUTE_USER, BODY_NONE, NULL},
+	 BODY_JSON_OPTIONAL, NULL, "integrations:write"},
+	{"GET", "/api/v1/users/me/integrations/{provider}", handle_get, ROUTE_USER, BODY_NONE, NULL, "integrations:read"},
+	{"PATCH", "/api/v1/users/me/integrations/{provider}", handle_patch, ROUTE_USER, BODY_JSON, NULL, "integrations:write"},
+	{"PUT", "/api/v1/users/me/integrations/{provider}", handle_put, ROUTE_USER, BODY_JSON, NULL, "integrations:write"},
+	{"DELETE", "/api/v1/users/me/integrations/{provider}", handle_delete, ROUTE_USER, BODY_NONE, NULL, "integrations:write"},
 };
 
 int main(int argc, char **argv)

@@ -81,9 +81,15 @@ int handle_mqtt_test(struct request *rq)
 	if (jsonx_get_bool(cfg, "use_authentication", 0)) {
 		o.username = jsonx_get_string(cfg, "username");
 		const char *given = saved_test ? NULL : jsonx_get_string(cfg, "password");
+		/* The stored password only ever goes to the broker and user it was saved for:
+		 * a body naming another broker or username must bring its own. */
+		const char *saved_url = found ? jsonx_get_string(row.config, "broker_url") : NULL;
+		const char *saved_user = found ? jsonx_get_string(row.config, "username") : NULL;
+		bool same_target = saved_test || (saved_url && o.broker_url && !strcmp(saved_url, o.broker_url) &&
+						  saved_user && o.username && !strcmp(saved_user, o.username));
 		if (given) {
 			o.password = given;
-		} else if (found) {
+		} else if (found && same_target) {
 			char *stored = NULL;
 			if (integration_open(rq->arena, row.config, rq->user_id, "mqtt", "password", &stored) < 0) {
 				log_msg(LOG_ERROR, "stored MQTT password of user %s could not be opened", rq->user_id);
@@ -102,8 +108,12 @@ int handle_mqtt_test(struct request *rq)
 		json_object_object_add(d, "connected", json_object_new_boolean(ok));
 		json_object_object_add(d, "error_code", jsonx_string_or_null(jsonx_get_string(result, "error_code")));
 		s = db_begin(rq->arena);
+		const char *status = ok ? "connected" : "error";
 		if (s == DB_OK)
-			s = integration_record_check(rq->arena, rq->user_id, "mqtt", ok ? "connected" : "error", error, ok);
+			s = integration_record_check(rq->arena, rq->user_id, "mqtt", status, error, ok);
+		/* The health event only when the status actually changed. */
+		if (s == DB_OK && (!row.status || strcmp(row.status, status)))
+			s = integration_event(rq, "integration.health_changed", "mqtt", status);
 		if (s == DB_OK)
 			s = audit_record(rq, rq->user_id, "integration.tested", "mqtt", d);
 		if (s == DB_OK)

@@ -141,6 +141,11 @@ static void mqtt_catalog(struct json_object *entry)
 	for (size_t i = 0; i < 6; i++)
 		json_object_array_add(schemes, json_object_new_string(names[i]));
 	json_object_object_add(entry, "url_schemes", schemes);
+	struct json_object *req = json_object_new_array();
+	static const char *const required[] = {"broker_url", "device_id", "topic_prefix"};
+	for (size_t i = 0; i < 3; i++)
+		json_object_array_add(req, json_object_new_string(required[i]));
+	json_object_object_add(entry, "required_when_enabled", req);
 }
 
 const struct provider provider_mqtt = {

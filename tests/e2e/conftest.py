@@ -193,3 +193,160 @@ def broker():
     if missing:
         pytest.skip(f"{', '.join(missing)} not set: run the suite through scripts/test-e2e")
     return sb.mqtt_broker()
+
+
+# --- webhooks: the receiver and helpers ------------------------------------------------------
+
+
+class WebhookReceiver:
+    """Client of tests/e2e/fakes/webhook_receiver.js: URLs of its modes, the secrets it
+    verifies with, and what each bucket received. A bucket is a fresh name per test."""
+
+    def __init__(self, port):
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+
+    @staticmethod
+    def bucket():
+        return "b" + uuid.uuid4().hex
+
+    def url(self, mode, bucket, **query):
+        q = "&".join(f"{k}={v}" for k, v in query.items())
+        return f"{self.base}/{mode}/{bucket}" + ("?" + q if q else "")
+
+    def set_secrets(self, bucket, *secrets):
+        resp = requests.post(f"{self.base}/_secret/{bucket}", json={"secrets": list(secrets)}, timeout=sb.TIMEOUT)
+        assert resp.status_code == 204, resp.text
+
+    def log(self, bucket):
+        resp = requests.get(f"{self.base}/_log/{bucket}", timeout=sb.TIMEOUT)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    def ids(self, bucket):
+        return [e["headers"]["webhook-id"] for e in self.log(bucket)]
+
+    def wait(self, bucket, cond=None, timeout=15.0, what="a request"):
+        """Polls the bucket's log until cond(log) holds (default: something arrived), at
+        most timeout seconds; returns the log, or fails showing what did arrive."""
+        cond = cond or (lambda log: len(log) >= 1)
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log(bucket)
+            if cond(log):
+                return log
+            if time.monotonic() >= deadline:
+                summary = [(e["n"], e["mode"], e["headers"].get("webhook-id"), (e.get("body") or {}).get("type"),
+                            e.get("verified")) for e in log]
+                raise AssertionError(f"receiver bucket {bucket}: waited {timeout}s for {what}; got {summary}")
+            time.sleep(0.1)
+
+    def wait_count(self, bucket, n, timeout=15.0):
+        return self.wait(bucket, lambda log: len(log) >= n, timeout, what=f"{n} request(s)")
+
+
+@pytest.fixture(scope="session")
+def receiver():
+    """The webhook receiver, started once for the session on a free port (killed at the
+    end): a WebhookReceiver."""
+    port = sb.free_port()
+    script = os.path.join(ROOT, "tests", "e2e", "fakes", "webhook_receiver.js")
+    log_path = os.path.join(os.environ["SB_VAR"], "log", "webhook_receiver.log")
+    with open(log_path, "ab") as out:
+        proc = subprocess.Popen(["node", script, str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            assert proc.poll() is None, f"the webhook receiver exited with {proc.returncode}; see {log_path}"
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/_log/_probe", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, f"the webhook receiver did not listen on {port}; see {log_path}"
+            time.sleep(0.1)
+        yield WebhookReceiver(port)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def wh(api, receiver):
+    """Webhook helpers on the API for a user from new_user():
+    create(user, url, events=("*",), **fields) -> the created webhook (with its secret);
+    hook(user, mode, events=("*",), query=None, **fields) -> a webhook to a fresh receiver
+        bucket whose secret the receiver verifies with: namespace(id, secret, bucket, url, webhook);
+    publish(user, type, data=None, key=None, headers=None) -> data of POST /events (202);
+    deliveries(user, webhook_id, **params) -> data of GET .../deliveries;
+    wait_deliveries(user, webhook_id, cond, timeout=15, **params) -> deliveries data once cond(data) holds;
+    settled(user, webhook_id, n, **params) -> deliveries data once n exist and none is pending;
+    audit(user) -> the user's audit-log items (first 100)."""
+
+    def _h(user):
+        return {**user.headers, "User-Agent": sb.USER_AGENT}
+
+    def create(user, url, events=("*",), name=None, **fields):
+        body = {"name": name or "hook " + uuid.uuid4().hex[:8], "url": url, "events": list(events), **fields}
+        return sb.expect_ok(requests.post(api + "/webhooks", json=body, headers=_h(user), timeout=sb.TIMEOUT), 201)
+
+    def hook(user, mode, events=("*",), query=None, **fields):
+        bucket = receiver.bucket()
+        url = receiver.url(mode, bucket, **(query or {}))
+        w = create(user, url, events, **fields)
+        receiver.set_secrets(bucket, w["secret"])
+        return types.SimpleNamespace(id=w["id"], secret=w["secret"], bucket=bucket, url=url, webhook=w)
+
+    def publish(user, type, data=None, key=None, headers=None):
+        body = {"type": type}
+        if data is not None:
+            body["data"] = data
+        if key is not None:
+            body["idempotency_key"] = key
+        resp = requests.post(api + "/events", json=body, headers={**_h(user), **(headers or {})}, timeout=sb.TIMEOUT)
+        return sb.expect_ok(resp, 202)
+
+    def deliveries(user, webhook_id, **params):
+        resp = requests.get(f"{api}/webhooks/{webhook_id}/deliveries", params=params, headers=_h(user),
+                            timeout=sb.TIMEOUT)
+        return sb.expect_ok(resp)
+
+    def wait_deliveries(user, webhook_id, cond, timeout=15.0, what="a condition", **params):
+        deadline = time.monotonic() + timeout
+        while True:
+            data = deliveries(user, webhook_id, **params)
+            if cond(data):
+                return data
+            if time.monotonic() >= deadline:
+                summary = [(d["event_type"], d["status"], d["attempt_count"], d["last_status_code"], d["last_error"])
+                           for d in data["items"]]
+                raise AssertionError(f"webhook {webhook_id}: waited {timeout}s for {what}; deliveries: {summary}")
+            time.sleep(0.2)
+
+    def settled(user, webhook_id, n=1, timeout=15.0, **params):
+        params.setdefault("limit", 100)
+        return wait_deliveries(
+            user, webhook_id,
+            lambda d: d["total"] >= n and all(x["status"] != "pending" for x in d["items"]),
+            timeout, what=f"{n} settled deliveries", **params)
+
+    def audit(user):
+        resp = requests.get(api + "/users/me/audit-log", params={"limit": 100}, headers=_h(user), timeout=sb.TIMEOUT)
+        return sb.expect_ok(resp)["items"]
+
+    return types.SimpleNamespace(create=create, hook=hook, publish=publish, deliveries=deliveries,
+                                 wait_deliveries=wait_deliveries, settled=settled, audit=audit)
+
+
+@pytest.fixture(scope="module")
+def fresh_worker(stack):
+    """Restarts the webhook worker (SIGTERM, then start) once for the module that asks for
+    it, so it runs with the stack's current env file: earlier modules edit that file (a new
+    encryption key, switched guards) and the worker reads it only when it starts."""
+    stack("restart", "worker")
+    yield

@@ -23,6 +23,7 @@
 #define SECRET "responder-test-secret-0123456789abcdef"
 
 static int ran; /* handler calls in the current test */
+static const char *extra_header; /* one more "HTTP_NAME=value" parameter, or NULL */
 
 static int h_hello(struct request *rq)
 {
@@ -86,6 +87,8 @@ static const struct route routes[] = {
 	{"GET", "/api/v1/me", h_me, ROUTE_USER, BODY_NONE, NULL},
 	{"GET", "/api/v1/no-reply", h_no_reply, ROUTE_PUBLIC, BODY_NONE, NULL},
 	{"GET", "/api/v1/wrong-status", h_wrong_status, ROUTE_PUBLIC, BODY_NONE, NULL},
+	{"GET", "/api/v1/scoped", h_me, ROUTE_USER, BODY_NONE, NULL, "admin"},
+	{"POST", "/api/v1/oauth/token", h_hello, ROUTE_CLIENT, BODY_FORM, NULL, NULL, ERRORS_OAUTH},
 };
 
 static const struct app app = {"testgroup", routes, sizeof(routes) / sizeof(routes[0]), NULL};
@@ -100,6 +103,7 @@ static int setup(void **state)
 	a = arena_new();
 	resp = NULL;
 	ran = 0;
+	extra_header = NULL;
 	return a && !token_configure(SECRET, "switchboard", "switchboard-api", NULL, NULL, NULL) ? 0 : -1;
 }
 
@@ -116,7 +120,7 @@ static int teardown(void **state)
 static int dispatch_full(const char *method, const char *uri, const char *content_type, const char *body, long len,
 			 const char *authorization)
 {
-	char *envp[8];
+	char *envp[10];
 	size_t n = 0;
 	envp[n++] = arena_printf(a, "REQUEST_METHOD=%s", method);
 	envp[n++] = arena_printf(a, "REQUEST_URI=%s", uri);
@@ -124,6 +128,8 @@ static int dispatch_full(const char *method, const char *uri, const char *conten
 		envp[n++] = arena_printf(a, "CONTENT_TYPE=%s", content_type);
 	if (authorization)
 		envp[n++] = arena_printf(a, "HTTP_AUTHORIZATION=%s", authorization);
+	if (extra_header)
+		envp[n++] = arena_strdup(a, extra_header);
 	size_t blen = body ? (len < 0 ? strlen(body) : (size_t)len) : 0;
 	envp[n++] = arena_printf(a, "CONTENT_LENGTH=%zu", blen);
 	envp[n] = NULL;
@@ -433,6 +439,79 @@ static void test_handler_contract(void **state)
 	assert_int_equal(ran, 2);
 }
 
+/* resp.<name> as a string ("" when absent): the RFC 6749 error bodies. */
+static const char *get1(const char *name)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(resp, name, &v) ? json_object_get_string(v) : "";
+}
+
+static void test_jwt_has_every_scope(void **state)
+{
+	(void)state;
+	char *tok;
+	assert_int_equal(token_issue(a, UUID, 300, time(NULL), &tok), 0);
+	assert_int_equal(dispatch_full("GET", "/api/v1/scoped", NULL, NULL, 0, arena_printf(a, "Bearer %s", tok)), 200);
+	assert_int_equal(ran, 1);
+	assert_null(resp_header("RateLimit-Limit")); /* a user's own JWT is not limited here */
+}
+
+static void test_credentials_in_url_are_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(dispatch("GET", "/api/v1/hello?api_key=sb_x"), 400);
+	expect_error(400, "credentials_in_url", NULL);
+	assert_int_equal(dispatch("GET", "/api/v1/me?ACCESS_TOKEN=abc"), 400);
+	expect_error(400, "credentials_in_url", NULL);
+	assert_int_equal(dispatch("GET", "/api/v1/hello?page=2"), 200);
+	ran = 0;
+	/* The OAuth routes answer in RFC 6749 form. */
+	assert_int_equal(dispatch_full("POST", "/api/v1/oauth/token?client_secret=x", "application/x-www-form-urlencoded",
+				       "grant_type=client_credentials", -1, NULL),
+			 400);
+	assert_string_equal(get1("error"), "invalid_request");
+	assert_int_equal(ran, 0);
+}
+
+static void test_malformed_api_key_needs_no_database(void **state)
+{
+	(void)state;
+	extra_header = "HTTP_X_API_KEY=sb_short";
+	assert_int_equal(dispatch("GET", "/api/v1/me"), 401);
+	expect_error(401, "unauthorized", "The API key is invalid");
+	assert_non_null(strstr(resp_header("WWW-Authenticate"), "invalid_token"));
+	extra_header = NULL;
+	assert_int_equal(dispatch_full("GET", "/api/v1/me", NULL, NULL, 0, "Bearer sbat_nope"), 401);
+	expect_error(401, "unauthorized", "The access token is invalid");
+	/* Both a key and an Authorization header: refused, neither is tried. */
+	extra_header = "HTTP_X_API_KEY=sb_0000000000000000000000000000000000000000000";
+	assert_int_equal(dispatch_full("GET", "/api/v1/me", NULL, NULL, 0, "Bearer abc"), 401);
+	expect_error(401, "unauthorized", NULL);
+}
+
+static void test_client_route_errors(void **state)
+{
+	(void)state;
+	const char *form = "application/x-www-form-urlencoded";
+	/* No client credentials at all. */
+	assert_int_equal(dispatch_full("POST", "/api/v1/oauth/token", form, "grant_type=client_credentials", -1, NULL), 401);
+	assert_string_equal(get1("error"), "invalid_client");
+	assert_non_null(strstr(resp_header("WWW-Authenticate"), "Basic"));
+	/* Malformed Basic. */
+	assert_int_equal(dispatch_full("POST", "/api/v1/oauth/token", form, "grant_type=x", -1, "Basic !!"), 401);
+	assert_string_equal(get1("error"), "invalid_client");
+	/* Two methods at once. */
+	assert_int_equal(dispatch_full("POST", "/api/v1/oauth/token", form, "client_secret=s", -1, "Basic aWQ6c2VjcmV0"), 400);
+	assert_string_equal(get1("error"), "invalid_request");
+	/* Not a form. */
+	assert_int_equal(dispatch_full("POST", "/api/v1/oauth/token", "application/json", "{}", -1, NULL), 415);
+	assert_string_equal(get1("error"), "invalid_request");
+	/* A repeated parameter. */
+	assert_int_equal(dispatch_full("POST", "/api/v1/oauth/token", form, "a=1&a=2", -1, NULL), 400);
+	assert_string_equal(get1("error"), "invalid_request");
+	assert_int_equal(ran, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -455,6 +534,10 @@ int main(void)
 		T(test_user_route_with_token),
 		T(test_healthz),
 		T(test_handler_contract),
+		T(test_jwt_has_every_scope),
+		T(test_credentials_in_url_are_refused),
+		T(test_malformed_api_key_needs_no_database),
+		T(test_client_route_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

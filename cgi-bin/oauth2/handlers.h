@@ -1,0 +1,29 @@
+/* The oauth2 group: the OAuth 2.0 provider for outside clients. Client registration is
+ * an envelope API for users; the /oauth/... protocol endpoints speak RFC 6749 (token),
+ * RFC 7009 (revoke), RFC 7662 (introspect) and RFC 8414 (metadata). */
+#ifndef SB_OAUTH2_HANDLERS_H
+#define SB_OAUTH2_HANDLERS_H
+
+#include "validate.h"
+
+struct request;
+
+extern const struct field client_create_fields[];
+
+int handle_client_create(struct request *rq);
+int handle_client_list(struct request *rq);
+int handle_client_get(struct request *rq);
+int handle_client_delete(struct request *rq);
+
+int handle_token(struct request *rq);
+int handle_revoke(struct request *rq);
+int handle_introspect(struct request *rq);
+int handle_userinfo(struct request *rq);
+int handle_metadata(struct request *rq);
+
+/* Access tokens live one hour (SB_OAUTH_ACCESS_TOKEN_TTL), refresh tokens 30 days
+ * (SB_OAUTH_REFRESH_TOKEN_TTL). */
+long oauth_access_ttl(void);
+long oauth_refresh_ttl(void);
+
+#endif

@@ -1,0 +1,39 @@
+/* The webhooks group: registration, the delivery log, test sends, redelivery, secret
+ * rotation, the event-type catalog, and publishing events. */
+#ifndef SB_WEBHOOKS_HANDLERS_H
+#define SB_WEBHOOKS_HANDLERS_H
+
+#include "db.h"
+#include "validate.h"
+
+struct request;
+struct json_object;
+
+extern const struct field webhook_create_fields[], webhook_update_fields[], event_fields[];
+
+int handle_webhook_create(struct request *rq);
+int handle_webhook_list(struct request *rq);
+int handle_webhook_get(struct request *rq);
+int handle_webhook_update(struct request *rq);
+int handle_webhook_delete(struct request *rq);
+int handle_webhook_rotate(struct request *rq);
+int handle_deliveries(struct request *rq);
+int handle_webhook_test(struct request *rq);
+int handle_redeliver(struct request *rq);
+int handle_event_types(struct request *rq);
+int handle_event_publish(struct request *rq);
+
+/* Columns of a webhook for webhook_json(), in this order. */
+#define WEBHOOK_COLUMNS                                                                                        \
+	"id, name, url, array_to_json(events)::text, retry_count, timeout_seconds, is_active, disabled_reason, " \
+	SQL_RFC3339("previous_secret_expires_at") ", " SQL_RFC3339("created_at") ", " SQL_RFC3339("updated_at")
+struct json_object *webhook_json(const PGresult *res, int r);
+
+/* 503 or 500 after a failed statement, rolling back. */
+int reply_db_failure(struct request *rq, enum db_status s);
+/* Parses page and limit (422 on bad values); returns 0 or the status answered. */
+int page_params(struct request *rq, long *page, long *limit);
+/* The :id path parameter when it is a UUID; otherwise answers 404 and returns NULL. */
+const char *path_uuid(struct request *rq, const char *name);
+
+#endif

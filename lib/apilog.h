@@ -1,0 +1,20 @@
+/* The request log of the API platform: one api_request_logs row per request that a key
+ * or an OAuth client authenticated, written after the response has been sent, and the
+ * pruning of old rows. Never a body, a query string or a header value but User-Agent. */
+#ifndef SB_APILOG_H
+#define SB_APILOG_H
+
+struct arena;
+struct request;
+
+/* Records rq (its final status) and ms, the time to answer it; also touches the key's
+ * last_used_at. Does nothing for requests without a key or client. Failures are logged,
+ * never reported: the client has its answer already. */
+void api_request_log_write(struct request *rq, double ms);
+
+/* Deletes api_request_logs rows older than retention_days (at least 1), and the
+ * rate-limit counter windows too old to count (older than two windows). Returns the
+ * number of log rows deleted, or -1 on database trouble. For the worker daemon. */
+int api_request_logs_prune(struct arena *a, long retention_days);
+
+#endif

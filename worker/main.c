@@ -1,0 +1,113 @@
+/* The worker daemon: delivers webhooks (LISTEN/NOTIFY wakes it; it polls as a
+ * fallback) and runs periodic housekeeping. Any number can run side by side: claims
+ * are leases taken with SKIP LOCKED. SIGTERM: stop claiming, finish what is in flight. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "log.h"
+#include "worker.h"
+
+static volatile sig_atomic_t stopping;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/* LISTEN on the current connection; returns its socket or -1. */
+static int listen_socket(PGconn **listening)
+{
+	PGconn *c = db_conn();
+	if (!c)
+		return -1;
+	if (c != *listening) {
+		PGresult *r = PQexec(c, "LISTEN sb_deliveries");
+		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+		if (!ok)
+			return -1;
+		*listening = c;
+	}
+	return PQsocket(c);
+}
+
+static void drain_notifications(void)
+{
+	PGconn *c = db_conn();
+	if (!c || !PQconsumeInput(c))
+		return;
+	PGnotify *n;
+	while ((n = PQnotifies(c)))
+		PQfreemem(n);
+}
+
+int main(void)
+{
+	log_init("worker");
+	if (config_load() || crypto_keys_load())
+		return 1;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	db_init(config_str("DATABASE_URL", "postgresql:///switchboard"));
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	CURLM *multi = curl_multi_init();
+	char owner[128], host[64] = "worker";
+	gethostname(host, sizeof(host) - 1);
+	unsigned nonce = 0;
+	crypto_random(&nonce, sizeof(nonce));
+	snprintf(owner, sizeof(owner), "%s:%d:%08x", host, (int)getpid(), nonce);
+	int max = (int)config_int("SB_WORKER_CONCURRENCY", 64, 1, 1024);
+	int per_webhook = (int)config_int("SB_WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", 16, 1, 256);
+	int poll_ms = (int)config_int("SB_WORKER_POLL_MS", 1000, 10, 60000);
+	struct deliveries *d = deliveries_new(multi, owner, max, per_webhook);
+	if (!multi || !d)
+		return 1;
+	log_msg(LOG_INFO, "worker %s: up to %d deliveries in flight, %d per webhook", owner, max, per_webhook);
+
+	PGconn *listening = NULL;
+	time_t last_housekeeping = 0;
+	while (!stopping || deliveries_in_flight(d) > 0) {
+		int started = 0;
+		if (!stopping) {
+			started = deliveries_claim(d);
+			if (time(NULL) - last_housekeeping >= 60) {
+				housekeeping_run();
+				last_housekeeping = time(NULL);
+			}
+		}
+		int running;
+		curl_multi_perform(multi, &running);
+		deliveries_reap(d);
+		if (started > 0 && deliveries_in_flight(d) < max)
+			continue; /* more may be due right now */
+
+		/* Sleep until a transfer moves, a NOTIFY arrives, or the poll interval passes. */
+		struct curl_waitfd pg = {.fd = stopping ? -1 : listen_socket(&listening), .events = CURL_WAIT_POLLIN};
+		int nfd = pg.fd >= 0 ? 1 : 0;
+		curl_multi_poll(multi, nfd ? &pg : NULL, (unsigned)nfd, started < 0 ? 1000 : poll_ms, NULL);
+		if (nfd && pg.revents)
+			drain_notifications();
+	}
+	log_msg(LOG_INFO, "worker %s: stopped", owner);
+	deliveries_free(d);
+	curl_multi_cleanup(multi);
+	curl_global_cleanup();
+	db_close();
+	return 0;
+}
