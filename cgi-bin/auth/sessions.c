@@ -1,36 +1,22 @@
 /* Token pairs: a short-lived access JWT and an opaque, rotating refresh token. */
 #include <json-c/json.h>
 #include <string.h>
-#include <time.h>
 
 #include "arena.h"
 #include "audit.h"
-#include "config.h"
 #include "crypto.h"
 #include "db.h"
 #include "handlers.h"
 #include "jsonx.h"
 #include "reply.h"
 #include "request.h"
-#include "token.h"
+#include "session.h"
 #include "validate.h"
-
-#define REFRESH_TOKEN_BYTES 32
 
 const struct field refresh_fields[] = {
 	{"refresh_token", FIELD_STRING, true, 1, 512, NULL},
 	{NULL, 0, false, 0, 0, NULL},
 };
-
-static long access_ttl(void)
-{
-	return config_int("SB_ACCESS_TOKEN_TTL", 900, 30, 86400);
-}
-
-static long refresh_ttl(void)
-{
-	return config_int("SB_REFRESH_TOKEN_TTL", 30L * 86400, 60, 365L * 86400);
-}
 
 static int db_failure(struct request *rq, enum db_status s)
 {
@@ -40,31 +26,15 @@ static int db_failure(struct request *rq, enum db_status s)
 
 int session_issue(struct request *rq, const char *user_id, const char *family_id, struct json_object *user)
 {
-	char *refresh = crypto_token(rq->arena, REFRESH_TOKEN_BYTES), *access = NULL;
-	if (!refresh || token_issue(rq->arena, user_id, access_ttl(), time(NULL), &access)) {
-		json_object_put(user);
-		db_rollback(rq->arena);
-		return reply_internal(rq);
-	}
-	char ttl[24];
-	snprintf(ttl, sizeof(ttl), "%ld", refresh_ttl());
-	const char *p[] = {user_id, family_id, crypto_sha256_hex(rq->arena, refresh, strlen(refresh)), ttl};
-	enum db_status s = db_exec(rq->arena, NULL,
-				   "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at) "
-				   "VALUES ($1, coalesce($2::uuid, gen_random_uuid()), $3, now() + make_interval(secs => $4))",
-				   4, p);
+	struct json_object *d;
+	enum db_status s = session_create(rq->arena, user_id, family_id, &d);
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK) {
+		json_object_put(d);
 		json_object_put(user);
 		return db_failure(rq, s);
 	}
-	struct json_object *d = json_object_new_object();
-	json_object_object_add(d, "access_token", json_object_new_string(access));
-	json_object_object_add(d, "token_type", json_object_new_string("Bearer"));
-	json_object_object_add(d, "expires_in", json_object_new_int64(access_ttl()));
-	json_object_object_add(d, "refresh_token", json_object_new_string(refresh));
-	json_object_object_add(d, "refresh_expires_in", json_object_new_int64(refresh_ttl()));
 	if (user)
 		json_object_object_add(d, "user", user);
 	return reply_ok(rq, 200, d, "Authenticated");

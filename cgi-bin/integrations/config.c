@@ -109,7 +109,7 @@ int handle_put(struct request *rq)
 	if (!p)
 		return rq->status;
 	if (p->auth != PROVIDER_AUTH_CONFIG || !p->config_build) {
-		reply_header(rq, "Allow", "GET, DELETE");
+		reply_header(rq, "Allow", "GET, PATCH, DELETE");
 		return reply_error(rq, 405, "method_not_allowed", "This integration is connected through its OAuth flow");
 	}
 	struct json_object *errors = NULL;
@@ -162,6 +162,8 @@ int handle_delete(struct request *rq)
 	const struct provider *p = provider_or_404(rq);
 	if (!p)
 		return rq->status;
+	if (p->auth == PROVIDER_AUTH_OAUTH2 && p->oauth)
+		return oauth_delete(rq, p);
 	bool deleted;
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)

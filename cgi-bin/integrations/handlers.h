@@ -3,6 +3,8 @@
 #ifndef SB_INTEGRATIONS_HANDLERS_H
 #define SB_INTEGRATIONS_HANDLERS_H
 
+#include "validate.h"
+
 struct request;
 
 int handle_catalog(struct request *rq);
@@ -11,6 +13,17 @@ int handle_get(struct request *rq);
 int handle_put(struct request *rq);
 int handle_delete(struct request *rq);
 int handle_mqtt_test(struct request *rq);
+int handle_github_get(struct request *rq);
+int handle_patch(struct request *rq);
+int handle_refresh_token(struct request *rq);
+int handle_github_sync(struct request *rq);
+int handle_drive_export(struct request *rq);
+
+struct provider;
+/* DELETE of an OAuth integration: revocation at the provider, then the row. */
+int oauth_delete(struct request *rq, const struct provider *p);
+
+extern const struct field github_sync_fields[], drive_export_fields[];
 
 /* Publishes an integration.* event for the caller in the current transaction (outbox). */
 #include "db.h"

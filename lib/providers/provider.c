@@ -4,17 +4,50 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "oauth.h"
 #include "validate.h"
 
 extern const struct provider provider_mqtt;
 
-static const struct provider *const registry[] = {
+static const struct provider *const builtin[] = {
 	&provider_mqtt,
 };
+#define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
+#define MAX_OAUTH 64
+
+/* Built-in providers first, then one per providers-file entry. */
+static const struct provider *registry[NBUILTIN + MAX_OAUTH];
+static struct provider oauth_wrappers[MAX_OAUTH];
+static unsigned nregistry;
+
+static void registry_builtin(void)
+{
+	if (nregistry)
+		return;
+	for (size_t i = 0; i < NBUILTIN; i++)
+		registry[nregistry++] = builtin[i];
+}
+
+int provider_registry_init(void)
+{
+	if (oauth_providers_load())
+		return -1;
+	nregistry = 0;
+	registry_builtin();
+	const struct oauth_provider *op;
+	for (unsigned i = 0; i < MAX_OAUTH && (op = oauth_provider_at(i)); i++) {
+		if (provider_find(op->name))
+			continue; /* a built-in name wins */
+		provider_oauth_fill(&oauth_wrappers[i], op);
+		registry[nregistry++] = &oauth_wrappers[i];
+	}
+	return 0;
+}
 
 const struct provider *provider_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
+	registry_builtin();
+	for (unsigned i = 0; name && i < nregistry; i++)
 		if (!strcmp(registry[i]->name, name))
 			return registry[i];
 	return NULL;
@@ -22,7 +55,8 @@ const struct provider *provider_find(const char *name)
 
 const struct provider *const *provider_all(unsigned *n)
 {
-	*n = sizeof(registry) / sizeof(registry[0]);
+	registry_builtin();
+	*n = nregistry;
 	return registry;
 }
 
@@ -56,7 +90,7 @@ struct json_object *provider_catalog_entry(const struct provider *p)
 	json_object_object_add(e, "name", json_object_new_string(p->display_name));
 	json_object_object_add(e, "description", json_object_new_string(p->description));
 	json_object_object_add(e, "auth_type", json_object_new_string(provider_auth_name(p->auth)));
-	json_object_object_add(e, "available", json_object_new_boolean(1));
+	json_object_object_add(e, "available", json_object_new_boolean(!p->available || p->available(p)));
 	for (const struct field *f = p->config_fields; f && f->name; f++) {
 		struct json_object *fo = json_object_new_object();
 		json_object_object_add(fo, "name", json_object_new_string(f->name));

@@ -11,6 +11,7 @@ struct field;
 struct integration;
 struct json_object;
 struct request;
+struct oauth_provider;
 
 enum provider_auth { PROVIDER_AUTH_CONFIG, PROVIDER_AUTH_OAUTH2, PROVIDER_AUTH_API_KEY, PROVIDER_AUTH__MAX };
 
@@ -32,8 +33,15 @@ struct provider {
 	struct json_object *(*view)(struct arena *a, const struct integration *row);
 	/* Extra catalog members (e.g. MQTT's default broker). May be NULL. */
 	void (*catalog)(struct json_object *entry);
+	/* OAuth2 providers: the providers-file entry (struct oauth_provider), else NULL. */
+	const void *oauth;
+	/* False when the operator has not configured it (listed as unavailable). NULL: always. */
+	bool (*available)(const struct provider *p);
 };
 
+/* Loads the providers file and adds one OAuth2 provider per entry (github and google
+ * with their own views). Call once per process (child_init). Returns 0 or -1. */
+int provider_registry_init(void);
 /* The provider called name, or NULL. */
 const struct provider *provider_find(const char *name);
 /* Every provider, in catalog order; *n receives the count. */
@@ -41,5 +49,16 @@ const struct provider *const *provider_all(unsigned *n);
 /* The catalog entry of p: name, display name, auth kind, config fields. */
 struct json_object *provider_catalog_entry(const struct provider *p);
 const char *provider_auth_name(enum provider_auth a);
+
+/* OAuth2 providers (lib/providers/oauth.c, github.c, google.c). */
+/* The wrapper of a providers-file entry: github and google get their own views. */
+void provider_oauth_fill(struct provider *out, const struct oauth_provider *op);
+/* The OAuthIntegrationResponse of spec 000 (+ status, username, last_error, expiry). */
+struct json_object *oauth_view(struct arena *a, const struct integration *row);
+/* The granted scopes and profile field of a row's metadata. */
+struct json_object *oauth_row_scopes(const struct integration *row);
+const char *oauth_row_profile(const struct integration *row, const char *field);
+/* True when the row holds a token and its status is active. */
+bool oauth_row_connected(const struct integration *row);
 
 #endif
