@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "log.h"
@@ -102,6 +103,15 @@ void db_close(void)
 	if (conn)
 		PQfinish(conn);
 	conn = NULL;
+	in_transaction = false;
+	stmts_forget();
+}
+
+void db_forget_after_fork(void)
+{
+	if (conn)
+		close(PQsocket(conn)); /* our copy of the descriptor only; PQfinish would end the session */
+	conn = NULL; /* the PGconn struct is left behind: freeing it would write to the socket */
 	in_transaction = false;
 	stmts_forget();
 }

@@ -24,6 +24,9 @@ enum db_status {
 void db_init(const char *conninfo);
 /* Closes the connection (at exit, and in a child after fork). */
 void db_close(void);
+/* In a child after fork: drops the inherited connection without a word to the server
+ * (the parent still uses that session) and forgets its prepared statements. */
+void db_forget_after_fork(void);
 /* Returns the live connection, connecting when needed, or NULL. */
 PGconn *db_conn(void);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -15,6 +16,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
+#include "provider.h"
 #include "worker.h"
 
 static volatile sig_atomic_t stopping;
@@ -64,6 +66,9 @@ int main(void)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* The providers file: the token refresh needs each provider's token endpoint. */
+	if (provider_registry_init())
+		return 1;
 	db_init(config_str("DATABASE_URL", "postgresql:///switchboard"));
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	CURLM *multi = curl_multi_init();
@@ -81,7 +86,9 @@ int main(void)
 	log_msg(LOG_INFO, "worker %s: up to %d deliveries in flight, %d per webhook", owner, max, per_webhook);
 
 	PGconn *listening = NULL;
-	time_t last_housekeeping = 0;
+	time_t last_housekeeping = 0, last_refresh = 0;
+	pid_t refresher = 0;
+	long refresh_every = config_int("SB_WORKER_REFRESH_SCAN_SECONDS", 60, 1, 3600);
 	while (!stopping || deliveries_in_flight(d) > 0) {
 		int started = 0;
 		if (!stopping) {
@@ -89,6 +96,22 @@ int main(void)
 			if (time(NULL) - last_housekeeping >= 60) {
 				housekeeping_run();
 				last_housekeeping = time(NULL);
+			}
+			/* Refreshing calls providers synchronously: a child process does it, so
+			 * deliveries in flight here keep moving. One child at a time. */
+			if (refresher > 0 && waitpid(refresher, NULL, WNOHANG) == refresher)
+				refresher = 0;
+			if (refresher == 0 && time(NULL) - last_refresh >= refresh_every) {
+				last_refresh = time(NULL);
+				refresher = fork();
+				if (refresher == 0) {
+					db_forget_after_fork();
+					token_refresh_run();
+					db_close();
+					_exit(0);
+				}
+				if (refresher < 0)
+					refresher = 0;
 			}
 		}
 		int running;

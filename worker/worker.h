@@ -18,5 +18,7 @@ int deliveries_in_flight(const struct deliveries *d);
 
 /* Periodic housekeeping (run every minute or so). */
 void housekeeping_run(void);
+/* Refreshes the OAuth tokens that expire within the margin. */
+void token_refresh_run(void);
 
 #endif
