@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "arena.h"
+#include "db.h"
 #include "request.h"
+#include "validate.h"
 
 #define HTTP_STATUS_LIST(X)                                                                       \
 	X(200, "OK") X(201, "Created") X(202, "Accepted") X(204, "No Content")                    \
@@ -88,6 +90,44 @@ int reply_error(struct request *rq, int status, const char *code, const char *me
 int reply_invalid(struct request *rq, struct json_object *fields)
 {
 	return reply_error_fields(rq, 422, "validation_failed", "One or more fields are invalid", fields);
+}
+
+int reply_invalid_field(struct request *rq, const char *field, const char *message)
+{
+	struct json_object *e = json_object_new_object();
+	json_object_object_add(e, field, json_object_new_string(message));
+	return reply_invalid(rq, e);
+}
+
+int reply_db_failure(struct request *rq, int db_status)
+{
+	db_rollback(rq->arena);
+	return db_status == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
+}
+
+int reply_page_params(struct request *rq, long *page, long *limit)
+{
+	struct json_object *errors = NULL;
+	if (validate_query_int(request_query(rq, "page"), 1, 1, 1000000, page)) {
+		errors = json_object_new_object();
+		json_object_object_add(errors, "page", json_object_new_string("must be an integer of at least 1"));
+	}
+	if (validate_query_int(request_query(rq, "limit"), 20, 1, 100, limit)) {
+		if (!errors)
+			errors = json_object_new_object();
+		json_object_object_add(errors, "limit", json_object_new_string("must be an integer between 1 and 100"));
+	}
+	return errors ? reply_invalid(rq, errors) : 0;
+}
+
+struct json_object *reply_page(struct json_object *items, long page, long limit, long long total)
+{
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "items", items);
+	json_object_object_add(d, "page", json_object_new_int64(page));
+	json_object_object_add(d, "limit", json_object_new_int64(limit));
+	json_object_object_add(d, "total", json_object_new_int64(total));
+	return d;
 }
 
 int reply_unauthorized(struct request *rq, const char *message, int token_was_sent)

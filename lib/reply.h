@@ -25,6 +25,17 @@ int reply_oauth_error(struct request *rq, int status, const char *error, const c
 int reply_insufficient_scope(struct request *rq, const char *scope, int oauth);
 /* 401 as reply_unauthorized, with the RFC 6750 body for the OAuth endpoints. */
 int reply_unauthorized_oauth(struct request *rq, const char *message, int token_was_sent);
+/* 422 validation_failed for one field. */
+int reply_invalid_field(struct request *rq, const char *field, const char *message);
+/* After a failed statement: rolls the transaction back (if any) and answers 503 when
+ * the database is unreachable, 500 otherwise. */
+int reply_db_failure(struct request *rq, int db_status);
+/* Reads ?page= (from 1) and ?limit= (1..100, default 20); answers 422 naming the bad
+ * ones and returns that status, or returns 0. */
+int reply_page_params(struct request *rq, long *page, long *limit);
+/* {"items": items, "page", "limit", "total"}; takes ownership of items. */
+struct json_object *reply_page(struct json_object *items, long page, long limit, long long total);
+
 /* The standard answers the library gives for database trouble and the unexpected. */
 int reply_db_unavailable(struct request *rq);
 int reply_internal(struct request *rq);

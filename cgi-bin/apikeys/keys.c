@@ -59,19 +59,6 @@ const struct field apikey_create_fields[] = {
 	"'last_used_at', " SQL_RFC3339("last_used_at") ", 'expires_at', " SQL_RFC3339("expires_at") ", "          \
 	"'expired', coalesce(expires_at <= now(), false), 'created_at', " SQL_RFC3339("created_at") ")::text"
 
-static int db_failure(struct request *rq, enum db_status s)
-{
-	db_rollback(rq->arena);
-	return s == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
-}
-
-static struct json_object *field_error(const char *name, const char *message)
-{
-	struct json_object *e = json_object_new_object();
-	json_object_object_add(e, name, json_object_new_string(message));
-	return e;
-}
-
 /* 201 key (with "key" once) | 401 | 403 | 422 | 500 | 503 */
 int handle_apikey_create(struct request *rq)
 {
@@ -80,7 +67,7 @@ int handle_apikey_create(struct request *rq)
 	const char *scopes = scopes_json ? scope_join(rq->arena, scopes_json) : "read";
 	/* A credential never mints a broader one: a key's scopes stay within the caller's. */
 	if (!scope_subset(scopes, rq->scopes))
-		return reply_invalid(rq, field_error("scopes", "must be within the scopes of the credential creating the key"));
+		return reply_invalid_field(rq, "scopes", "must be within the scopes of the credential creating the key");
 	const char *expires = jsonx_get_string(rq->json, "expires_at");
 	struct json_object *rl = NULL;
 	char rate[24] = "1000";
@@ -109,13 +96,13 @@ int handle_apikey_create(struct request *rq)
 			    8, p);
 	if (s == DB_INVALID) {
 		db_rollback(rq->arena);
-		return reply_invalid(rq, field_error("expires_at", "must be a valid date-time"));
+		return reply_invalid_field(rq, "expires_at", "must be a valid date-time");
 	}
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	if (PQntuples(res) != 1) {
 		db_rollback(rq->arena);
-		return reply_invalid(rq, field_error("expires_at", "must be in the future"));
+		return reply_invalid_field(rq, "expires_at", "must be in the future");
 	}
 	struct json_object *details = json_object_new_object();
 	json_object_object_add(details, "api_key_id", json_object_new_string(PQgetvalue(res, 0, 0)));
@@ -124,7 +111,7 @@ int handle_apikey_create(struct request *rq)
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	struct json_object *d = json_tokener_parse(PQgetvalue(res, 0, 1));
 	if (!d)
 		return reply_internal(rq);
@@ -142,7 +129,7 @@ int handle_apikey_list(struct request *rq)
 				   "ORDER BY created_at DESC, id",
 				   1, p);
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	struct json_object *list = json_object_new_array();
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct json_object *k = json_tokener_parse(PQgetvalue(res, i, 0));
@@ -167,7 +154,7 @@ int handle_apikey_revoke(struct request *rq)
 			    "RETURNING key_prefix",
 			    2, p);
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	if (PQntuples(res) != 1) {
 		db_rollback(rq->arena);
 		return reply_error(rq, 404, "not_found", "No such API key");
@@ -179,7 +166,7 @@ int handle_apikey_revoke(struct request *rq)
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	return reply_ok(rq, 200, NULL, "API key revoked");
 }
 
@@ -191,14 +178,14 @@ int handle_apikey_usage(struct request *rq)
 		return reply_error(rq, 404, "not_found", "No such API key");
 	long hours;
 	if (validate_query_int(request_query(rq, "hours"), 24, 1, 24 * 90, &hours))
-		return reply_invalid(rq, field_error("hours", "must be an integer between 1 and 2160"));
+		return reply_invalid_field(rq, "hours", "must be an integer between 1 and 2160");
 	char hbuf[24];
 	snprintf(hbuf, sizeof(hbuf), "%ld", hours);
 	const char *p[] = {id, rq->user_id, hbuf};
 	PGresult *own, *by_hour, *by_status, *range;
 	enum db_status s = db_exec(rq->arena, &own, "SELECT 1 FROM api_keys WHERE id = $1 AND user_id = $2", 2, p);
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	if (PQntuples(own) != 1)
 		return reply_error(rq, 404, "not_found", "No such API key");
 	const char *q[] = {id, hbuf};
@@ -220,7 +207,7 @@ int handle_apikey_usage(struct request *rq)
 			    "GROUP BY response_status ORDER BY 1",
 			    2, q);
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	long long total = 0;
 	struct json_object *hours_list = json_object_new_array(), *status_list = json_object_new_array();
 	for (int i = 0; i < PQntuples(by_hour); i++) {

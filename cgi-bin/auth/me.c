@@ -28,18 +28,8 @@ int handle_me(struct request *rq)
 int handle_audit_log(struct request *rq)
 {
 	long page, limit;
-	struct json_object *errors = NULL;
-	if (validate_query_int(request_query(rq, "page"), 1, 1, 1000000, &page)) {
-		errors = json_object_new_object();
-		json_object_object_add(errors, "page", json_object_new_string("must be an integer of at least 1"));
-	}
-	if (validate_query_int(request_query(rq, "limit"), 20, 1, 100, &limit)) {
-		if (!errors)
-			errors = json_object_new_object();
-		json_object_object_add(errors, "limit", json_object_new_string("must be an integer between 1 and 100"));
-	}
-	if (errors)
-		return reply_invalid(rq, errors);
+	if (reply_page_params(rq, &page, &limit))
+		return rq->status;
 
 	char lim[24], off[24];
 	snprintf(lim, sizeof(lim), "%ld", limit);
@@ -68,10 +58,5 @@ int handle_audit_log(struct request *rq)
 		json_object_object_add(e, "created_at", json_object_new_string(PQgetvalue(res, i, 6)));
 		json_object_array_add(items, e);
 	}
-	struct json_object *d = json_object_new_object();
-	json_object_object_add(d, "items", items);
-	json_object_object_add(d, "page", json_object_new_int64(page));
-	json_object_object_add(d, "limit", json_object_new_int64(limit));
-	json_object_object_add(d, "total", json_object_new_int64(atoll(PQgetvalue(count, 0, 0))));
-	return reply_ok(rq, 200, d, NULL);
+	return reply_ok(rq, 200, reply_page(items, page, limit, atoll(PQgetvalue(count, 0, 0))), NULL);
 }

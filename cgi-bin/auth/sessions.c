@@ -18,12 +18,6 @@ const struct field refresh_fields[] = {
 	{NULL, 0, false, 0, 0, NULL},
 };
 
-static int db_failure(struct request *rq, enum db_status s)
-{
-	db_rollback(rq->arena);
-	return s == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
-}
-
 int session_issue(struct request *rq, const char *user_id, const char *family_id, struct json_object *user)
 {
 	struct json_object *d;
@@ -33,7 +27,7 @@ int session_issue(struct request *rq, const char *user_id, const char *family_id
 	if (s != DB_OK) {
 		json_object_put(d);
 		json_object_put(user);
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	}
 	if (user)
 		json_object_object_add(d, "user", user);
@@ -62,7 +56,7 @@ int handle_refresh(struct request *rq)
 			    " FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 FOR UPDATE OF t",
 			    1, p);
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	if (PQntuples(res) != 1) {
 		db_rollback(rq->arena);
 		return invalid_refresh(rq);
@@ -79,7 +73,7 @@ int handle_refresh(struct request *rq)
 		if (s == DB_OK)
 			s = db_commit(rq->arena);
 		if (s != DB_OK)
-			return db_failure(rq, s);
+			return reply_db_failure(rq, s);
 		return invalid_refresh(rq);
 	}
 	if (dead) {
@@ -91,7 +85,7 @@ int handle_refresh(struct request *rq)
 	if (s == DB_OK)
 		s = audit_record(rq, user_id, "token.refreshed", NULL, NULL);
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	return session_issue(rq, user_id, family, user_json(res, 0, 5));
 }
 
@@ -112,6 +106,6 @@ int handle_logout(struct request *rq)
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	return reply_ok(rq, 200, NULL, "Logged out");
 }

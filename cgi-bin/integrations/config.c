@@ -27,12 +27,6 @@ enum db_status integration_event(struct request *rq, const char *type, const cha
 	return s;
 }
 
-int reply_db_failure(struct request *rq, int status)
-{
-	db_rollback(rq->arena);
-	return status == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
-}
-
 /* 200 [catalog entries] */
 int handle_catalog(struct request *rq)
 {

@@ -29,7 +29,5 @@ extern const struct field github_sync_fields[], drive_export_fields[];
 #include "db.h"
 enum db_status integration_event(struct request *rq, const char *type, const char *provider, const char *status);
 
-/* The DB failure answer shared by the handlers (503 or 500). */
-int reply_db_failure(struct request *rq, int status);
 
 #endif

@@ -58,19 +58,6 @@ const struct field client_create_fields[] = {
 	"'rate_limit_per_hour', rate_limit_per_hour, 'created_at', " SQL_RFC3339("created_at") ", "             \
 	"'updated_at', " SQL_RFC3339("updated_at") ")::text"
 
-static int db_failure(struct request *rq, enum db_status s)
-{
-	db_rollback(rq->arena);
-	return s == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
-}
-
-static struct json_object *field_error(const char *name, const char *message)
-{
-	struct json_object *e = json_object_new_object();
-	json_object_object_add(e, name, json_object_new_string(message));
-	return e;
-}
-
 /* The redirect URIs as a PostgreSQL array parameter (JSON text, expanded in SQL). */
 static const char *json_text(struct request *rq, const char *name, const char *def)
 {
@@ -87,7 +74,7 @@ int handle_client_create(struct request *rq)
 	json_object_object_get_ex(rq->json, "scopes", &scopes_json);
 	const char *scopes = scopes_json ? scope_join(rq->arena, scopes_json) : "read";
 	if (!scope_subset(scopes, rq->scopes))
-		return reply_invalid(rq, field_error("scopes", "must be within the scopes of the credential creating the client"));
+		return reply_invalid_field(rq, "scopes", "must be within the scopes of the credential creating the client");
 	struct json_object *rl = NULL;
 	char rate[24] = "1000";
 	if (json_object_object_get_ex(rq->json, "rate_limit_per_hour", &rl) && rl)
@@ -114,14 +101,14 @@ int handle_client_create(struct request *rq)
 			    "RETURNING id, " CLIENT_JSON,
 			    8, p);
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	struct json_object *details = json_object_new_object();
 	json_object_object_add(details, "client_id", json_object_new_string(client_id));
 	s = audit_record(rq, rq->user_id, "oauth_client.created", NULL, details);
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	struct json_object *d = json_tokener_parse(PQgetvalue(res, 0, 1));
 	if (!d)
 		return reply_internal(rq);
@@ -139,7 +126,7 @@ int handle_client_list(struct request *rq)
 				   "ORDER BY created_at DESC, id",
 				   1, p);
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	struct json_object *list = json_object_new_array();
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct json_object *c = json_tokener_parse(PQgetvalue(res, i, 0));
@@ -161,7 +148,7 @@ int handle_client_get(struct request *rq)
 				   "SELECT " CLIENT_JSON " FROM api_clients WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
 				   2, p);
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	if (PQntuples(res) != 1)
 		return reply_error(rq, 404, "not_found", "No such OAuth client");
 	struct json_object *c = json_tokener_parse(PQgetvalue(res, 0, 0));
@@ -183,7 +170,7 @@ int handle_client_delete(struct request *rq)
 			    "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING client_id",
 			    2, p);
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	if (PQntuples(res) != 1) {
 		db_rollback(rq->arena);
 		return reply_error(rq, 404, "not_found", "No such OAuth client");
@@ -204,6 +191,6 @@ int handle_client_delete(struct request *rq)
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
-		return db_failure(rq, s);
+		return reply_db_failure(rq, s);
 	return reply_ok(rq, 200, NULL, "OAuth client deleted");
 }

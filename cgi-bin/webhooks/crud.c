@@ -71,27 +71,6 @@ const struct field webhook_update_fields[] = {
 	{NULL, 0, false, 0, 0, NULL},
 };
 
-int reply_db_failure(struct request *rq, enum db_status s)
-{
-	db_rollback(rq->arena);
-	return s == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
-}
-
-int page_params(struct request *rq, long *page, long *limit)
-{
-	struct json_object *errors = NULL;
-	if (validate_query_int(request_query(rq, "page"), 1, 1, 1000000, page)) {
-		errors = json_object_new_object();
-		json_object_object_add(errors, "page", json_object_new_string("must be an integer of at least 1"));
-	}
-	if (validate_query_int(request_query(rq, "limit"), 20, 1, 100, limit)) {
-		if (!errors)
-			errors = json_object_new_object();
-		json_object_object_add(errors, "limit", json_object_new_string("must be an integer between 1 and 100"));
-	}
-	return errors ? reply_invalid(rq, errors) : 0;
-}
-
 const char *path_uuid(struct request *rq, const char *name)
 {
 	const char *id = request_param(rq, name);
@@ -100,6 +79,14 @@ const char *path_uuid(struct request *rq, const char *name)
 		return NULL;
 	}
 	return id;
+}
+
+/* Audits action on webhook id for the caller, in the current transaction. */
+static enum db_status audit_webhook(struct request *rq, const char *action, const char *id)
+{
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "webhook_id", json_object_new_string(id));
+	return audit_record(rq, rq->user_id, action, NULL, d);
 }
 
 struct json_object *webhook_json(const PGresult *res, int r)
@@ -172,11 +159,8 @@ int handle_webhook_create(struct request *rq)
 			    "VALUES ($1, $2, $3, $4, $5::text[], $6, coalesce($7::int, 3), coalesce($8::int, 30), "
 			    "coalesce($9::boolean, true)) RETURNING " WEBHOOK_COLUMNS,
 			    9, p);
-	if (s == DB_OK) {
-		struct json_object *d = json_object_new_object();
-		json_object_object_add(d, "webhook_id", json_object_new_string(id));
-		s = audit_record(rq, rq->user_id, "webhook.created", NULL, d);
-	}
+	if (s == DB_OK)
+		s = audit_webhook(rq, "webhook.created", id);
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
@@ -190,7 +174,7 @@ int handle_webhook_create(struct request *rq)
 int handle_webhook_list(struct request *rq)
 {
 	long page, limit;
-	if (page_params(rq, &page, &limit))
+	if (reply_page_params(rq, &page, &limit))
 		return rq->status;
 	char lim[24], off[24];
 	snprintf(lim, sizeof(lim), "%ld", limit);
@@ -205,14 +189,10 @@ int handle_webhook_list(struct request *rq)
 			    3, p);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	struct json_object *items = json_object_new_array(), *d = json_object_new_object();
+	struct json_object *items = json_object_new_array();
 	for (int i = 0; i < PQntuples(res); i++)
 		json_object_array_add(items, webhook_json(res, i));
-	json_object_object_add(d, "items", items);
-	json_object_object_add(d, "page", json_object_new_int64(page));
-	json_object_object_add(d, "limit", json_object_new_int64(limit));
-	json_object_object_add(d, "total", json_object_new_int64(atoll(PQgetvalue(count, 0, 0))));
-	return reply_ok(rq, 200, d, NULL);
+	return reply_ok(rq, 200, reply_page(items, page, limit, atoll(PQgetvalue(count, 0, 0))), NULL);
 }
 
 /* 200 webhook | 401 | 404 (also another user's) | 503 */
@@ -261,11 +241,8 @@ int handle_webhook_update(struct request *rq)
 			    "updated_at = now() "
 			    "WHERE id = $1 AND user_id = $2 RETURNING " WEBHOOK_COLUMNS,
 			    8, p);
-	if (s == DB_OK && PQntuples(res) == 1) {
-		struct json_object *d = json_object_new_object();
-		json_object_object_add(d, "webhook_id", json_object_new_string(id));
-		s = audit_record(rq, rq->user_id, "webhook.updated", NULL, d);
-	}
+	if (s == DB_OK && PQntuples(res) == 1)
+		s = audit_webhook(rq, "webhook.updated", id);
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
@@ -286,11 +263,8 @@ int handle_webhook_delete(struct request *rq)
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
 		s = db_exec(rq->arena, &res, "DELETE FROM webhooks WHERE id = $1 AND user_id = $2 RETURNING id", 2, p);
-	if (s == DB_OK && PQntuples(res) == 1) {
-		struct json_object *d = json_object_new_object();
-		json_object_object_add(d, "webhook_id", json_object_new_string(id));
-		s = audit_record(rq, rq->user_id, "webhook.deleted", NULL, d);
-	}
+	if (s == DB_OK && PQntuples(res) == 1)
+		s = audit_webhook(rq, "webhook.deleted", id);
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
@@ -321,11 +295,8 @@ int handle_webhook_rotate(struct request *rq)
 			    "previous_secret_expires_at = now() + make_interval(secs => $4::int), updated_at = now() "
 			    "WHERE id = $1 AND user_id = $2 RETURNING " SQL_RFC3339("previous_secret_expires_at"),
 			    4, p);
-	if (s == DB_OK && PQntuples(res) == 1) {
-		struct json_object *d = json_object_new_object();
-		json_object_object_add(d, "webhook_id", json_object_new_string(id));
-		s = audit_record(rq, rq->user_id, "webhook.secret_rotated", NULL, d);
-	}
+	if (s == DB_OK && PQntuples(res) == 1)
+		s = audit_webhook(rq, "webhook.secret_rotated", id);
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)

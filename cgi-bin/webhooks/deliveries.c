@@ -58,7 +58,7 @@ int handle_deliveries(struct request *rq)
 	if (!id || owned_webhook(rq, id))
 		return rq->status;
 	long page, limit;
-	if (page_params(rq, &page, &limit))
+	if (reply_page_params(rq, &page, &limit))
 		return rq->status;
 	const char *status = request_query(rq, "status"), *type = request_query(rq, "event_type");
 	if (check_status_filter(status)) {
@@ -121,12 +121,7 @@ int handle_deliveries(struct request *rq)
 		json_object_object_add(d, "attempts", list);
 		json_object_array_add(items, d);
 	}
-	struct json_object *out = json_object_new_object();
-	json_object_object_add(out, "items", items);
-	json_object_object_add(out, "page", json_object_new_int64(page));
-	json_object_object_add(out, "limit", json_object_new_int64(limit));
-	json_object_object_add(out, "total", json_object_new_int64(atoll(PQgetvalue(count, 0, 0))));
-	return reply_ok(rq, 200, out, NULL);
+	return reply_ok(rq, 200, reply_page(items, page, limit, atoll(PQgetvalue(count, 0, 0))), NULL);
 }
 
 /* 200 {delivery_id, message_id, status, attempt} | 401 | 404 | 503

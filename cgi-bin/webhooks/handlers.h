@@ -29,10 +29,6 @@ int handle_event_publish(struct request *rq);
 	SQL_RFC3339("previous_secret_expires_at") ", " SQL_RFC3339("created_at") ", " SQL_RFC3339("updated_at")
 struct json_object *webhook_json(const PGresult *res, int r);
 
-/* 503 or 500 after a failed statement, rolling back. */
-int reply_db_failure(struct request *rq, enum db_status s);
-/* Parses page and limit (422 on bad values); returns 0 or the status answered. */
-int page_params(struct request *rq, long *page, long *limit);
 /* The :id path parameter when it is a UUID; otherwise answers 404 and returns NULL. */
 const char *path_uuid(struct request *rq, const char *name);
 
