@@ -27,6 +27,8 @@ void housekeeping_run(void)
 		"UPDATE events SET idempotency_key = NULL WHERE idempotency_key IS NOT NULL "
 		"AND created_at < now() - interval '24 hours'",
 		0, NULL);
+	/* Health history: what a person looks back on, a month of it. */
+	db_exec(a, NULL, "DELETE FROM integration_health_checks WHERE checked_at < now() - interval '30 days'", 0, NULL);
 	/* Request logs of keys and clients: kept for the configured retention. */
 	if (api_request_logs_prune(a, config_int("SB_REQUEST_LOG_RETENTION_DAYS", 90, 1, 3650)) < 0)
 		log_msg(LOG_WARN, "pruning api_request_logs failed; trying again next round");

@@ -97,8 +97,9 @@ int main(void)
 				housekeeping_run();
 				last_housekeeping = time(NULL);
 			}
-			/* Refreshing calls providers synchronously: a child process does it, so
-			 * deliveries in flight here keep moving. One child at a time. */
+			/* Refreshing tokens and checking health call outside services synchronously:
+			 * a child process does it, so deliveries in flight here keep moving. One
+			 * child at a time. */
 			if (refresher > 0 && waitpid(refresher, NULL, WNOHANG) == refresher)
 				refresher = 0;
 			if (refresher == 0 && time(NULL) - last_refresh >= refresh_every) {
@@ -107,6 +108,7 @@ int main(void)
 				if (refresher == 0) {
 					db_forget_after_fork();
 					token_refresh_run();
+					health_scan_run();
 					db_close();
 					_exit(0);
 				}

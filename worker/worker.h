@@ -20,5 +20,7 @@ int deliveries_in_flight(const struct deliveries *d);
 void housekeeping_run(void);
 /* Refreshes the OAuth tokens that expire within the margin. */
 void token_refresh_run(void);
+/* Checks the integrations whose last check is older than the interval. */
+void health_scan_run(void);
 
 #endif

@@ -18,6 +18,8 @@ int handle_patch(struct request *rq);
 int handle_refresh_token(struct request *rq);
 int handle_github_sync(struct request *rq);
 int handle_drive_export(struct request *rq);
+int handle_health_list(struct request *rq);
+int handle_health_check(struct request *rq);
 
 struct provider;
 /* DELETE of an OAuth integration: revocation at the provider, then the row. */

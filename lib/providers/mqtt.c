@@ -7,6 +7,8 @@
 #include "config.h"
 #include "integration.h"
 #include "jsonx.h"
+#include "mqtt.h"
+#include "mqtt_probe.h"
 #include "mqtt_url.h"
 #include "provider.h"
 #include "validate.h"
@@ -108,6 +110,27 @@ static int mqtt_config_build(struct arena *a, const char *user_id, struct json_o
 			json_object_object_add(c, "password_encrypted", json_object_new_string(sealed));
 	}
 	*out = arena_defer(a, jsonx_put, c);
+	return 0;
+}
+
+int mqtt_saved_probe_options(struct arena *a, const struct integration *row, struct mqtt_probe_options *o)
+{
+	struct json_object *c = row->config;
+	memset(o, 0, sizeof(*o));
+	o->broker_url = jsonx_get_string(c, "broker_url");
+	o->device_id = jsonx_get_string(c, "device_id");
+	o->topic_prefix = jsonx_get_string(c, "topic_prefix");
+	o->ca_file = config_str("SB_MQTT_CA_FILE", NULL);
+	o->timeout_ms = (int)config_int("SB_MQTT_TEST_TIMEOUT_MS", 5000, 500, 15000);
+	if (!o->broker_url)
+		return 1;
+	if (jsonx_get_bool(c, "use_authentication", 0)) {
+		o->username = jsonx_get_string(c, "username");
+		char *stored = NULL;
+		if (integration_open(a, c, row->user_id, "mqtt", "password", &stored) < 0)
+			return -1;
+		o->password = stored;
+	}
 	return 0;
 }
 

@@ -1,0 +1,14 @@
+/* MQTT specifics other parts of the library need. */
+#ifndef SB_PROVIDER_MQTT_H
+#define SB_PROVIDER_MQTT_H
+
+struct arena;
+struct integration;
+struct mqtt_probe_options;
+
+/* Probe options for a saved MQTT row (the stored password opened when the config uses
+ * authentication). Returns 0, 1 when no broker_url is saved, -1 when the stored
+ * password cannot be opened. */
+int mqtt_saved_probe_options(struct arena *a, const struct integration *row, struct mqtt_probe_options *o);
+
+#endif
