@@ -10,6 +10,7 @@
 #include "arena.h"
 #include "log.h"
 
+static unsigned long generation;
 static char *conninfo;
 static PGconn *conn;
 static bool in_transaction;
@@ -87,6 +88,7 @@ static PGconn *connect_now(void)
 		return NULL;
 	}
 	PQsetNoticeReceiver(c, notice_quiet, NULL);
+	generation++;
 	return c;
 }
 
@@ -105,6 +107,11 @@ void db_close(void)
 	conn = NULL;
 	in_transaction = false;
 	stmts_forget();
+}
+
+unsigned long db_generation(void)
+{
+	return generation;
 }
 
 void db_forget_after_fork(void)

@@ -24,6 +24,9 @@ enum db_status {
 void db_init(const char *conninfo);
 /* Closes the connection (at exit, and in a child after fork). */
 void db_close(void);
+/* Counts successful connects: a caller holding per-session state (LISTEN) compares it
+ * to know that the session it set up is gone (a new PGconn may reuse the old address). */
+unsigned long db_generation(void);
 /* In a child after fork: drops the inherited connection without a word to the server
  * (the parent still uses that session) and forgets its prepared statements. */
 void db_forget_after_fork(void);

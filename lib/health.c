@@ -131,7 +131,16 @@ enum health_result health_check(struct request *rq, const char *provider_name, s
 	if (row.enabled) {
 		bool ok = !strcmp(o.status, "connected") || !strcmp(o.status, "active");
 		const char *hp[] = {rq->user_id, p->name, health_status(o.status, true), o.error, latency};
+		/* The status as stored now, under lock: the check itself may have changed it (a
+		 * refused refresh marks the row expired and publishes that change already). */
+		PGresult *cur;
+		const char *lp[] = {rq->user_id, p->name};
 		s = db_begin(rq->arena);
+		if (s == DB_OK)
+			s = db_exec(rq->arena, &cur,
+				    "SELECT status FROM user_integrations WHERE user_id = $1 AND provider = $2 FOR UPDATE", 2,
+				    lp);
+		const char *before = s == DB_OK && PQntuples(cur) == 1 ? PQgetvalue(cur, 0, 0) : row.status;
 		if (s == DB_OK)
 			s = integration_record_check(rq->arena, rq->user_id, p->name, o.status, o.error, ok);
 		if (s == DB_OK)
@@ -139,14 +148,12 @@ enum health_result health_check(struct request *rq, const char *provider_name, s
 				    "INSERT INTO integration_health_checks (user_id, provider, status, error, latency_ms) "
 				    "VALUES ($1, $2, $3, left($4, 1000), $5)",
 				    5, hp);
-		/* The status the check found may differ from the one loaded before it (a refresh
-		 * in between may have marked it expired): compare with the stored one. */
-		if (s == DB_OK && strcmp(health_status(row.status, true), health_status(o.status, true))) {
+		if (s == DB_OK && strcmp(health_status(before, true), health_status(o.status, true))) {
 			struct json_object *d = json_object_new_object();
 			json_object_object_add(d, "provider", json_object_new_string(p->name));
 			json_object_object_add(d, "user_id", json_object_new_string(rq->user_id));
 			json_object_object_add(d, "status", json_object_new_string(health_status(o.status, true)));
-			json_object_object_add(d, "previous_status", json_object_new_string(health_status(row.status, true)));
+			json_object_object_add(d, "previous_status", json_object_new_string(health_status(before, true)));
 			struct event_published ev;
 			s = events_publish(rq->arena, rq->user_id, "integration.health_changed", d, NULL, &ev);
 			json_object_put(d);

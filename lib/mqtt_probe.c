@@ -2,6 +2,7 @@
 #include "mqtt_probe.h"
 
 #include <MQTTClient.h>
+#include <openssl/x509.h>
 #include <arpa/inet.h>
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -95,6 +96,7 @@ static int try_connect(MQTTClient *c, const char *uri, const char *client_id, co
 	co.MQTTVersion = version;
 	at->version = version;
 	at->properties = NULL;
+	at->ms = 0;
 	int rc = MQTTClient_createWithOptions(c, uri, client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
 	if (rc != MQTTCLIENT_SUCCESS) {
 		at->rc = rc;
@@ -112,7 +114,9 @@ static int try_connect(MQTTClient *c, const char *uri, const char *client_id, co
 	cp->password = o->password;
 	cp->MQTTVersion = version;
 	if (!strncmp(uri, "ssl://", 6) || !strncmp(uri, "wss://", 6)) {
+		/* Like netprobe: the system's CAs, plus the operator's file when there is one. */
 		ssl.trustStore = o->ca_file;
+		ssl.CApath = X509_get_default_cert_dir();
 		ssl.enableServerCertAuth = 1;
 		ssl.verify = 1;
 		cp->ssl = &ssl;
@@ -240,7 +244,10 @@ struct json_object *mqtt_probe(struct arena *a, const struct mqtt_probe_options 
 	/* 2. MQTT. Plain TCP goes to the address just checked, so a second DNS answer cannot
 	 * send it elsewhere; TLS and websockets keep the name for certificates and Host. */
 	const char *scheme = u.websocket ? (u.tls ? "wss" : "ws") : (u.tls ? "ssl" : "tcp");
-	const char *host = u.tls || u.websocket ? u.host : np.address;
+	/* Plain TCP and plain websockets go to the address just checked; TLS keeps the
+	 * name, which its certificate must match (the guard refused the host if any of its
+	 * addresses is private, which narrows what a second lookup could return). */
+	const char *host = u.tls ? u.host : np.address;
 	bool v6 = strchr(host, ':') != NULL;
 	char *uri = arena_printf(a, "%s://%s%s%s:%d%s", scheme, v6 ? "[" : "", host, v6 ? "]" : "", u.port, u.path);
 	/* The device id, cut to 40 bytes on a character boundary (paho wants valid UTF-8). */

@@ -119,8 +119,9 @@ static enum netprobe_error tls_handshake(struct arena *a, int fd, const char *ho
 		goto out;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	if (ca_file && *ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1
-				: SSL_CTX_set_default_verify_paths(ctx) != 1) {
+	/* The system's trust store, plus the operator's CA file when there is one. */
+	if (SSL_CTX_set_default_verify_paths(ctx) != 1 ||
+	    (ca_file && *ca_file && SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1)) {
 		*message = "the TLS trust store could not be loaded";
 		e = NETPROBE_TLS;
 		goto out;
@@ -206,13 +207,20 @@ enum netprobe_error netprobe_run(struct arena *a, const char *host, int port, bo
 		*message = arena_printf(a, "unknown host %s (%s)", host, gai_strerror(g));
 		return NETPROBE_DNS;
 	}
-	/* Connect to the first permitted address; remember it so the caller can connect to
-	 * the same one (a second lookup could answer differently). */
+	/* One refused address refuses the host: a name answering both a public and a
+	 * private address would otherwise reach the private one through a later lookup. */
 	enum netprobe_error e = NETPROBE_BLOCKED;
 	int fd = -1;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+		if (!netguard_permits(ai->ai_addr)) {
+			freeaddrinfo(res);
+			*message = arena_printf(
+				a, "%s resolves to a private, loopback or link-local address, which is not allowed", host);
+			return NETPROBE_BLOCKED;
+		}
+	/* Connect to the first address that answers; the caller connects to the same one
+	 * (a second lookup could answer differently). */
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		if (!netguard_permits(ai->ai_addr))
-			continue;
 		memcpy(&p->addr, ai->ai_addr, ai->ai_addrlen);
 		p->addrlen = ai->ai_addrlen;
 		getnameinfo(ai->ai_addr, ai->ai_addrlen, p->address, sizeof(p->address), NULL, 0, NI_NUMERICHOST);

@@ -17,6 +17,7 @@ enum oauth_state_check {
 	OAUTH_STATE_EXPIRED,
 	OAUTH_STATE_REUSED,   /* already consumed */
 	OAUTH_STATE_MISMATCH, /* issued for another provider */
+	OAUTH_STATE_BROWSER,  /* completed in another browser than the one that started it */
 	OAUTH_STATE_CHECK__MAX
 };
 
@@ -38,14 +39,20 @@ const char *oauth_state_reason(enum oauth_state_check c);
 const char *oauth_state_message(enum oauth_state_check c);
 
 /* Creates a state for (purpose, user_id, provider) with verifier sealed; *state receives
- * the value to send. Also sweeps states that expired a day ago. */
+ * the value to send and *binding the value of the browser-binding cookie (stored only
+ * as its hash). Also sweeps states that expired a day ago. */
 enum db_status oauth_state_create(struct arena *a, const char *purpose, const char *user_id, const char *provider,
-				  const char *verifier, const char *redirect_uri, char **state);
+				  const char *verifier, const char *redirect_uri, char **state, char **binding);
+
+/* The name of the browser-binding cookie of state ("sb_oauth_" + a hash prefix), so
+ * flows started side by side in one browser do not overwrite each other's cookie. */
+char *oauth_state_cookie_name(struct arena *a, const char *state);
 
 /* Consumes state for provider in its own transaction: whatever the outcome, a known
- * state is marked used, so it never works twice. *check tells the outcome; *out is
+ * state is marked used, so it never works twice. binding is the browser-binding cookie
+ * the callback request carried (NULL when none). *check tells the outcome; *out is
  * filled on OAUTH_STATE_OK. DB_ERROR when the sealed verifier cannot be opened. */
-enum db_status oauth_state_consume(struct arena *a, const char *state, const char *provider,
+enum db_status oauth_state_consume(struct arena *a, const char *state, const char *provider, const char *binding,
 				   enum oauth_state_check *check, struct oauth_pending *out);
 
 #endif

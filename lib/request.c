@@ -160,6 +160,21 @@ const char *request_header(const struct request *rq, const char *name)
 	return kv_find(rq->headers, rq->nheaders, name);
 }
 
+const char *request_cookie(const struct request *rq, const char *name)
+{
+	const char *h = request_header(rq, "cookie");
+	size_t n = strlen(name);
+	while (h && *h) {
+		while (*h == ' ' || *h == ';')
+			h++;
+		const char *end = h + strcspn(h, ";");
+		if ((size_t)(end - h) > n && !strncmp(h, name, n) && h[n] == '=')
+			return arena_strndup(rq->arena, h + n + 1, (size_t)(end - h - n - 1));
+		h = end;
+	}
+	return NULL;
+}
+
 const char *request_query(const struct request *rq, const char *name)
 {
 	return kv_find(rq->query, rq->nquery, name);

@@ -88,6 +88,8 @@ char *request_percent_decode(struct arena *a, const char *s, size_t n, bool plus
 
 /* Header value by lower-case name ("content-type"), or NULL. */
 const char *request_header(const struct request *rq, const char *name);
+/* Value of cookie name from the Cookie header (in the arena), or NULL. */
+const char *request_cookie(const struct request *rq, const char *name);
 /* Query parameter (first occurrence) or NULL. */
 const char *request_query(const struct request *rq, const char *name);
 /* Path parameter captured by the route ({id}) or NULL. */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <fcgiapp.h>
 #include <json-c/json.h>
 #include <limits.h>
@@ -328,6 +329,20 @@ static int child_main(const struct app *app, int listen_fd)
 	return 0;
 }
 
+/* Only nginx's group may talk FastCGI to us: a local user reaching the socket directly
+ * could forge REMOTE_ADDR and step around nginx's limits. SB_SOCKET_GROUP names the
+ * group (www-data); when it cannot be set (not root, no such group) the socket stays
+ * open to all local users, with a warning. */
+static int socket_permissions(const char *path)
+{
+	struct group *g = getgrnam(config_str("SB_SOCKET_GROUP", "www-data"));
+	if (g && chown(path, (uid_t)-1, g->gr_gid) == 0)
+		return chmod(path, 0660);
+	log_msg(LOG_WARN, "socket %s: group %s not set; any local user may connect", path,
+		config_str("SB_SOCKET_GROUP", "www-data"));
+	return chmod(path, 0666);
+}
+
 /* Binds path atomically: a new socket file is renamed over the old one, so clients
  * never find the path missing. Returns the fd or -1. */
 static int listen_unix(const char *path)
@@ -345,7 +360,7 @@ static int listen_unix(const char *path)
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, tmp, strlen(tmp) + 1);
 	unlink(tmp);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(tmp, 0666) || listen(fd, 1024) ||
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || socket_permissions(tmp) || listen(fd, 1024) ||
 	    rename(tmp, path)) {
 		fprintf(stderr, "cannot listen on %s: %s\n", path, strerror(errno));
 		unlink(tmp);

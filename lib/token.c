@@ -40,12 +40,16 @@ int token_configure(const char *secret, const char *issuer, const char *audience
 	}
 	key_set(&keys[TOKEN_OURS], secret, issuer, audience);
 	if (host_secret && *host_secret) {
-		if (strlen(host_secret) < 32 || !host_issuer || !*host_issuer || !strcmp(host_issuer, issuer)) {
-			fputs("token: HOST_JWT_SECRET needs 32+ bytes and a HOST_JWT_ISSUER distinct from JWT_ISSUER\n",
+		/* The audience is required: without it any token the host signs with this secret
+		 * (its refresh tokens, tokens meant for other services) would pass as access here. */
+		if (strlen(host_secret) < 32 || !host_issuer || !*host_issuer || !strcmp(host_issuer, issuer) ||
+		    !host_audience || !*host_audience) {
+			fputs("token: HOST_JWT_SECRET needs 32+ bytes, a HOST_JWT_ISSUER distinct from JWT_ISSUER "
+			      "and a HOST_JWT_AUDIENCE\n",
 			      stderr);
 			return -1;
 		}
-		key_set(&keys[TOKEN_HOST], host_secret, host_issuer, host_audience && *host_audience ? host_audience : NULL);
+		key_set(&keys[TOKEN_HOST], host_secret, host_issuer, host_audience);
 	} else {
 		key_set(&keys[TOKEN_HOST], NULL, NULL, NULL);
 	}

@@ -52,15 +52,24 @@ enum db_status webhook_claim(struct arena *a, const char *owner, int limit, int 
 		       4, p);
 }
 
-enum db_status webhook_claim_one(struct arena *a, const char *owner, const char *delivery_id, PGresult **res)
+enum db_status webhook_test_delivery(struct arena *a, const char *owner, const char *user_id, const char *webhook_id,
+				     const char *message_id, const char *data_json, PGresult **res)
 {
-	const char *p[] = {owner, delivery_id, lease_margin(a)};
+	const char *p[] = {owner, user_id, webhook_id, message_id, data_json, lease_margin(a)};
+	/* next_attempt_at 'infinity' keeps the worker away while this process holds the
+	 * lease; when the lease lapses (the process died), housekeeping makes it due. */
 	return db_exec(a, res,
-		       "UPDATE webhook_deliveries d SET lease_owner = $1, attempt_count = d.attempt_count + 1, updated_at = now(), "
-		       "lease_expires_at = now() + make_interval(secs => w.timeout_seconds + $3::int) "
-		       "FROM webhooks w, events e WHERE d.id = $2 AND w.id = d.webhook_id AND e.id = d.event_id "
-		       "AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())" CLAIM_RETURNING,
-		       3, p);
+		       "WITH w AS (SELECT * FROM webhooks WHERE id = $3 AND user_id = $2), "
+		       "e AS (INSERT INTO events (user_id, type, data, message_id) SELECT $2, 'webhook.test', $5::jsonb, $4 "
+		       "  FROM w RETURNING id, message_id, type, data, created_at), "
+		       "d AS (INSERT INTO webhook_deliveries (webhook_id, event_id, user_id, next_attempt_at, lease_owner, "
+		       "  lease_expires_at, attempt_count) SELECT w.id, e.id, $2, 'infinity', $1, "
+		       "  now() + make_interval(secs => w.timeout_seconds + $6::int), 1 FROM w, e RETURNING *) "
+		       "SELECT d.id, d.webhook_id, d.user_id, w.url, e.message_id, e.type, e.data::text, "
+		       SQL_RFC3339("e.created_at") ", w.secret, "
+		       "CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END, d.attempt_count, "
+		       "w.retry_count, w.timeout_seconds FROM d, w, e",
+		       6, p);
 }
 
 int webhook_job_from_row(struct arena *a, const PGresult *res, int r, struct webhook_job *job)
@@ -83,8 +92,11 @@ int webhook_job_from_row(struct arena *a, const PGresult *res, int r, struct web
 		char *secret;
 		if (!sealed)
 			continue;
-		if (crypto_open(a, sealed, aad, &secret, NULL))
-			return -1;
+		if (crypto_open(a, sealed, aad, &secret, NULL)) {
+			if (c == 8)
+				return -1; /* the current secret: nothing may be sent unsigned */
+			continue;           /* a previous one that no key opens: sign with the current only */
+		}
 		job->secrets[k++] = secret;
 	}
 	return k ? 0 : -1;

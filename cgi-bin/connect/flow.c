@@ -54,12 +54,18 @@ static const struct oauth_provider *provider_or_404(struct request *rq)
 
 static int start(struct request *rq, const struct oauth_provider *p, const char *purpose, const char *user_id)
 {
-	char *verifier = p->pkce ? oauth_pkce_verifier(rq->arena) : NULL, *state;
+	char *verifier = p->pkce ? oauth_pkce_verifier(rq->arena) : NULL, *state, *binding;
 	if (p->pkce && !verifier)
 		return reply_internal(rq);
-	enum db_status s = oauth_state_create(rq->arena, purpose, user_id, p->name, verifier, oauth_callback_url(p), &state);
+	enum db_status s =
+		oauth_state_create(rq->arena, purpose, user_id, p->name, verifier, oauth_callback_url(p), &state, &binding);
 	if (s != DB_OK)
 		return s == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
+	/* The browser-binding cookie: the callback only completes in this browser. */
+	reply_header(rq, "Set-Cookie",
+		     arena_printf(rq->arena, "%s=%s; Path=/api/v1/auth/; Max-Age=%ld; HttpOnly; SameSite=Lax%s",
+				  oauth_state_cookie_name(rq->arena, state), binding, oauth_state_ttl(),
+				  config_bool("SB_COOKIE_SECURE", true) ? "; Secure" : ""));
 	char *url = oauth_authorize_url(rq->arena, p, state, verifier ? oauth_pkce_challenge(rq->arena, verifier) : NULL);
 	if (!url)
 		return reply_internal(rq);
@@ -179,9 +185,12 @@ static enum db_status store_integration(struct request *rq, const struct oauth_p
 }
 
 /* Finds the user of a provider identity, else the account with the verified email,
- * else creates one; links the identity. Inside the caller's transaction. */
+ * else creates one; links the identity. Inside the caller's transaction.
+ * An account with that email which has a password (or comes from the host platform) is
+ * never linked: its email was never verified by us, so whoever registered it first
+ * (perhaps not the email's owner) would gain the identity. *taken is set instead. */
 static enum db_status sign_in_user(struct request *rq, const char *provider, struct json_object *profile,
-				   const char **user_id, bool *created)
+				   const char **user_id, bool *created, bool *taken)
 {
 	struct arena *a = rq->arena;
 	const char *subject = jsonx_get_string(profile, "id"), *email = jsonx_get_string(profile, "email");
@@ -202,10 +211,16 @@ static enum db_status sign_in_user(struct request *rq, const char *provider, str
 		return DB_OK;
 	}
 	const char *ep[] = {email};
-	s = db_exec(a, &res, "SELECT id FROM users WHERE lower(email) = lower($1)", 1, ep);
+	s = db_exec(a, &res,
+		    "SELECT id, password_hash IS NULL AND external_subject IS NULL FROM users WHERE lower(email) = lower($1)", 1,
+		    ep);
 	if (s != DB_OK)
 		return s;
 	if (PQntuples(res) == 1) {
+		if (PQgetvalue(res, 0, 1)[0] != 't') {
+			*taken = true;
+			return DB_OK;
+		}
 		*user_id = PQgetvalue(res, 0, 0);
 	} else {
 		const char *np[] = {email, name ? name : "", provider};
@@ -251,7 +266,7 @@ static int finish_login(struct request *rq, const struct oauth_provider *p, cons
 				    "The provider did not confirm a verified email address for this account");
 	}
 	const char *user_id = NULL;
-	bool created = false, reconnected;
+	bool created = false, reconnected, taken = false;
 	struct json_object *pair = NULL;
 	enum db_status s = DB_OK;
 	/* Two first sign-ins at once may both try to create the account: the loser retries
@@ -259,10 +274,20 @@ static int finish_login(struct request *rq, const struct oauth_provider *p, cons
 	for (int attempt = 0; attempt < 2; attempt++) {
 		s = db_begin(rq->arena);
 		if (s == DB_OK)
-			s = sign_in_user(rq, p->name, profile, &user_id, &created);
+			s = sign_in_user(rq, p->name, profile, &user_id, &created, &taken);
 		if (s != DB_CONFLICT)
 			break;
 		db_rollback(rq->arena);
+	}
+	if (s == DB_OK && taken) {
+		db_rollback(rq->arena);
+		if (audit_record(rq, NULL, "user.login_failed", p->name, NULL) == DB_UNAVAILABLE)
+			return finish_db_error(rq, "login", p->name, DB_UNAVAILABLE);
+		return finish_error(rq, "login", p->name, 409, "account_exists",
+				    arena_printf(rq->arena,
+						 "An account with this email already exists: sign in with its password, "
+						 "then connect %s from the integration settings",
+						 p->name));
 	}
 	if (s == DB_OK && created)
 		s = audit_record(rq, user_id, "user.registered", p->name, NULL);
@@ -325,7 +350,9 @@ int handle_callback(struct request *rq)
 	const char *name = p->name;
 	enum oauth_state_check check;
 	struct oauth_pending pend;
-	enum db_status s = oauth_state_consume(rq->arena, request_query(rq, "state"), name, &check, &pend);
+	const char *state = request_query(rq, "state");
+	const char *binding = state ? request_cookie(rq, oauth_state_cookie_name(rq->arena, state)) : NULL;
+	enum db_status s = oauth_state_consume(rq->arena, state, name, binding, &check, &pend);
 	if (s != DB_OK)
 		return finish_db_error(rq, NULL, name, s);
 	const char *purpose = check == OAUTH_STATE_OK ? pend.purpose : NULL;

@@ -5,7 +5,7 @@
 #include "router.h"
 
 static const struct route routes[] = {
-	{"GET", "/api/v1/auth/{provider}/connect", handle_connect, ROUTE_USER, BODY_NONE, NULL},
+	{"GET", "/api/v1/auth/{provider}/connect", handle_connect, ROUTE_USER, BODY_NONE, NULL, "integrations:write"},
 	{"GET", "/api/v1/auth/{provider}/login", handle_login_start, ROUTE_PUBLIC, BODY_NONE, NULL},
 	{"GET", "/api/v1/auth/{provider}/callback", handle_callback, ROUTE_PUBLIC, BODY_NONE, NULL},
 };

@@ -104,9 +104,6 @@ int handle_mqtt_test(struct request *rq)
 	if (saved_test) {
 		bool ok = jsonx_get_bool(result, "connected", 0);
 		const char *error = jsonx_get_string(result, "error");
-		struct json_object *d = json_object_new_object();
-		json_object_object_add(d, "connected", json_object_new_boolean(ok));
-		json_object_object_add(d, "error_code", jsonx_string_or_null(jsonx_get_string(result, "error_code")));
 		s = db_begin(rq->arena);
 		const char *status = ok ? "connected" : "error";
 		if (s == DB_OK)
@@ -114,8 +111,13 @@ int handle_mqtt_test(struct request *rq)
 		/* The health event only when the status actually changed. */
 		if (s == DB_OK && (!row.status || strcmp(row.status, status)))
 			s = integration_event(rq, "integration.health_changed", "mqtt", status);
-		if (s == DB_OK)
+		if (s == DB_OK) {
+			struct json_object *d = json_object_new_object();
+			json_object_object_add(d, "connected", json_object_new_boolean(ok));
+			json_object_object_add(d, "error_code",
+					       jsonx_string_or_null(jsonx_get_string(result, "error_code")));
 			s = audit_record(rq, rq->user_id, "integration.tested", "mqtt", d);
+		}
 		if (s == DB_OK)
 			s = db_commit(rq->arena);
 		if (s != DB_OK) {

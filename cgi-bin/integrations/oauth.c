@@ -304,12 +304,11 @@ static int load_projects(struct request *rq, PGresult **res)
 			json_object_array_add(missing, json_object_new_string(id));
 	}
 	if (json_object_array_length(missing) > 0) {
-		struct json_object *fields = json_object_new_object();
-		json_object_object_add(fields, "project_ids",
-				       json_object_new_string(arena_printf(rq->arena, "no such project: %s",
-									   json_object_to_json_string_ext(missing, JSON_C_TO_STRING_PLAIN))));
+		/* The ids are the caller's own input: naming them leaks nothing. */
+		const char *msg = arena_printf(rq->arena, "No such project of yours: %s",
+					       json_object_to_json_string_ext(missing, JSON_C_TO_STRING_PLAIN));
 		json_object_put(missing);
-		return reply_error(rq, 404, "project_not_found", "One or more projects do not exist");
+		return reply_error(rq, 404, "project_not_found", msg);
 	}
 	json_object_put(missing);
 	return 0;

@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "apikey.h"
@@ -35,7 +36,15 @@ static const char *check_redirect_uris(struct json_object *v)
 			return msg;
 		if (!strncmp(s, "https://", 8) && len > 8)
 			continue;
-		if (!strncmp(s, "http://localhost", 16) || !strncmp(s, "http://127.0.0.1", 16))
+		/* Plain http only to this machine: the host must be exactly a loopback name, not a
+		 * prefix of one ("http://localhost.evil.example" is not). */
+		static const char *const loopback[] = {"http://localhost", "http://127.0.0.1", "http://[::1]"};
+		bool local = false;
+		for (size_t k = 0; k < sizeof(loopback) / sizeof(loopback[0]) && !local; k++) {
+			size_t lb = strlen(loopback[k]);
+			local = !strncmp(s, loopback[k], lb) && (s[lb] == '\0' || s[lb] == ':' || s[lb] == '/');
+		}
+		if (local)
 			continue;
 		return msg;
 	}

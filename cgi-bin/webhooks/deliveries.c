@@ -124,45 +124,38 @@ int handle_deliveries(struct request *rq)
 	return reply_ok(rq, 200, reply_page(items, page, limit, atoll(PQgetvalue(count, 0, 0))), NULL);
 }
 
-/* 200 {delivery_id, message_id, status, attempt} | 401 | 404 | 503
+/* 200 {delivery_id, message_id, status, attempt} | 401 | 404 | 500 (secret, preparation) | 503
  * A webhook.test event for this webhook alone, sent now from this process and settled
  * like any delivery (a failed test is retried on the schedule). The delivery is created
- * out of the worker's reach (next attempt at infinity) and claimed by this process. */
+ * already leased to this process, out of the worker's reach (next attempt at infinity). */
 int handle_webhook_test(struct request *rq)
 {
 	const char *id = path_uuid(rq, "id");
-	if (!id || owned_webhook(rq, id))
+	if (!id)
 		return rq->status;
 	char *msg = arena_printf(rq->arena, "msg_%s", crypto_token(rq->arena, 18));
+	char *owner = arena_printf(rq->arena, "test:%d:%s", (int)getpid(), crypto_token(rq->arena, 6));
 	struct json_object *data = json_object_new_object();
 	json_object_object_add(data, "webhook_id", json_object_new_string(id));
 	json_object_object_add(data, "message", json_object_new_string("This is a test event from Switchboard"));
-	const char *p[] = {rq->user_id, json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN), msg, id};
 	PGresult *res;
-	enum db_status s = db_exec(rq->arena, &res,
-				   "WITH e AS (INSERT INTO events (user_id, type, data, message_id) "
-				   "VALUES ($1, 'webhook.test', $2::jsonb, $3) RETURNING id) "
-				   "INSERT INTO webhook_deliveries (webhook_id, event_id, user_id, next_attempt_at) "
-				   "SELECT $4, e.id, $1, 'infinity' FROM e RETURNING id",
-				   4, p);
+	enum db_status s = webhook_test_delivery(rq->arena, owner, rq->user_id, id, msg,
+						 json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN), &res);
 	json_object_put(data);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
+	if (PQntuples(res) != 1)
+		return reply_error(rq, 404, "not_found", "No such webhook");
 	const char *delivery = PQgetvalue(res, 0, 0);
-	char *owner = arena_printf(rq->arena, "test:%d:%s", (int)getpid(), crypto_token(rq->arena, 6));
 	struct webhook_job job;
-	s = webhook_claim_one(rq->arena, owner, delivery, &res);
-	if (s != DB_OK)
-		return reply_db_failure(rq, s);
 	struct webhook_send send;
 	struct webhook_attempt at;
 	enum webhook_outcome outcome;
-	const char *why = PQntuples(res) != 1 ? "the test delivery could not be claimed"
-			  : webhook_job_from_row(rq->arena, res, 0, &job) ? "the webhook's signing secret cannot be opened"
+	const char *why = webhook_job_from_row(rq->arena, res, 0, &job) ? "the webhook's signing secret cannot be opened"
 			  : webhook_send_init(&send, rq->arena, &job, time(NULL)) ? "the request could not be prepared"
 										 : NULL;
 	if (why) {
-		/* Settle it as failed: a test delivery must not sit pending forever. */
+		/* Settle it as failed: a test delivery must not sit pending. */
 		const char *fp[] = {delivery, why};
 		db_exec(rq->arena, NULL,
 			"UPDATE webhook_deliveries SET status = 'failed', last_error = $2, lease_owner = NULL, "
@@ -170,6 +163,9 @@ int handle_webhook_test(struct request *rq)
 			2, fp);
 		return reply_error(rq, 500, "internal_error", why);
 	}
+	/* A receiver may take the webhook's whole timeout: stay inside nginx's 60 s. */
+	if (job.timeout_seconds > 50)
+		curl_easy_setopt(send.easy, CURLOPT_TIMEOUT, 50L);
 	CURLcode rc = curl_easy_perform(send.easy);
 	webhook_send_result(&send, rq->arena, rc, &at);
 	webhook_send_free(&send);
@@ -192,7 +188,7 @@ int handle_webhook_test(struct request *rq)
 	return reply_ok(rq, 200, d, outcome == WEBHOOK_DELIVERED ? "Test event delivered" : "Test event not delivered");
 }
 
-/* 202 {delivery_id, message_id, status} | 401 | 404 | 503
+/* 202 {delivery_id, message_id, status} | 401 | 404 | 409 (webhook disabled) | 503
  * A new delivery of the same event (same message id, so receivers can deduplicate). */
 int handle_redeliver(struct request *rq)
 {

@@ -90,11 +90,10 @@ int handle_event_publish(struct request *rq)
 	const char *key = jsonx_get_string(rq->json, "idempotency_key");
 	if (!key)
 		key = request_header(rq, "idempotency-key");
-	if (key && (strlen(key) < 1 || strlen(key) > 200)) {
-		struct json_object *e = json_object_new_object();
-		json_object_object_add(e, "idempotency_key", json_object_new_string("must be 1 to 200 characters"));
-		return reply_invalid(rq, e);
-	}
+	/* The header is not checked by the field table: the same rules, here. */
+	long chars = key ? utf8_length(key, strlen(key)) : 0;
+	if (key && (chars < 1 || chars > 200))
+		return reply_invalid_field(rq, "idempotency_key", "must be 1 to 200 characters of valid UTF-8 text");
 	struct json_object *data = NULL;
 	json_object_object_get_ex(rq->json, "data", &data);
 	struct event_published out;

@@ -13,6 +13,10 @@ import sb
 
 FRONTEND = "http://frontend.test"
 
+# The user's browser: keeps the browser-binding cookie connect/login set, which the
+# callback must carry back. A test that plays another browser makes its own Session.
+BROWSER = requests.Session()
+
 
 def fake_url(name):
     port = {"github": "SB_FAKE_GITHUB_PORT", "google": "SB_FAKE_GOOGLE_PORT", "oidcmock": "SB_FAKE_OAUTH2_PORT"}[name]
@@ -50,7 +54,7 @@ def start(api, provider, headers=None, kind="connect"):
     """GET /auth/{provider}/{kind} with Accept: application/json -> data."""
     h = {"Accept": "application/json", "User-Agent": sb.USER_AGENT}
     h.update(headers or {})
-    return requests.get(f"{api}/auth/{provider}/{kind}", headers=h, timeout=sb.TIMEOUT)
+    return BROWSER.get(f"{api}/auth/{provider}/{kind}", headers=h, timeout=sb.TIMEOUT)
 
 
 def authorize(authorization_url, fake_user=None, deny=False):
@@ -67,11 +71,11 @@ def authorize(authorization_url, fake_user=None, deny=False):
     return r.headers["Location"]
 
 
-def callback(url, json_mode=False):
+def callback(url, json_mode=False, browser=None):
     h = {"User-Agent": sb.USER_AGENT}
     if json_mode:
         h["Accept"] = "application/json"
-    return requests.get(url, headers=h, allow_redirects=False, timeout=sb.TIMEOUT)
+    return (browser or BROWSER).get(url, headers=h, allow_redirects=False, timeout=sb.TIMEOUT)
 
 
 def connect(api, user, provider, fake_user=None, json_mode=False):

@@ -296,7 +296,8 @@ def test_request_logs_are_pruned_after_the_retention(api, owner):
     root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
     env = dict(os.environ, SB_ENV_FILE=os.path.join(os.environ["SB_VAR"], "switchboard.env"))
     # DATABASE_URL comes from the stack's env file (scripts/common.sh writes it there).
-    proc = subprocess.run([os.path.join(root, "build", "bin", "prune_request_logs"), "--days", "30"],
+    build = os.environ.get("SB_BUILD", os.path.join(root, "build"))
+    proc = subprocess.run([os.path.join(build, "bin", "prune_request_logs"), "--days", "30"],
                           capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout.strip()) >= 1

@@ -218,13 +218,52 @@ def test_sign_in_with_github_creates_then_finds_the_user(api):
     assert again["user"]["id"] == me["id"] and again["created"] is False
 
 
-def test_sign_in_links_an_existing_account_by_verified_email(api, new_user):
+def test_sign_in_links_an_account_created_by_sign_in(api):
     login = of.new_login("link")
-    u = new_user(email=f"{login}@example.com")
+    d = sb.expect_ok(of.start(api, "github", kind="login"))
+    first = sb.expect_ok(of.callback(of.authorize(d["authorization_url"], login), json_mode=True))
+    assert first["created"] is True
+    # The same verified email through another provider: the same account.
     d = sb.expect_ok(of.start(api, "google", kind="login"))
     data = sb.expect_ok(of.callback(of.authorize(d["authorization_url"], login), json_mode=True))
-    assert data["user"]["id"] == u.id and data["created"] is False
+    assert data["user"]["id"] == first["user"]["id"] and data["created"] is False
     assert data["token_type"] == "Bearer" and data["access_token"] and data["refresh_token"]
+
+
+def test_sign_in_never_takes_over_a_password_account(api, new_user):
+    """Pre-hijacking: someone registers the victim's email with a password first (we never
+    verified it); the victim's later "Sign in with Google" must not land in that account."""
+    login = of.new_login("prehijack")
+    squatter = new_user(email=f"{login}@example.com")
+    d = sb.expect_ok(of.start(api, "google", kind="login"))
+    sb.expect_error(of.callback(of.authorize(d["authorization_url"], login), json_mode=True), 409, "account_exists")
+    uid = sb.sql_uuid(squatter.id)
+    assert sb.psql(f"SELECT count(*) FROM user_identities WHERE user_id = '{uid}'") == "0"
+    assert sb.psql(f"SELECT count(*) FROM user_integrations WHERE user_id = '{uid}'") == "0"
+
+
+def test_callback_in_another_browser_is_refused(api, new_user):
+    """Connect CSRF: a state started by one user, completed by another browser (the
+    victim's, lured to the authorization URL), must store nothing."""
+    attacker = new_user()
+    d = sb.expect_ok(of.start(api, "github", attacker.headers))
+    victim_browser = requests.Session()
+    r = of.callback(of.authorize(d["authorization_url"], of.new_login("victim")), json_mode=True, browser=victim_browser)
+    sb.expect_error(r, 400, "state_browser_mismatch")
+    assert _no_row(attacker, "github")
+    # The same for sign-in: a finished login URL handed to someone else signs nobody in.
+    d = sb.expect_ok(of.start(api, "github", kind="login"))
+    r = of.callback(of.authorize(d["authorization_url"], of.new_login("lured")), json_mode=True,
+                    browser=requests.Session())
+    sb.expect_error(r, 400, "state_browser_mismatch")
+
+
+def test_connect_needs_the_integrations_write_scope(api, new_user):
+    u = new_user()
+    key = sb.expect_ok(requests.post(f"{api}/api-keys", headers=u.headers,
+                                     json={"name": "narrow", "scopes": ["events:read"]}, timeout=sb.TIMEOUT), 201)["key"]
+    r = of.start(api, "github", {"X-API-Key": key})
+    assert r.status_code == 403, r.text
 
 
 def test_sign_in_refuses_an_unverified_email(api):

@@ -91,6 +91,10 @@ def test_client_registration_shows_the_secret_once(api, owner, client):
     "body,field",
     [({"name": ""}, "name"), ({"name": "x", "scopes": ["nope"]}, "scopes"),
      ({"name": "x", "redirect_uris": ["http://evil.example.com/cb"]}, "redirect_uris"),
+     # A loopback name as a prefix of another host is not loopback.
+     ({"name": "x", "redirect_uris": ["http://localhost.evil.example/cb"]}, "redirect_uris"),
+     ({"name": "x", "redirect_uris": ["http://localhost@evil.example/cb"]}, "redirect_uris"),
+     ({"name": "x", "redirect_uris": ["http://127.0.0.1.nip.io/cb"]}, "redirect_uris"),
      ({"name": "x", "redirect_uris": ["https://a.example.com/#frag"]}, "redirect_uris"),
      ({"name": "x", "rate_limit_per_hour": -1}, "rate_limit_per_hour")],
 )
@@ -106,6 +110,12 @@ def test_another_users_clients_are_invisible(api, owner, client, new_user):
         sb.expect_error(resp, 404, "not_found")
     listed = sb.expect_ok(requests.get(api + "/oauth/clients", headers=other.headers, timeout=sb.TIMEOUT))
     assert client["id"] not in {c["id"] for c in listed}
+
+
+def test_loopback_redirect_uris_may_be_plain_http(api, owner):
+    uris = ["http://localhost:3000/cb", "http://127.0.0.1/cb", "http://[::1]:8000/cb", "http://localhost"]
+    c = create_client(api, owner, name="native app", redirect_uris=uris)
+    assert c["redirect_uris"] == uris
 
 
 def test_clients_need_a_user(api):
