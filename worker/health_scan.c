@@ -28,7 +28,7 @@ void health_scan_run(void)
 	if (db_exec(a, &due,
 		    "SELECT user_id, provider FROM user_integrations WHERE enabled "
 		    "AND coalesce(last_checked_at, updated_at) < now() - make_interval(secs => $1::int) "
-		    "ORDER BY last_checked_at NULLS FIRST LIMIT $2::int",
+		    "ORDER BY coalesce(last_checked_at, updated_at) LIMIT $2::int",
 		    2, p) != DB_OK) {
 		arena_free(a);
 		return;
@@ -41,10 +41,22 @@ void health_scan_run(void)
 		rq.arena = one;
 		rq.user_id = PQgetvalue(due, i, 0);
 		struct json_object *out;
-		if (health_check(&rq, PQgetvalue(due, i, 1), &out) == HEALTH_CHECKED) {
+		enum health_result r = health_check(&rq, PQgetvalue(due, i, 1), &out);
+		if (r == HEALTH_CHECKED) {
 			checked++;
 			unhealthy += !jsonx_get_bool(out, "healthy", 0);
 			json_object_put(out);
+		} else if (r != HEALTH_DB) {
+			/* Recorded as checked, so rows that cannot be checked (a secret that no key
+			 * opens, a provider gone from the providers file) never hold the queue. */
+			const char *fp[] = {rq.user_id, PQgetvalue(due, i, 1),
+					    r == HEALTH_SECRET ? "a stored secret could not be decrypted: reconnect"
+							       : "the provider is no longer configured on this server"};
+			db_exec(one, NULL,
+				"UPDATE user_integrations SET last_checked_at = now(), status = 'error', last_error = $3 "
+				"WHERE user_id = $1 AND provider = $2",
+				3, fp);
+			unhealthy++;
 		}
 		arena_reset(one);
 	}

@@ -20,7 +20,7 @@ void housekeeping_run(void)
 	/* A test send whose responder died mid-request: due now, the worker retries it. */
 	db_exec(a, NULL,
 		"UPDATE webhook_deliveries SET next_attempt_at = now() WHERE status = 'pending' "
-		"AND next_attempt_at = 'infinity' AND lease_expires_at < now()",
+		"AND next_attempt_at = 'infinity' AND coalesce(lease_expires_at, updated_at + interval '5 minutes') < now()",
 		0, NULL);
 	/* Idempotency keys are promised for 24 hours. */
 	db_exec(a, NULL,

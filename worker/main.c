@@ -27,31 +27,38 @@ static void on_term(int sig)
 	stopping = 1;
 }
 
-/* LISTEN on the current connection; returns its socket or -1. */
-static int listen_socket(PGconn **listening)
+/* LISTEN on the current session (again after any reconnect: the generation says so,
+ * a pointer would not); returns its socket or -1. */
+static int listen_socket(unsigned long *listening)
 {
 	PGconn *c = db_conn();
 	if (!c)
 		return -1;
-	if (c != *listening) {
+	if (db_generation() != *listening) {
 		PGresult *r = PQexec(c, "LISTEN sb_deliveries");
 		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 		PQclear(r);
 		if (!ok)
 			return -1;
-		*listening = c;
+		*listening = db_generation();
 	}
 	return PQsocket(c);
 }
 
-static void drain_notifications(void)
+/* Reads what the server sent; returns how many notifications were waiting (some may
+ * have arrived while other queries ran, where poll() will never see them again). */
+static int drain_notifications(void)
 {
 	PGconn *c = db_conn();
 	if (!c || !PQconsumeInput(c))
-		return;
-	PGnotify *n;
-	while ((n = PQnotifies(c)))
-		PQfreemem(n);
+		return 0;
+	int n = 0;
+	PGnotify *note;
+	while ((note = PQnotifies(c))) {
+		PQfreemem(note);
+		n++;
+	}
+	return n;
 }
 
 int main(void)
@@ -85,7 +92,7 @@ int main(void)
 		return 1;
 	log_msg(LOG_INFO, "worker %s: up to %d deliveries in flight, %d per webhook", owner, max, per_webhook);
 
-	PGconn *listening = NULL;
+	unsigned long listening = 0;
 	time_t last_housekeeping = 0, last_refresh = 0;
 	pid_t refresher = 0;
 	long refresh_every = config_int("SB_WORKER_REFRESH_SCAN_SECONDS", 60, 1, 3600);
@@ -106,6 +113,8 @@ int main(void)
 				last_refresh = time(NULL);
 				refresher = fork();
 				if (refresher == 0) {
+					signal(SIGTERM, SIG_DFL);
+					signal(SIGINT, SIG_DFL);
 					db_forget_after_fork();
 					token_refresh_run();
 					health_scan_run();
@@ -124,10 +133,16 @@ int main(void)
 
 		/* Sleep until a transfer moves, a NOTIFY arrives, or the poll interval passes. */
 		struct curl_waitfd pg = {.fd = stopping ? -1 : listen_socket(&listening), .events = CURL_WAIT_POLLIN};
+		if (pg.fd >= 0 && drain_notifications() > 0)
+			continue; /* already told: claim now */
 		int nfd = pg.fd >= 0 ? 1 : 0;
 		curl_multi_poll(multi, nfd ? &pg : NULL, (unsigned)nfd, started < 0 ? 1000 : poll_ms, NULL);
 		if (nfd && pg.revents)
 			drain_notifications();
+	}
+	if (refresher > 0) {
+		kill(refresher, SIGTERM);
+		waitpid(refresher, NULL, 0);
 	}
 	log_msg(LOG_INFO, "worker %s: stopped", owner);
 	deliveries_free(d);
