@@ -32,6 +32,23 @@ const char *health_status(const char *stored, bool enabled)
 	return "error";
 }
 
+enum db_status health_publish_change(struct arena *a, const char *user_id, const char *provider,
+				     const char *previous_stored, const char *new_stored)
+{
+	const char *was = health_status(previous_stored, true), *now = health_status(new_stored, true);
+	if (!strcmp(was, now))
+		return DB_OK;
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "provider", json_object_new_string(provider));
+	json_object_object_add(d, "user_id", json_object_new_string(user_id));
+	json_object_object_add(d, "status", json_object_new_string(now));
+	json_object_object_add(d, "previous_status", json_object_new_string(was));
+	struct event_published ev;
+	enum db_status s = events_publish(a, user_id, "integration.health_changed", d, NULL, &ev);
+	json_object_put(d);
+	return s;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -148,16 +165,8 @@ enum health_result health_check(struct request *rq, const char *provider_name, s
 				    "INSERT INTO integration_health_checks (user_id, provider, status, error, latency_ms) "
 				    "VALUES ($1, $2, $3, left($4, 1000), $5)",
 				    5, hp);
-		if (s == DB_OK && strcmp(health_status(before, true), health_status(o.status, true))) {
-			struct json_object *d = json_object_new_object();
-			json_object_object_add(d, "provider", json_object_new_string(p->name));
-			json_object_object_add(d, "user_id", json_object_new_string(rq->user_id));
-			json_object_object_add(d, "status", json_object_new_string(health_status(o.status, true)));
-			json_object_object_add(d, "previous_status", json_object_new_string(health_status(before, true)));
-			struct event_published ev;
-			s = events_publish(rq->arena, rq->user_id, "integration.health_changed", d, NULL, &ev);
-			json_object_put(d);
-		}
+		if (s == DB_OK)
+			s = health_publish_change(rq->arena, rq->user_id, p->name, before, o.status);
 		if (s == DB_OK)
 			s = db_commit(rq->arena);
 		else

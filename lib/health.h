@@ -26,4 +26,12 @@ enum health_result health_check(struct request *rq, const char *provider, struct
 /* The health word of a stored status: active, inactive, error, pending, expired. */
 const char *health_status(const char *stored_status, bool enabled);
 
+/* Publishes integration.health_changed {provider, user_id, status, previous_status} (health
+ * words) in the caller's transaction when the two stored statuses differ as health
+ * words; nothing otherwise. The one place that event is made. */
+#include "db.h"
+struct arena;
+enum db_status health_publish_change(struct arena *a, const char *user_id, const char *provider,
+				     const char *previous_stored, const char *new_stored);
+
 #endif

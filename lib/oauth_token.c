@@ -10,6 +10,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "events.h"
+#include "health.h"
 #include "jsonx.h"
 #include "log.h"
 #include "oauth.h"
@@ -98,7 +99,11 @@ static enum db_status mark_expired(struct request *rq, const char *user_id, cons
 	struct arena *a = rq->arena;
 	PGresult *res;
 	const char *p[] = {user_id, provider, reason, refused_refresh};
+	PGresult *was = NULL;
 	enum db_status s = db_begin(a);
+	if (s == DB_OK)
+		s = db_exec(a, &was, "SELECT status FROM user_integrations WHERE user_id = $1 AND provider = $2 FOR UPDATE",
+			    2, p);
 	if (s == DB_OK)
 		s = db_exec(a, &res,
 			    "UPDATE user_integrations SET status = 'expired', last_error = left($3, 1000), "
@@ -111,14 +116,9 @@ static enum db_status mark_expired(struct request *rq, const char *user_id, cons
 		json_object_object_add(d, "error", json_object_new_string(reason));
 		s = audit_record(rq, user_id, "integration.token_refresh_failed", provider, d);
 	}
-	if (s == DB_OK && *marked) {
-		struct json_object *ev = arena_defer(a, jsonx_put, json_object_new_object());
-		json_object_object_add(ev, "provider", json_object_new_string(provider));
-		json_object_object_add(ev, "status", json_object_new_string("expired"));
-		json_object_object_add(ev, "last_error", json_object_new_string(reason));
-		struct event_published pub;
-		s = events_publish(a, user_id, "integration.health_changed", ev, NULL, &pub);
-	}
+	/* Published only when it is a change (an expired token refused again is not). */
+	if (s == DB_OK && *marked)
+		s = health_publish_change(a, user_id, provider, PQntuples(was) == 1 ? PQgetvalue(was, 0, 0) : NULL, "expired");
 	if (s == DB_OK)
 		s = db_commit(a);
 	if (s != DB_OK)

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "db.h"
 #include "handlers.h"
+#include "health.h"
 #include "integration.h"
 #include "jsonx.h"
 #include "log.h"
@@ -108,9 +109,8 @@ int handle_mqtt_test(struct request *rq)
 		const char *status = ok ? "connected" : "error";
 		if (s == DB_OK)
 			s = integration_record_check(rq->arena, rq->user_id, "mqtt", status, error, ok);
-		/* The health event only when the status actually changed. */
-		if (s == DB_OK && (!row.status || strcmp(row.status, status)))
-			s = integration_event(rq, "integration.health_changed", "mqtt", status);
+		if (s == DB_OK)
+			s = health_publish_change(rq->arena, rq->user_id, "mqtt", row.status, status);
 		if (s == DB_OK) {
 			struct json_object *d = json_object_new_object();
 			json_object_object_add(d, "connected", json_object_new_boolean(ok));

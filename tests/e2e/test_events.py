@@ -285,7 +285,8 @@ def test_integration_changes_publish_events(api, wh, new_user, receiver, broker)
     for e in log:
         assert e["verified"] is True, e
         assert e["body"]["data"]["provider"] == "mqtt", e["body"]
-    assert by_type["integration.health_changed"]["body"]["data"].get("status") == "connected", by_type
+    changed = by_type["integration.health_changed"]["body"]["data"]
+    assert changed.get("status") == "active" and changed.get("previous_status") == "pending", by_type
     # Only integration.* subscribers hear about them; the account's own events still flow.
     assert wh.deliveries(u, tickets.id)["total"] == 0
     ev = wh.publish(u, "ticket.created")
