@@ -17,7 +17,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
-.PHONY: all deps test unit unit-asan unit-valgrind e2e run stop status bench clean help docs
+.PHONY: all deps test unit unit-asan unit-valgrind e2e e2e-asan run stop status bench clean help docs
 all: $(BUILD)/libswitchboard.a $(BINS) docs
 
 help:
@@ -25,6 +25,7 @@ help:
 	@echo "make stop      stop the dev stack"
 	@echo "make test      unit tests (plain, ASan+UBSan, valgrind) and end-to-end tests on a throwaway stack"
 	@echo "make unit      cmocka unit tests only"
+	@echo "make e2e-asan  the end-to-end suite against ASan+UBSan builds of every binary"
 	@echo "make bench     wrk against /api/v1/users/me and a bare FastCGI responder behind the same nginx"
 	@echo "make clean     remove build output (keeps var/)"
 
@@ -84,6 +85,17 @@ unit-valgrind: $(UNITS)
 e2e: all
 	scripts/test-e2e
 
+# The end-to-end suite against responders, worker and tools built with ASan+UBSan;
+# reports land in build-asan-e2e/reports and fail the run.
+e2e-asan:
+	$(MAKE) --no-print-directory BUILD=build-asan-e2e CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" all
+	@rm -rf build-asan-e2e/reports && mkdir -p build-asan-e2e/reports
+	SB_BUILD=$(CURDIR)/build-asan-e2e ASAN_OPTIONS=log_path=$(CURDIR)/build-asan-e2e/reports/asan \
+	  UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/build-asan-e2e/reports/ubsan scripts/test-e2e
+	@if ls build-asan-e2e/reports/* >/dev/null 2>&1; then echo "sanitizer reports:"; head -n 30 build-asan-e2e/reports/*; exit 1; fi
+
 test:
 	@scripts/install-deps
 	$(MAKE) --no-print-directory all
@@ -109,6 +121,6 @@ bench:
 	scripts/bench
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-asan-e2e
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -105,6 +105,7 @@ void *arena_alloc(struct arena *a, size_t n)
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
+	n = strnlen(s, n); /* strndup's contract: stop at a NUL, never read past it */
 	char *p = arena_alloc(a, n + 1);
 	memcpy(p, s, n);
 	p[n] = '\0';

@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,6 +94,13 @@ static void test_strdup_and_printf(void **state)
 	assert_string_equal(n, "abc");
 	char *e = arena_strndup(a, "abc", 0);
 	assert_string_equal(e, "");
+	/* n past the end of the string: stops at its NUL, never reads beyond it (the
+	 * ASan run of this test catches an over-read of the heap copy). */
+	char *heap = strdup("hi");
+	assert_non_null(heap);
+	char *bounded = arena_strndup(a, heap, 4096);
+	assert_string_equal(bounded, "hi");
+	free(heap);
 
 	assert_string_equal(arena_printf(a, "%s-%d-%05.1f", "x", 42, 3.14159), "x-42-003.1");
 	assert_string_equal(arena_printf(a, "%s", ""), "");
