@@ -103,6 +103,14 @@ void *arena_alloc(struct arena *a, size_t n)
 	return p;
 }
 
+char *arena_memdup(struct arena *a, const void *src, size_t n)
+{
+	char *p = arena_alloc(a, n + 1);
+	memcpy(p, src, n);
+	p[n] = '\0';
+	return p;
+}
+
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	n = strnlen(s, n); /* strndup's contract: stop at a NUL, never read past it */

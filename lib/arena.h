@@ -22,6 +22,8 @@ void arena_free(struct arena *a);
  * a responder cannot answer sensibly without memory and its supervisor restarts it. */
 void *arena_alloc(struct arena *a, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
+/* Exactly n bytes of p (NULs included), with a NUL after them. */
+char *arena_memdup(struct arena *a, const void *p, size_t n);
 /* At most n bytes of s, stopping at a NUL (as strndup), NUL-terminated. */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -45,7 +45,7 @@ int reply_raw(struct request *rq, int status, const char *content_type, const ch
 {
 	rq->status = status;
 	rq->resp_type = arena_strdup(rq->arena, content_type);
-	rq->resp_body = arena_strndup(rq->arena, body, len);
+	rq->resp_body = arena_memdup(rq->arena, body, len); /* bodies may hold NULs */
 	rq->resp_len = len;
 	return status;
 }
@@ -118,6 +118,29 @@ int reply_page_params(struct request *rq, long *page, long *limit)
 		json_object_object_add(errors, "limit", json_object_new_string("must be an integer between 1 and 100"));
 	}
 	return errors ? reply_invalid(rq, errors) : 0;
+}
+
+int reply_json_rows(struct request *rq, const PGresult *res, int col)
+{
+	struct json_object *list = json_object_new_array();
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct json_object *o = json_tokener_parse(PQgetvalue(res, i, col));
+		if (o)
+			json_object_array_add(list, o);
+	}
+	return reply_ok(rq, 200, list, NULL);
+}
+
+int reply_created_with_secret(struct request *rq, const char *obj_json, const char *name, const char *secret,
+			      const char *message)
+{
+	struct json_object *d = json_tokener_parse(obj_json);
+	if (!d || !json_object_is_type(d, json_type_object)) {
+		json_object_put(d);
+		return reply_internal(rq);
+	}
+	json_object_object_add(d, name, json_object_new_string(secret));
+	return reply_ok(rq, 201, d, message);
 }
 
 struct json_object *reply_page(struct json_object *items, long page, long limit, long long total)

@@ -112,11 +112,8 @@ int handle_apikey_create(struct request *rq)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	struct json_object *d = json_tokener_parse(PQgetvalue(res, 0, 1));
-	if (!d)
-		return reply_internal(rq);
-	json_object_object_add(d, "key", json_object_new_string(key));
-	return reply_ok(rq, 201, d, "API key created; store it now: it is not shown again");
+	return reply_created_with_secret(rq, PQgetvalue(res, 0, 1), "key", key,
+					 "API key created; store it now: it is not shown again");
 }
 
 /* 200 [key] (active and expired, not revoked) | 401 | 403 | 500 | 503 */
@@ -130,13 +127,7 @@ int handle_apikey_list(struct request *rq)
 				   1, p);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	struct json_object *list = json_object_new_array();
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct json_object *k = json_tokener_parse(PQgetvalue(res, i, 0));
-		if (k)
-			json_object_array_add(list, k);
-	}
-	return reply_ok(rq, 200, list, NULL);
+	return reply_json_rows(rq, res, 0);
 }
 
 /* 200 | 401 | 403 | 404 (not the caller's, unknown or already revoked) | 500 | 503 */

@@ -118,11 +118,8 @@ int handle_client_create(struct request *rq)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	struct json_object *d = json_tokener_parse(PQgetvalue(res, 0, 1));
-	if (!d)
-		return reply_internal(rq);
-	json_object_object_add(d, "client_secret", json_object_new_string(secret));
-	return reply_ok(rq, 201, d, "OAuth client created; store the secret now: it is not shown again");
+	return reply_created_with_secret(rq, PQgetvalue(res, 0, 1), "client_secret", secret,
+					 "OAuth client created; store the secret now: it is not shown again");
 }
 
 /* 200 [client] | 401 | 403 | 500 | 503 */
@@ -136,13 +133,7 @@ int handle_client_list(struct request *rq)
 				   1, p);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	struct json_object *list = json_object_new_array();
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct json_object *c = json_tokener_parse(PQgetvalue(res, i, 0));
-		if (c)
-			json_object_array_add(list, c);
-	}
-	return reply_ok(rq, 200, list, NULL);
+	return reply_json_rows(rq, res, 0);
 }
 
 /* 200 client | 401 | 403 | 404 (unknown, deleted or another user's) | 500 | 503 */
