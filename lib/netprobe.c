@@ -220,12 +220,20 @@ enum netprobe_error netprobe_run(struct arena *a, const char *host, int port, bo
 		}
 	/* Connect to the first address that answers; the caller connects to the same one
 	 * (a second lookup could answer differently). */
+	/* One deadline for all of a host's addresses: several dead ones must not multiply
+	 * the wait (the whole test has to fit inside the HTTP request's time). */
+	double deadline = now_ms() + timeout_ms;
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		int left = (int)(deadline - now_ms());
+		if (left <= 0) {
+			e = NETPROBE_TIMEOUT;
+			break;
+		}
 		memcpy(&p->addr, ai->ai_addr, ai->ai_addrlen);
 		p->addrlen = ai->ai_addrlen;
 		getnameinfo(ai->ai_addr, ai->ai_addrlen, p->address, sizeof(p->address), NULL, 0, NI_NUMERICHOST);
 		t0 = now_ms();
-		e = tcp_connect(ai->ai_addr, ai->ai_addrlen, timeout_ms, &fd);
+		e = tcp_connect(ai->ai_addr, ai->ai_addrlen, left, &fd);
 		p->tcp_ms = now_ms() - t0;
 		if (e == NETPROBE_OK)
 			break;
