@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "blynk.h"
 #include "db.h"
 #include "events.h"
 #include "integration.h"
@@ -132,6 +133,8 @@ enum health_result health_check(struct request *rq, const char *provider_name, s
 		o.status = row.status; /* a disabled integration is not contacted */
 	else if (p->auth == PROVIDER_AUTH_OAUTH2)
 		check_oauth(rq, &row, &o);
+	else if (!strcmp(p->name, "blynk"))
+		blynk_health(rq->arena, &row, &o.status, &o.error, &o.secret_failed);
 	else
 		check_mqtt(rq, &row, &o);
 	double ms = now_ms() - t0;

@@ -8,9 +8,11 @@
 #include "validate.h"
 
 extern const struct provider provider_mqtt;
+extern const struct provider provider_blynk;
 
 static const struct provider *const builtin[] = {
 	&provider_mqtt,
+	&provider_blynk,
 };
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
 #define MAX_OAUTH 64
