@@ -6,13 +6,13 @@ The server is tests/e2e/fakes/blynk_fake.py (SB_FAKE_BLYNK_PORT)."""
 import json
 import os
 import secrets
-import time
+import subprocess
 
 import pytest
 import requests
 
 import sb
-from test_mqtt import set_env_value
+from test_mqtt import ROOT, key_versions, set_env_value
 
 VIEW_KEYS = {"enabled", "server_url", "devices", "devices_error", "status", "last_error", "last_checked_at",
              "updated_at"}
@@ -484,3 +484,23 @@ def test_patch_disables_and_enables(api, new_user, blynk):
     sb.expect_ok(requests.patch(url(api), json={"enabled": True}, headers=u.headers, timeout=sb.TIMEOUT))
     sb.expect_ok(write(api, u, {"device": "Lamp", "pin": "V1", "value": "1"}))
     assert sb.expect_ok(get(api, u))["devices"][0]["online"] is True
+
+
+def test_key_rotation_reseals_device_tokens(api, new_user, blynk):
+    u = new_user()
+    t = fake_device(blynk, token(), online=True)
+    sb.expect_ok(put(api, u, config(blynk, ("Lamp", t), ("Fan", t))))
+    old = db_config(u)
+    new_version = max(key_versions()) + 1
+    proc = subprocess.run([os.path.join(ROOT, "scripts", "rotate-key"), "--add-key"], env=os.environ.copy(),
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"rotate-key exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    now = db_config(u)
+    for name in ("Lamp", "Fan"):
+        key = f"devices/{name}/auth_token_encrypted"
+        assert now[key].startswith(f"sb1.{new_version}.") and now[key] != old[key], now
+    assert t not in json.dumps(now)
+    ok = sb.retry_until(lambda: write(api, u, {"device": "Fan", "pin": "V2", "value": "r"}).status_code == 200,
+                        timeout=10)
+    assert ok, "the re-sealed token does not open after rotation"
+    assert {"pin": "V2", "value": "r"} in fake_writes(blynk, t)
