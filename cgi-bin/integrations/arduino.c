@@ -1,0 +1,172 @@
+/* Arduino Cloud: PUT exchanges the client credentials for a token before anything is
+ * saved; GET shows the saved integration with its devices and things, live. */
+#include <json-c/json.h>
+#include <string.h>
+
+#include "arduino.h"
+#include "arena.h"
+#include "audit.h"
+#include "db.h"
+#include "handlers.h"
+#include "integration.h"
+#include "jsonx.h"
+#include "log.h"
+#include "provider.h"
+#include "reply.h"
+#include "request.h"
+#include "validate.h"
+
+#define PROVIDER "arduino_cloud"
+
+/* devices and things from Arduino with token, or devices_error (and empty lists). */
+static void add_live(struct request *rq, struct json_object *v, const char *token, const char *token_error)
+{
+	struct json_object *devices = NULL, *things = NULL;
+	const char *reason = token_error;
+	int hs = 0;
+	if (token && arduino_list(rq->arena, token, "devices", &devices, &reason, &hs) == ARDUINO_OK)
+		arduino_list(rq->arena, token, "things", &things, &reason, &hs);
+	if (devices && things) {
+		json_object_object_add(v, "devices", devices);
+		json_object_object_add(v, "things", things);
+		return;
+	}
+	json_object_put(devices);
+	json_object_object_add(v, "devices", json_object_new_array());
+	json_object_object_add(v, "things", json_object_new_array());
+	json_object_object_add(v, "devices_error",
+			       json_object_new_string(reason ? reason : "Arduino Cloud could not be reached"));
+}
+
+/* 200 ArduinoCloudResponse | 401 | 404 | 500 | 503
+ * When Arduino Cloud cannot be reached the view still answers, with devices_error. */
+int handle_arduino_get(struct request *rq, const struct provider *p)
+{
+	struct integration row;
+	bool found;
+	enum db_status s = integration_load(rq->arena, rq->user_id, PROVIDER, false, &row, &found);
+	if (s != DB_OK)
+		return reply_db_failure(rq, s);
+	if (!found)
+		return reply_error(rq, 404, "not_found", "This integration is not configured");
+	if (!row.enabled) {
+		struct json_object *v = p->view(rq->arena, &row);
+		json_object_object_add(v, "devices", json_object_new_array());
+		json_object_object_add(v, "things", json_object_new_array());
+		return reply_ok(rq, 200, v, NULL);
+	}
+	struct arduino_token t;
+	enum arduino_result r = arduino_row_token(rq->arena, &row, &t);
+	if (r == ARDUINO_DB)
+		return reply_db_failure(rq, DB_UNAVAILABLE);
+	if (r == ARDUINO_SECRET)
+		return reply_error(rq, 500, "secret_unavailable",
+				   "A stored secret could not be decrypted; save the integration again");
+	/* A new token may have been stored: show the row as it is now. */
+	s = integration_load(rq->arena, rq->user_id, PROVIDER, false, &row, &found);
+	if (s != DB_OK)
+		return reply_db_failure(rq, s);
+	if (!found)
+		return reply_error(rq, 404, "not_found", "This integration is not configured");
+	struct json_object *v = p->view(rq->arena, &row);
+	add_live(rq, v, r == ARDUINO_OK ? t.access_token : NULL, t.reason);
+	return reply_ok(rq, 200, v, NULL);
+}
+
+/* 200 view (saved, with devices and things) | 400 | 401 | 415 | 422 (invalid fields,
+ * refused credentials) | 500 | 502/504 (Arduino Cloud down or slow) | 503
+ * The credentials are exchanged for a token first; nothing is saved when that fails. */
+int handle_arduino_put(struct request *rq, const struct provider *p)
+{
+	struct json_object *errors = NULL;
+	validate_object(rq->json, p->config_fields, &errors);
+	if (errors && json_object_object_length(errors) > 0)
+		return reply_invalid(rq, errors);
+	json_object_put(errors);
+
+	const char *client_id = jsonx_get_string(rq->json, "client_id");
+	const char *secret = jsonx_get_string(rq->json, "client_secret");
+	bool enabled = jsonx_get_bool(rq->json, "enabled", 1);
+	struct integration prev;
+	bool found;
+	enum db_status s = integration_load(rq->arena, rq->user_id, PROVIDER, false, &prev, &found);
+	if (s != DB_OK)
+		return reply_db_failure(rq, s);
+	/* No secret in the body keeps the stored one. */
+	const char *kept_sealed = NULL;
+	if (!secret) {
+		char *stored = NULL;
+		int o = found ? integration_open(rq->arena, prev.config, rq->user_id, PROVIDER, "client_secret", &stored) : 0;
+		if (o < 0)
+			return reply_error(rq, 500, "secret_unavailable",
+					   "The stored client secret could not be decrypted; send it again");
+		if (o == 0)
+			return reply_invalid_field(rq, "client_secret", "is required");
+		secret = stored;
+		kept_sealed = jsonx_get_string(prev.config, "client_secret_encrypted");
+	}
+
+	/* No transaction is open while Arduino is reached. */
+	struct arduino_token t;
+	enum arduino_result r = arduino_exchange(rq->arena, client_id, secret, &t);
+	if (r == ARDUINO_REFUSED)
+		return reply_invalid_field(rq, "client_secret",
+					   "Arduino Cloud refused these credentials (check client_id and client_secret)");
+	if (r != ARDUINO_OK)
+		return reply_error(rq, t.http_status == 504 ? 504 : 502,
+				   t.http_status == 504 ? "provider_timeout" : "provider_unavailable", t.reason);
+
+	struct json_object *config = arena_defer(rq->arena, jsonx_put, json_object_new_object());
+	json_object_object_add(config, "client_id", json_object_new_string(client_id));
+	if (kept_sealed)
+		json_object_object_add(config, "client_secret_encrypted", json_object_new_string(kept_sealed));
+	else if (integration_seal(rq->arena, config, rq->user_id, PROVIDER, "client_secret", secret))
+		return reply_internal(rq);
+
+	struct integration saved;
+	const char *lk[] = {rq->user_id, PROVIDER};
+	s = db_begin(rq->arena);
+	if (s == DB_OK)
+		s = db_exec(rq->arena, NULL, "SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))", 2, lk);
+	if (s == DB_OK)
+		s = integration_load(rq->arena, rq->user_id, PROVIDER, true, &prev, &found);
+	if (s == DB_OK)
+		s = integration_upsert_config(rq->arena, rq->user_id, PROVIDER, enabled, config, "active", &saved);
+	if (s == DB_OK) {
+		int st = arduino_store_token(rq->arena, rq->user_id, t.access_token, t.expires_in);
+		if (st == -1) {
+			db_rollback(rq->arena);
+			return reply_internal(rq);
+		}
+		if (st)
+			s = DB_UNAVAILABLE;
+	}
+	if (s == DB_OK) {
+		const char *cp[] = {rq->user_id, PROVIDER};
+		s = db_exec(rq->arena, NULL,
+			    "UPDATE user_integrations SET last_checked_at = now(), last_used_at = now(), "
+			    "connected_at = CASE WHEN $3::boolean THEN connected_at ELSE now() END "
+			    "WHERE user_id = $1 AND provider = $2",
+			    3, (const char *[]){cp[0], cp[1], found ? "true" : "false"});
+	}
+	if (s == DB_OK) {
+		struct json_object *d = json_object_new_object();
+		json_object_object_add(d, "enabled", json_object_new_boolean(enabled));
+		json_object_object_add(d, "client_id", json_object_new_string(client_id));
+		s = audit_record(rq, rq->user_id, found ? "integration.updated" : "integration.connected", PROVIDER, d);
+	}
+	if (s == DB_OK)
+		s = integration_event(rq, found ? "integration.updated" : "integration.connected", PROVIDER, "active");
+	if (s == DB_OK)
+		s = db_commit(rq->arena);
+	else
+		db_rollback(rq->arena);
+	if (s != DB_OK)
+		return reply_db_failure(rq, s);
+	s = integration_load(rq->arena, rq->user_id, PROVIDER, false, &saved, &found);
+	if (s != DB_OK || !found)
+		return reply_db_failure(rq, s != DB_OK ? s : DB_UNAVAILABLE);
+	struct json_object *v = p->view(rq->arena, &saved);
+	add_live(rq, v, enabled ? t.access_token : NULL, enabled ? NULL : "the integration is disabled");
+	return reply_ok(rq, 200, v, "Configuration saved");
+}
