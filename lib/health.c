@@ -118,20 +118,34 @@ static void check_oauth(struct request *rq, const struct integration *row, struc
 static void check_arduino(struct request *rq, const struct integration *row, struct outcome *o)
 {
 	struct arduino_token t;
-	enum arduino_result r = arduino_row_token(rq->arena, row, &t);
-	if (r == ARDUINO_SECRET) {
+	enum arduino_result rt = arduino_row_token(rq->arena, row, &t);
+	if (rt == ARDUINO_SECRET) {
 		o->secret_failed = true;
 		return;
 	}
-	if (r != ARDUINO_OK) {
+	if (rt != ARDUINO_OK) {
 		o->status = "error";
-		o->error = r == ARDUINO_DB ? "the stored token could not be read" : t.reason;
+		o->error = rt == ARDUINO_DB ? "the stored token could not be read" : t.reason;
 		return;
 	}
 	struct json_object *devices;
 	const char *reason = NULL;
 	int hs;
-	if (arduino_list(rq->arena, t.access_token, "devices", &devices, &reason, &hs) != ARDUINO_OK) {
+	enum arduino_result r = arduino_list(rq->arena, t.access_token, "devices", &devices, &reason, &hs);
+	if (r == ARDUINO_REFUSED && !arduino_forget_token(rq->arena, row->user_id)) {
+		/* Refused before its expiry (revoked at Arduino): exchange once more. */
+		if ((r = arduino_row_token(rq->arena, row, &t)) == ARDUINO_SECRET) {
+			o->secret_failed = true;
+			return;
+		}
+		if (r != ARDUINO_OK) {
+			o->status = "error";
+			o->error = r == ARDUINO_DB ? "the stored token could not be read" : t.reason;
+			return;
+		}
+		r = arduino_list(rq->arena, t.access_token, "devices", &devices, &reason, &hs);
+	}
+	if (r != ARDUINO_OK) {
 		o->status = "error";
 		o->error = reason;
 		return;

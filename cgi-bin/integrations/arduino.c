@@ -18,24 +18,31 @@
 
 #define PROVIDER "arduino_cloud"
 
-/* devices and things from Arduino with token, or devices_error (and empty lists). */
-static void add_live(struct request *rq, struct json_object *v, const char *token, const char *token_error)
+/* devices and things from Arduino with token, or devices_error (and empty lists);
+ * without a token and without token_error (disabled), empty lists. Returns the outcome
+ * of the lists (ARDUINO_REFUSED when Arduino refused the token). */
+static enum arduino_result add_live(struct request *rq, struct json_object *v, const char *token,
+				    const char *token_error)
 {
 	struct json_object *devices = NULL, *things = NULL;
 	const char *reason = token_error;
 	int hs = 0;
-	if (token && arduino_list(rq->arena, token, "devices", &devices, &reason, &hs) == ARDUINO_OK)
-		arduino_list(rq->arena, token, "things", &things, &reason, &hs);
+	enum arduino_result r = ARDUINO_UNAVAILABLE;
+	if (token && (r = arduino_list(rq->arena, token, "devices", &devices, &reason, &hs)) == ARDUINO_OK)
+		r = arduino_list(rq->arena, token, "things", &things, &reason, &hs);
+	json_object_object_del(v, "devices_error");
 	if (devices && things) {
 		json_object_object_add(v, "devices", devices);
 		json_object_object_add(v, "things", things);
-		return;
+		return ARDUINO_OK;
 	}
 	json_object_put(devices);
 	json_object_object_add(v, "devices", json_object_new_array());
 	json_object_object_add(v, "things", json_object_new_array());
-	json_object_object_add(v, "devices_error",
-			       json_object_new_string(reason ? reason : "Arduino Cloud could not be reached"));
+	if (token || token_error)
+		json_object_object_add(v, "devices_error",
+				       json_object_new_string(reason ? reason : "Arduino Cloud could not be reached"));
+	return r;
 }
 
 /* 200 ArduinoCloudResponse | 401 | 404 | 500 | 503
@@ -51,8 +58,7 @@ int handle_arduino_get(struct request *rq, const struct provider *p)
 		return reply_error(rq, 404, "not_found", "This integration is not configured");
 	if (!row.enabled) {
 		struct json_object *v = p->view(rq->arena, &row);
-		json_object_object_add(v, "devices", json_object_new_array());
-		json_object_object_add(v, "things", json_object_new_array());
+		add_live(rq, v, NULL, NULL);
 		return reply_ok(rq, 200, v, NULL);
 	}
 	struct arduino_token t;
@@ -69,7 +75,16 @@ int handle_arduino_get(struct request *rq, const struct provider *p)
 	if (!found)
 		return reply_error(rq, 404, "not_found", "This integration is not configured");
 	struct json_object *v = p->view(rq->arena, &row);
-	add_live(rq, v, r == ARDUINO_OK ? t.access_token : NULL, t.reason);
+	if (add_live(rq, v, r == ARDUINO_OK ? t.access_token : NULL, t.reason) == ARDUINO_REFUSED) {
+		/* Refused before its expiry (revoked at Arduino): exchange once more. */
+		if (arduino_forget_token(rq->arena, rq->user_id))
+			return reply_db_failure(rq, DB_UNAVAILABLE);
+		r = arduino_row_token(rq->arena, &row, &t);
+		if (r == ARDUINO_SECRET)
+			return reply_error(rq, 500, "secret_unavailable",
+					   "A stored secret could not be decrypted; save the integration again");
+		add_live(rq, v, r == ARDUINO_OK ? t.access_token : NULL, r == ARDUINO_OK ? NULL : t.reason);
+	}
 	return reply_ok(rq, 200, v, NULL);
 }
 
@@ -167,6 +182,6 @@ int handle_arduino_put(struct request *rq, const struct provider *p)
 	if (s != DB_OK || !found)
 		return reply_db_failure(rq, s != DB_OK ? s : DB_UNAVAILABLE);
 	struct json_object *v = p->view(rq->arena, &saved);
-	add_live(rq, v, enabled ? t.access_token : NULL, enabled ? NULL : "the integration is disabled");
+	add_live(rq, v, enabled ? t.access_token : NULL, NULL);
 	return reply_ok(rq, 200, v, "Configuration saved");
 }

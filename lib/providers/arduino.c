@@ -94,6 +94,17 @@ int arduino_store_token(struct arena *a, const char *user_id, const char *token,
 		       : -2;
 }
 
+int arduino_forget_token(struct arena *a, const char *user_id)
+{
+	const char *p[] = {user_id, PROVIDER};
+	return db_exec(a, NULL,
+		       "UPDATE user_integrations SET token_expires_at = now() WHERE user_id = $1 AND provider = $2 "
+		       "AND token_expires_at > now()",
+		       2, p) == DB_OK
+		       ? 0
+		       : -1;
+}
+
 enum arduino_result arduino_row_token(struct arena *a, const struct integration *row, struct arduino_token *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -38,6 +38,9 @@ enum arduino_result arduino_exchange(struct arena *a, const char *client_id, con
  * new one exchanged with the stored credentials and saved (sealed) in the row. */
 enum arduino_result arduino_row_token(struct arena *a, const struct integration *row, struct arduino_token *out);
 
+/* Marks the row's token as expired (Arduino refused it), so the next use exchanges again. */
+int arduino_forget_token(struct arena *a, const char *user_id);
+
 /* Seals token into the row's access_token with its expiry (no refresh token). */
 int arduino_store_token(struct arena *a, const char *user_id, const char *token, long expires_in);
 

@@ -280,3 +280,29 @@ def test_catalog_lists_arduino_cloud(api):
     fields = {f["name"]: f for f in e["config_fields"]}
     assert fields["client_secret"]["secret"] is True and fields["client_id"]["required"] is True
     assert fields["client_id"]["max_length"] == 128 and fields["client_secret"]["max_length"] == 256
+
+
+def test_token_refused_before_expiry_is_exchanged_again(api, new_user, fake):
+    u = new_user()
+    cid, _, _ = connect(api, u, fake)
+    n = fake.info(cid)["counters"]["token"]
+    fake.mode(cid, expire_tokens=True)  # Arduino no longer accepts the stored token
+    v = sb.expect_ok(get(api, u))
+    assert len(v["devices"]) == 2 and "devices_error" not in v, v
+    assert fake.info(cid)["counters"]["token"] == n + 1
+    fake.mode(cid, expire_tokens=True)
+    h = sb.expect_ok(requests.get(url(api) + "/health", headers=u.headers, timeout=30))
+    assert h["status"] == "active", h
+
+
+def test_disabled_saves_and_does_not_list(api, new_user, fake):
+    u = new_user()
+    cid, secret = fake.client()
+    v = sb.expect_ok(put(api, u, {"client_id": cid, "client_secret": secret, "enabled": False}))
+    assert v["enabled"] is False and v["devices"] == [] and "devices_error" not in v
+    listed = fake.info(cid)["counters"].get("devices", 0)
+    v = sb.expect_ok(get(api, u))
+    assert v["enabled"] is False and v["devices"] == [] and "devices_error" not in v
+    assert fake.info(cid)["counters"].get("devices", 0) == listed
+    h = sb.expect_ok(requests.get(url(api) + "/health", headers=u.headers, timeout=30))
+    assert h["status"] == "inactive"
