@@ -185,3 +185,66 @@ int handle_arduino_put(struct request *rq, const struct provider *p)
 	add_live(rq, v, enabled ? t.access_token : NULL, NULL);
 	return reply_ok(rq, 200, v, "Configuration saved");
 }
+
+/* 200 {provider, refreshed, token_expires_at, status} | 401 | 404 | 409 (credentials
+ * refused: status error) | 500 | 502/504 | 503
+ * client_credentials has no refresh token: a forced refresh is a new exchange with the
+ * stored credentials. */
+int handle_arduino_refresh(struct request *rq)
+{
+	struct integration row;
+	bool found;
+	enum db_status s = integration_load(rq->arena, rq->user_id, PROVIDER, false, &row, &found);
+	if (s != DB_OK)
+		return reply_db_failure(rq, s);
+	if (!found)
+		return reply_error(rq, 404, "not_found", "This integration is not connected");
+	const char *client_id = jsonx_get_string(row.config, "client_id");
+	char *secret = NULL;
+	int o = integration_open(rq->arena, row.config, rq->user_id, PROVIDER, "client_secret", &secret);
+	if (o < 0)
+		return reply_error(rq, 500, "secret_unavailable",
+				   "The stored client secret could not be decrypted; save the integration again");
+	if (o == 0 || !client_id)
+		return reply_error(rq, 404, "not_found", "This integration has no saved credentials");
+	struct arduino_token t;
+	enum arduino_result r = arduino_exchange(rq->arena, client_id, secret, &t);
+	if (r == ARDUINO_REFUSED) {
+		s = integration_record_check(rq->arena, rq->user_id, PROVIDER, "error", t.reason, false);
+		if (s != DB_OK)
+			return reply_db_failure(rq, s);
+		return reply_error(rq, 409, "credentials_refused",
+				   "Arduino Cloud refused the saved credentials: save new ones with PUT");
+	}
+	if (r != ARDUINO_OK)
+		return reply_error(rq, t.http_status == 504 ? 504 : 502,
+				   t.http_status == 504 ? "provider_timeout" : "provider_unavailable", t.reason);
+	s = db_begin(rq->arena);
+	if (s == DB_OK) {
+		int st = arduino_store_token(rq->arena, rq->user_id, t.access_token, t.expires_in);
+		if (st == -1) {
+			db_rollback(rq->arena);
+			return reply_internal(rq);
+		}
+		s = st ? DB_UNAVAILABLE : DB_OK;
+	}
+	if (s == DB_OK)
+		s = audit_record(rq, rq->user_id, "integration.token_refreshed", PROVIDER, NULL);
+	if (s == DB_OK)
+		s = integration_event(rq, "integration.token_refreshed", PROVIDER, row.status);
+	if (s == DB_OK)
+		s = db_commit(rq->arena);
+	else
+		db_rollback(rq->arena);
+	if (s != DB_OK)
+		return reply_db_failure(rq, s);
+	s = integration_load(rq->arena, rq->user_id, PROVIDER, false, &row, &found);
+	if (s != DB_OK || !found)
+		return reply_db_failure(rq, s != DB_OK ? s : DB_UNAVAILABLE);
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "provider", json_object_new_string(PROVIDER));
+	json_object_object_add(d, "refreshed", json_object_new_boolean(true));
+	json_object_object_add(d, "token_expires_at", jsonx_string_or_null(row.token_expires_at));
+	json_object_object_add(d, "status", jsonx_string_or_null(row.status));
+	return reply_ok(rq, 200, d, "Token refreshed");
+}

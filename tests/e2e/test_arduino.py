@@ -306,3 +306,32 @@ def test_disabled_saves_and_does_not_list(api, new_user, fake):
     assert fake.info(cid)["counters"].get("devices", 0) == listed
     h = sb.expect_ok(requests.get(url(api) + "/health", headers=u.headers, timeout=30))
     assert h["status"] == "inactive"
+
+
+def test_refresh_token_exchanges_again(api, new_user, fake):
+    u = new_user()
+    cid, _, _ = connect(api, u, fake)
+    n = fake.info(cid)["counters"]["token"]
+    before = stored(u)
+    d = sb.expect_ok(requests.post(url(api) + "/refresh-token", headers=u.headers, timeout=30))
+    assert d["provider"] == "arduino_cloud" and d["refreshed"] is True and d["token_expires_at"]
+    assert fake.info(cid)["counters"]["token"] == n + 1
+    assert stored(u) != before
+    fake.mode(cid, token="refuse")
+    sb.expect_error(requests.post(url(api) + "/refresh-token", headers=u.headers, timeout=30), 409)
+    v = sb.expect_ok(get(api, u))
+    assert v["status"] == "error" and v["last_error"]
+    sb.expect_error(requests.post(url(api) + "/refresh-token", headers=new_user().headers, timeout=30), 404)
+
+
+def test_audit_log_and_no_secret_in_it(api, new_user, fake):
+    u = new_user()
+    cid, secret, _ = connect(api, u, fake)
+    sb.expect_ok(put(api, u, {"client_id": cid}))
+    sb.expect_ok(delete(api, u))
+    r = requests.get(api + "/users/me/audit-log", params={"limit": 100}, headers=u.headers, timeout=sb.TIMEOUT)
+    assert r.status_code == 200 and secret not in r.text
+    events = [e for e in sb.expect_ok(r)["items"] if e.get("provider") == "arduino_cloud"]
+    actions = [e["action"] for e in events]
+    for a in ("integration.connected", "integration.updated", "integration.disconnected"):
+        assert a in actions, actions
