@@ -8,9 +8,11 @@
 #include "validate.h"
 
 extern const struct provider provider_mqtt;
+extern const struct provider provider_arduino_cloud;
 
 static const struct provider *const builtin[] = {
 	&provider_mqtt,
+	&provider_arduino_cloud,
 };
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
 #define MAX_OAUTH 64
@@ -48,7 +50,7 @@ const struct provider *provider_find(const char *name)
 {
 	registry_builtin();
 	for (unsigned i = 0; name && i < nregistry; i++)
-		if (!strcmp(registry[i]->name, name))
+		if (!strcmp(registry[i]->name, name) || (registry[i]->url_name && !strcmp(registry[i]->url_name, name)))
 			return registry[i];
 	return NULL;
 }
