@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "arduino.h"
 #include "arena.h"
 #include "blynk.h"
 #include "db.h"
@@ -114,6 +115,46 @@ static void check_oauth(struct request *rq, const struct integration *row, struc
 	o->status = "active";
 }
 
+/* Arduino Cloud: a valid token (exchanged again when due) and the device list. */
+static void check_arduino(struct request *rq, const struct integration *row, struct outcome *o)
+{
+	struct arduino_token t;
+	enum arduino_result rt = arduino_row_token(rq->arena, row, &t);
+	if (rt == ARDUINO_SECRET) {
+		o->secret_failed = true;
+		return;
+	}
+	if (rt != ARDUINO_OK) {
+		o->status = "error";
+		o->error = rt == ARDUINO_DB ? "the stored token could not be read" : t.reason;
+		return;
+	}
+	struct json_object *devices;
+	const char *reason = NULL;
+	int hs;
+	enum arduino_result r = arduino_list(rq->arena, t.access_token, "devices", &devices, &reason, &hs);
+	if (r == ARDUINO_REFUSED && !arduino_forget_token(rq->arena, row->user_id)) {
+		/* Refused before its expiry (revoked at Arduino): exchange once more. */
+		if ((r = arduino_row_token(rq->arena, row, &t)) == ARDUINO_SECRET) {
+			o->secret_failed = true;
+			return;
+		}
+		if (r != ARDUINO_OK) {
+			o->status = "error";
+			o->error = r == ARDUINO_DB ? "the stored token could not be read" : t.reason;
+			return;
+		}
+		r = arduino_list(rq->arena, t.access_token, "devices", &devices, &reason, &hs);
+	}
+	if (r != ARDUINO_OK) {
+		o->status = "error";
+		o->error = reason;
+		return;
+	}
+	json_object_put(devices);
+	o->status = "active";
+}
+
 enum health_result health_check(struct request *rq, const char *provider_name, struct json_object **out)
 {
 	*out = NULL;
@@ -133,6 +174,8 @@ enum health_result health_check(struct request *rq, const char *provider_name, s
 		o.status = row.status; /* a disabled integration is not contacted */
 	else if (p->auth == PROVIDER_AUTH_OAUTH2)
 		check_oauth(rq, &row, &o);
+	else if (!strcmp(p->name, "arduino_cloud"))
+		check_arduino(rq, &row, &o);
 	else if (!strcmp(p->name, "blynk"))
 		blynk_health(rq->arena, &row, &o.status, &o.error, &o.secret_failed);
 	else

@@ -84,6 +84,8 @@ int handle_get(struct request *rq)
 	const struct provider *p = provider_or_404(rq);
 	if (!p)
 		return rq->status;
+	if (!strcmp(p->name, "arduino_cloud"))
+		return handle_arduino_get(rq, p);
 	struct integration row;
 	bool found;
 	enum db_status s = integration_load(rq->arena, rq->user_id, p->name, false, &row, &found);
@@ -102,6 +104,8 @@ int handle_put(struct request *rq)
 	const struct provider *p = provider_or_404(rq);
 	if (!p)
 		return rq->status;
+	if (!strcmp(p->name, "arduino_cloud"))
+		return handle_arduino_put(rq, p);
 	if (p->auth != PROVIDER_AUTH_CONFIG || !p->config_build) {
 		reply_header(rq, "Allow", "GET, PATCH, DELETE");
 		return reply_error(rq, 405, "method_not_allowed", "This integration is connected through its OAuth flow");

@@ -24,6 +24,11 @@ int handle_blynk_get(struct request *rq);
 int handle_blynk_virtual_pin(struct request *rq);
 
 struct provider;
+/* Arduino Cloud's GET and PUT (arduino.c), reached through handle_get / handle_put. */
+int handle_arduino_get(struct request *rq, const struct provider *p);
+int handle_arduino_put(struct request *rq, const struct provider *p);
+/* POST .../arduino-cloud/refresh-token: a new client_credentials exchange. */
+int handle_arduino_refresh(struct request *rq);
 /* DELETE of an OAuth integration: revocation at the provider, then the row. */
 int oauth_delete(struct request *rq, const struct provider *p);
 

@@ -9,6 +9,7 @@
 #include "handlers.h"
 #include "health.h"
 #include "jsonx.h"
+#include "provider.h"
 #include "reply.h"
 #include "request.h"
 
@@ -79,7 +80,9 @@ int handle_health_list(struct request *rq)
  * Checks now; an outside service that fails is the result (status error), not an HTTP error. */
 int handle_health_check(struct request *rq)
 {
-	const char *provider = request_param(rq, "provider");
+	/* The stored name: "arduino-cloud" in the URL is "arduino_cloud" in the rows. */
+	const struct provider *p = provider_find(request_param(rq, "provider"));
+	const char *provider = p ? p->name : request_param(rq, "provider");
 	struct json_object *out;
 	PGresult *h;
 	switch (health_check(rq, provider, &out)) {

@@ -245,6 +245,8 @@ int handle_refresh_token(struct request *rq)
 	const struct provider *p = provider_find(request_param(rq, "provider"));
 	if (!p)
 		return reply_error(rq, 404, "not_found", "No such integration provider");
+	if (!strcmp(p->name, "arduino_cloud"))
+		return handle_arduino_refresh(rq);
 	if (p->auth != PROVIDER_AUTH_OAUTH2)
 		return reply_error(rq, 404, "not_found", "This integration has no OAuth token to refresh");
 	struct oauth_token_use use;

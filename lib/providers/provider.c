@@ -8,10 +8,12 @@
 #include "validate.h"
 
 extern const struct provider provider_mqtt;
+extern const struct provider provider_arduino_cloud;
 extern const struct provider provider_blynk;
 
 static const struct provider *const builtin[] = {
 	&provider_mqtt,
+	&provider_arduino_cloud,
 	&provider_blynk,
 };
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
@@ -50,7 +52,7 @@ const struct provider *provider_find(const char *name)
 {
 	registry_builtin();
 	for (unsigned i = 0; name && i < nregistry; i++)
-		if (!strcmp(registry[i]->name, name))
+		if (!strcmp(registry[i]->name, name) || (registry[i]->url_name && !strcmp(registry[i]->url_name, name)))
 			return registry[i];
 	return NULL;
 }

@@ -17,6 +17,7 @@ enum provider_auth { PROVIDER_AUTH_CONFIG, PROVIDER_AUTH_OAUTH2, PROVIDER_AUTH_A
 
 struct provider {
 	const char *name;         /* URL segment and user_integrations.provider: "mqtt" */
+	const char *url_name;     /* another URL segment for it ("arduino-cloud"), or NULL */
 	const char *display_name; /* "MQTT Broker" */
 	const char *description;
 	enum provider_auth auth;
@@ -45,7 +46,7 @@ struct provider {
 /* Loads the providers file and adds one OAuth2 provider per entry (github and google
  * with their own views). Call once per process (child_init). Returns 0 or -1. */
 int provider_registry_init(void);
-/* The provider called name, or NULL. */
+/* The provider called name (or whose url_name it is), or NULL. */
 const struct provider *provider_find(const char *name);
 /* Every provider, in catalog order; *n receives the count. */
 const struct provider *const *provider_all(unsigned *n);

@@ -1,0 +1,52 @@
+/* Arduino Cloud (spec 001 §3): client_id/client_secret exchanged for a token with the
+ * client_credentials grant at {ARDUINO_API_URL}/iot/v1/clients/token, then devices and
+ * things from the IoT API v2 with that token. Stored as provider "arduino_cloud", reached
+ * at the URL segment "arduino-cloud". */
+#ifndef SB_ARDUINO_H
+#define SB_ARDUINO_H
+
+#include <stdbool.h>
+
+struct arena;
+struct integration;
+struct json_object;
+
+enum arduino_result {
+	ARDUINO_OK,
+	ARDUINO_REFUSED,     /* the credentials were refused (400/401/403 at the token endpoint) */
+	ARDUINO_UNAVAILABLE, /* no answer, a timeout or a 5xx: *http_status is 502 or 504 */
+	ARDUINO_SECRET,      /* a stored secret could not be opened */
+	ARDUINO_DB,          /* database trouble */
+	ARDUINO_NO_SECRET,   /* no client secret is stored */
+};
+
+struct arduino_token {
+	const char *access_token; /* plaintext, in the arena */
+	long expires_in;          /* seconds */
+	const char *reason;       /* on failure */
+	int http_status;          /* 502 or 504 on ARDUINO_UNAVAILABLE */
+};
+
+/* The base URL of the Arduino IoT API: ARDUINO_API_URL, https://api2.arduino.cc by default. */
+const char *arduino_api_url(void);
+
+/* Exchanges client credentials for an access token (one POST; not retried). */
+enum arduino_result arduino_exchange(struct arena *a, const char *client_id, const char *client_secret,
+				     struct arduino_token *out);
+
+/* The row's access token: the stored one while it is valid for another minute, else a
+ * new one exchanged with the stored credentials and saved (sealed) in the row. */
+enum arduino_result arduino_row_token(struct arena *a, const struct integration *row, struct arduino_token *out);
+
+/* Marks the row's token as expired (Arduino refused it), so the next use exchanges again. */
+int arduino_forget_token(struct arena *a, const char *user_id);
+
+/* Seals token into the row's access_token with its expiry (no refresh token). */
+int arduino_store_token(struct arena *a, const char *user_id, const char *token, long expires_in);
+
+/* GET /iot/v2/devices or /iot/v2/things ("devices" / "things"): the list in the view's
+ * shape ({id,name,type,status,last_activity} / {id,name,device_id}) into *out. */
+enum arduino_result arduino_list(struct arena *a, const char *token, const char *what, struct json_object **out,
+				 const char **reason, int *http_status);
+
+#endif
