@@ -8,6 +8,7 @@
 
 #include "arduino.h"
 #include "arena.h"
+#include "blynk.h"
 #include "db.h"
 #include "events.h"
 #include "integration.h"
@@ -175,6 +176,8 @@ enum health_result health_check(struct request *rq, const char *provider_name, s
 		check_oauth(rq, &row, &o);
 	else if (!strcmp(p->name, "arduino_cloud"))
 		check_arduino(rq, &row, &o);
+	else if (!strcmp(p->name, "blynk"))
+		blynk_health(rq->arena, &row, &o.status, &o.error, &o.secret_failed);
 	else
 		check_mqtt(rq, &row, &o);
 	double ms = now_ms() - t0;

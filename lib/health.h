@@ -1,4 +1,4 @@
-/* Health of a user's integration, checked now: a real connection for MQTT, the token
+/* Health of a user's integration, checked now: a real connection for MQTT, every device's token for Blynk, the token
  * (refreshed when due) and a profile call for OAuth providers. Each check is recorded
  * (status, last_error, last_checked_at, a history row) and a change of status is
  * published as integration.health_changed. Used by GET .../{provider}/health and by

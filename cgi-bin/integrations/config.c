@@ -134,6 +134,15 @@ int handle_put(struct request *rq)
 		s = integration_load(rq->arena, rq->user_id, p->name, true, &prev, &found);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
+	if (p->validate_saved) {
+		errors = json_object_new_object();
+		p->validate_saved(rq->json, found ? &prev : NULL, errors);
+		if (json_object_object_length(errors) > 0) {
+			db_rollback(rq->arena);
+			return reply_invalid(rq, errors);
+		}
+		json_object_put(errors);
+	}
 	if (p->config_build(rq->arena, rq->user_id, rq->json, found ? &prev : NULL, &config)) {
 		db_rollback(rq->arena);
 		return reply_internal(rq);

@@ -20,6 +20,8 @@ int handle_github_sync(struct request *rq);
 int handle_drive_export(struct request *rq);
 int handle_health_list(struct request *rq);
 int handle_health_check(struct request *rq);
+int handle_blynk_get(struct request *rq);
+int handle_blynk_virtual_pin(struct request *rq);
 
 struct provider;
 /* Arduino Cloud's GET and PUT (arduino.c), reached through handle_get / handle_put. */

@@ -9,10 +9,12 @@
 
 extern const struct provider provider_mqtt;
 extern const struct provider provider_arduino_cloud;
+extern const struct provider provider_blynk;
 
 static const struct provider *const builtin[] = {
 	&provider_mqtt,
 	&provider_arduino_cloud,
+	&provider_blynk,
 };
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
 #define MAX_OAUTH 64

@@ -24,6 +24,9 @@ struct provider {
 	/* PUT body: the field table, then the rules across fields. */
 	const struct field *config_fields;
 	void (*validate)(struct json_object *body, struct json_object *errors);
+	/* Rules that need the saved row (prev NULL when new), run under the row's lock just
+	 * before config_build; adds {field: message} to errors. May be NULL. */
+	void (*validate_saved)(struct json_object *body, const struct integration *prev, struct json_object *errors);
 	/* Names of write-only fields: sealed into "<name>_encrypted", never shown. */
 	const char *const *secret_fields;
 	/* The saved config from a valid body and the previous row (NULL when new): keeps a
