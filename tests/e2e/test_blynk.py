@@ -451,14 +451,17 @@ def test_private_address_guard_blocks_loopback_server(api, new_user, blynk, stac
     env_file = os.path.join(os.environ["SB_VAR"], "switchboard.env")
 
     def blocked():
-        r = write(api, u, {"device": "Lamp", "pin": "V9", "value": "guarded"})
+        # A probe value: until the old responder processes retire, a probe may still
+        # get through; only what is written after the guard is on must be blocked.
+        r = write(api, u, {"device": "Lamp", "pin": "V9", "value": "probe"})
         return r if r.status_code == 502 else None
 
     try:
         set_env_value(env_file, "SWITCHBOARD_ALLOW_PRIVATE_TARGETS", "0")
         stack("restart", "integrations")
-        r = sb.retry_until(blocked, timeout=10)
-        assert r is not None, "Blynk calls still reach 127.0.0.1 after the guard was switched on"
+        assert sb.retry_until(blocked, timeout=10) is not None, \
+            "Blynk calls still reach 127.0.0.1 after the guard was switched on"
+        r = write(api, u, {"device": "Lamp", "pin": "V9", "value": "guarded"})
         err = sb.expect_error(r, 502, "address_blocked")
         assert "private" in err["message"]
         v = sb.expect_ok(get(api, u))
