@@ -204,6 +204,14 @@ void db_rollback(struct arena *a)
 	in_transaction = false;
 }
 
+enum db_status db_finish(struct arena *a, enum db_status s)
+{
+	if (s == DB_OK)
+		return db_commit(a);
+	db_rollback(a);
+	return s;
+}
+
 const char *db_value(const PGresult *res, int r, int c)
 {
 	return PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);

@@ -43,6 +43,10 @@ enum db_status db_begin(struct arena *a);
 enum db_status db_commit(struct arena *a);
 void db_rollback(struct arena *a);
 
+/* Ends the open transaction by the outcome so far: COMMIT when s is DB_OK (returning the
+ * commit's status), otherwise ROLLBACK (returning s). */
+enum db_status db_finish(struct arena *a, enum db_status s);
+
 /* Value of row r, column c, or NULL for SQL NULL. */
 const char *db_value(const PGresult *res, int r, int c);
 

@@ -213,10 +213,7 @@ enum health_result health_check(struct request *rq, const char *provider_name, s
 				    5, hp);
 		if (s == DB_OK)
 			s = health_publish_change(rq->arena, rq->user_id, p->name, before, o.status);
-		if (s == DB_OK)
-			s = db_commit(rq->arena);
-		else
-			db_rollback(rq->arena);
+		s = db_finish(rq->arena, s);
 		if (s != DB_OK)
 			return HEALTH_DB;
 	}

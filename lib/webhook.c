@@ -228,9 +228,6 @@ enum db_status webhook_attempt_finish(struct arena *a, const struct webhook_job 
 	enum db_status s = db_begin(a);
 	if (s == DB_OK)
 		s = webhook_attempt_record(a, job, at, lease_owner, outcome);
-	if (s == DB_OK)
-		s = db_commit(a);
-	else
-		db_rollback(a);
+	s = db_finish(a, s);
 	return s;
 }

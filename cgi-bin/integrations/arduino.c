@@ -172,10 +172,7 @@ int handle_arduino_put(struct request *rq, const struct provider *p)
 	}
 	if (s == DB_OK)
 		s = integration_event(rq, found ? "integration.updated" : "integration.connected", PROVIDER, "active");
-	if (s == DB_OK)
-		s = db_commit(rq->arena);
-	else
-		db_rollback(rq->arena);
+	s = db_finish(rq->arena, s);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
 	s = integration_load(rq->arena, rq->user_id, PROVIDER, false, &saved, &found);
@@ -232,10 +229,7 @@ int handle_arduino_refresh(struct request *rq)
 		s = audit_record(rq, rq->user_id, "integration.token_refreshed", PROVIDER, NULL);
 	if (s == DB_OK)
 		s = integration_event(rq, "integration.token_refreshed", PROVIDER, row.status);
-	if (s == DB_OK)
-		s = db_commit(rq->arena);
-	else
-		db_rollback(rq->arena);
+	s = db_finish(rq->arena, s);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
 	s = integration_load(rq->arena, rq->user_id, PROVIDER, false, &row, &found);
