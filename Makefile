@@ -3,21 +3,21 @@ CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow \
-           -Wno-missing-field-initializers -fno-strict-aliasing -fPIC -Ilib -Ilib/providers -I/usr/include/postgresql
+           -Wno-missing-field-initializers -fno-strict-aliasing -fPIC -Ilib -I/usr/include/postgresql
 # The scripts (stack, test-e2e, bench) run the binaries of this build.
 export SB_BUILD := $(abspath $(BUILD))
 LDLIBS  := -lpaho-mqtt3cs -lfcgi -lssl -lpq -ljson-c -ljwt -largon2 -lcrypto -lcurl -lm
 
-LIB_SRC := $(wildcard lib/*.c lib/providers/*.c)
+LIB_SRC := $(wildcard lib/*/*.c lib/*/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 GROUPS  := $(notdir $(wildcard cgi-bin/*))
 TOOLS   := $(patsubst tools/%.c,$(BUILD)/bin/%,$(wildcard tools/*.c))
 BINS    := $(GROUPS:%=$(BUILD)/bin/%) $(BUILD)/bin/bare-hello $(BUILD)/bin/worker $(TOOLS)
-UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNITS   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
-.PHONY: all deps test unit unit-asan unit-valgrind e2e e2e-asan run stop status bench clean help docs
+.PHONY: all deps test check-layers unit unit-asan unit-valgrind e2e e2e-asan run stop status bench clean help docs
 all: $(BUILD)/libswitchboard.a $(BINS) docs
 
 help:
@@ -25,6 +25,7 @@ help:
 	@echo "make stop      stop the dev stack"
 	@echo "make test      unit tests (plain, ASan+UBSan, valgrind) and end-to-end tests on a throwaway stack"
 	@echo "make unit      cmocka unit tests only"
+	@echo "make check-layers  fail on an include under lib/ that points to a higher layer"
 	@echo "make e2e-asan  the end-to-end suite against ASan+UBSan builds of every binary"
 	@echo "make bench     wrk against /api/v1/users/me and a bare FastCGI responder behind the same nginx"
 	@echo "make clean     remove build output (keeps var/)"
@@ -32,9 +33,10 @@ help:
 deps:
 	@scripts/install-deps
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h lib/providers/*.h)
+# Each object depends on the headers it includes (compiler-written .d files, read below).
+$(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	@echo "CC $<"; $(CC) $(CFLAGS) -MMD -c -o $@ $<
+	@echo "CC $<"; $(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libswitchboard.a: $(LIB_OBJ)
 	@ar rcs $@ $^
@@ -96,9 +98,13 @@ e2e-asan:
 	  UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/build-asan-e2e/reports/ubsan scripts/test-e2e
 	@if ls build-asan-e2e/reports/* >/dev/null 2>&1; then echo "sanitizer reports:"; head -n 30 build-asan-e2e/reports/*; exit 1; fi
 
+check-layers:
+	@scripts/check-layers
+
 test:
 	@scripts/install-deps
 	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory check-layers
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory unit-asan
 	$(MAKE) --no-print-directory unit-valgrind

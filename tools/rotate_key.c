@@ -8,14 +8,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arena.h"
-#include "config.h"
-#include "crypto.h"
-#include "db.h"
-#include "integration.h"
-#include "jsonx.h"
-#include "log.h"
-#include "webhook.h"
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "db/db.h"
+#include "integrations/integration.h"
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "webhooks/webhook.h"
 
 /* Re-seals one sealed text in place of *text. Returns 1 changed, 0 already current, -1 failed. */
 static int reseal(struct arena *a, const char **text, const char *aad)

@@ -4,11 +4,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "arena.h"
-#include "db.h"
-#include "log.h"
-#include "webhook_send.h"
-#include "webhook_store.h"
+#include "core/arena.h"
+#include "db/db.h"
+#include "core/log.h"
+#include "webhooks/webhook_send.h"
+#include "webhooks/webhook_store.h"
 #include "worker.h"
 
 struct job {

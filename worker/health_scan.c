@@ -5,11 +5,11 @@
 #include <json-c/json.h>
 #include <stdio.h>
 
-#include "config.h"
-#include "db.h"
-#include "health.h"
-#include "jsonx.h"
-#include "request.h"
+#include "core/config.h"
+#include "db/db.h"
+#include "integrations/health.h"
+#include "core/jsonx.h"
+#include "http/request.h"
 #include "worker.h"
 
 /* 1 healthy, -1 not (or not checkable). */

@@ -1,9 +1,9 @@
 /* Periodic jobs of the worker: things no request waits for. */
-#include "apilog.h"
-#include "arena.h"
-#include "config.h"
-#include "db.h"
-#include "log.h"
+#include "http/apilog.h"
+#include "core/arena.h"
+#include "core/config.h"
+#include "db/db.h"
+#include "core/log.h"
 #include "worker.h"
 
 void housekeeping_run(void)

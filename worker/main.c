@@ -11,12 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "arena.h"
-#include "config.h"
-#include "crypto.h"
-#include "db.h"
-#include "log.h"
-#include "provider.h"
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "db/db.h"
+#include "core/log.h"
+#include "integrations/providers/provider.h"
 #include "worker.h"
 
 static volatile sig_atomic_t stopping;

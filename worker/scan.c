@@ -2,10 +2,10 @@
  * then run one job per row as a request of the worker's own, each with a fresh arena. */
 #include <string.h>
 
-#include "arena.h"
-#include "db.h"
-#include "log.h"
-#include "request.h"
+#include "core/arena.h"
+#include "db/db.h"
+#include "core/log.h"
+#include "http/request.h"
 #include "worker.h"
 
 void scan_integrations(const char *what, const char *sql, int n, const char *const *params, scan_job job)

@@ -3,9 +3,9 @@
  * lock, re-read on refusal, audit and integration.token_refreshed event). */
 #include <stdio.h>
 
-#include "config.h"
-#include "oauth_token.h"
-#include "request.h"
+#include "core/config.h"
+#include "integrations/oauth_token.h"
+#include "http/request.h"
 #include "worker.h"
 
 /* 1 refreshed, 0 nothing to do (another process did it), -1 not refreshed. */

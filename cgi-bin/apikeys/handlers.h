@@ -2,7 +2,7 @@
 #ifndef SB_APIKEYS_HANDLERS_H
 #define SB_APIKEYS_HANDLERS_H
 
-#include "validate.h"
+#include "core/validate.h"
 
 struct request;
 

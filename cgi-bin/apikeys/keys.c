@@ -5,18 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apikey.h"
-#include "arena.h"
-#include "audit.h"
-#include "auth.h"
-#include "crypto.h"
-#include "db.h"
+#include "auth/apikey.h"
+#include "core/arena.h"
+#include "events/audit.h"
+#include "http/authenticate.h"
+#include "core/crypto.h"
+#include "db/db.h"
 #include "handlers.h"
-#include "jsonx.h"
-#include "reply.h"
-#include "request.h"
-#include "scope.h"
-#include "validate.h"
+#include "core/jsonx.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "auth/scope.h"
+#include "core/validate.h"
 
 /* "2030-01-01T00:00:00Z", with optional fraction and a Z or ±hh:mm offset (RFC 3339). */
 static const char *check_rfc3339(struct json_object *v)
@@ -107,7 +107,7 @@ int handle_apikey_create(struct request *rq)
 	struct json_object *details = json_object_new_object();
 	json_object_object_add(details, "api_key_id", json_object_new_string(PQgetvalue(res, 0, 0)));
 	json_object_object_add(details, "key_prefix", json_object_new_string(p[4]));
-	s = audit_record(rq, rq->user_id, "api_key.created", NULL, details);
+	s = audit_record(rq->arena, request_actor(rq, rq->user_id), "api_key.created", NULL, details);
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
@@ -153,7 +153,7 @@ int handle_apikey_revoke(struct request *rq)
 	struct json_object *details = json_object_new_object();
 	json_object_object_add(details, "api_key_id", json_object_new_string(id));
 	json_object_object_add(details, "key_prefix", json_object_new_string(PQgetvalue(res, 0, 0)));
-	s = audit_record(rq, rq->user_id, "api_key.revoked", NULL, details);
+	s = audit_record(rq->arena, request_actor(rq, rq->user_id), "api_key.revoked", NULL, details);
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)

@@ -1,8 +1,8 @@
 /* The apikeys responder: API keys for server-to-server calls. Managing keys needs the
  * admin scope: a user's own JWT has it; a key can manage keys only if it holds admin. */
 #include "handlers.h"
-#include "responder.h"
-#include "router.h"
+#include "http/responder.h"
+#include "http/router.h"
 
 static const struct route routes[] = {
 	{"POST", "/api/v1/api-keys", handle_apikey_create, ROUTE_USER, BODY_JSON, apikey_create_fields, "admin"},

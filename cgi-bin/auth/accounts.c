@@ -2,15 +2,15 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "arena.h"
-#include "audit.h"
-#include "db.h"
+#include "core/arena.h"
+#include "events/audit.h"
+#include "db/db.h"
 #include "handlers.h"
-#include "jsonx.h"
-#include "password.h"
-#include "reply.h"
-#include "request.h"
-#include "validate.h"
+#include "core/jsonx.h"
+#include "auth/password.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "core/validate.h"
 
 const struct field register_fields[] = {
 	{"email", FIELD_STRING, true, 3, 254, check_email},
@@ -54,7 +54,7 @@ int handle_register(struct request *rq)
 			    "INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) RETURNING " USER_COLUMNS,
 			    3, p);
 	if (s == DB_OK)
-		s = audit_record(rq, PQgetvalue(res, 0, 0), "user.registered", NULL, NULL);
+		s = audit_record(rq->arena, request_actor(rq, PQgetvalue(res, 0, 0)), "user.registered", NULL, NULL);
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK) {
@@ -85,14 +85,14 @@ int handle_login(struct request *rq)
 	const char *user_id = found ? PQgetvalue(res, 0, 0) : NULL;
 
 	if (!ok) {
-		if (audit_record(rq, user_id, "user.login_failed", NULL, NULL) == DB_UNAVAILABLE)
+		if (audit_record(rq->arena, request_actor(rq, user_id), "user.login_failed", NULL, NULL) == DB_UNAVAILABLE)
 			return reply_db_unavailable(rq);
 		reply_header(rq, "WWW-Authenticate", "Bearer realm=\"switchboard\"");
 		return reply_error(rq, 401, "invalid_credentials", "Invalid email or password");
 	}
 	s = db_begin(rq->arena);
 	if (s == DB_OK)
-		s = audit_record(rq, user_id, "user.login", NULL, NULL);
+		s = audit_record(rq->arena, request_actor(rq, user_id), "user.login", NULL, NULL);
 	if (s != DB_OK) {
 		db_rollback(rq->arena);
 		return s == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);

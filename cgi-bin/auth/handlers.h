@@ -2,8 +2,8 @@
 #ifndef SB_AUTH_HANDLERS_H
 #define SB_AUTH_HANDLERS_H
 
-#include "db.h"
-#include "validate.h"
+#include "db/db.h"
+#include "core/validate.h"
 
 struct request;
 struct json_object;

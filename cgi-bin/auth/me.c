@@ -3,13 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "arena.h"
-#include "db.h"
+#include "core/arena.h"
+#include "db/db.h"
 #include "handlers.h"
-#include "jsonx.h"
-#include "reply.h"
-#include "request.h"
-#include "validate.h"
+#include "core/jsonx.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "core/validate.h"
 
 /* 200 user | 401 (account gone) | 500 | 503 */
 int handle_me(struct request *rq)

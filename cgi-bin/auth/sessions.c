@@ -2,16 +2,16 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "arena.h"
-#include "audit.h"
-#include "crypto.h"
-#include "db.h"
+#include "core/arena.h"
+#include "events/audit.h"
+#include "core/crypto.h"
+#include "db/db.h"
 #include "handlers.h"
-#include "jsonx.h"
-#include "reply.h"
-#include "request.h"
-#include "session.h"
-#include "validate.h"
+#include "core/jsonx.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "auth/session.h"
+#include "core/validate.h"
 
 const struct field refresh_fields[] = {
 	{"refresh_token", FIELD_STRING, true, 1, 512, NULL},
@@ -69,7 +69,7 @@ int handle_refresh(struct request *rq)
 		s = db_exec(rq->arena, NULL,
 			    "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL", 1, fp);
 		if (s == DB_OK)
-			s = audit_record(rq, user_id, "token.reuse_detected", NULL, NULL);
+			s = audit_record(rq->arena, request_actor(rq, user_id), "token.reuse_detected", NULL, NULL);
 		if (s == DB_OK)
 			s = db_commit(rq->arena);
 		if (s != DB_OK)
@@ -83,7 +83,7 @@ int handle_refresh(struct request *rq)
 	const char *ip[] = {id};
 	s = db_exec(rq->arena, NULL, "UPDATE refresh_tokens SET rotated_at = now() WHERE id = $1", 1, ip);
 	if (s == DB_OK)
-		s = audit_record(rq, user_id, "token.refreshed", NULL, NULL);
+		s = audit_record(rq->arena, request_actor(rq, user_id), "token.refreshed", NULL, NULL);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
 	return session_issue(rq, user_id, family, user_json(res, 0, 5));
@@ -102,7 +102,7 @@ int handle_logout(struct request *rq)
 			    "(SELECT family_id FROM refresh_tokens WHERE token_hash = $1) RETURNING user_id",
 			    1, p);
 	if (s == DB_OK && PQntuples(res) > 0)
-		s = audit_record(rq, PQgetvalue(res, 0, 0), "user.logout", NULL, NULL);
+		s = audit_record(rq->arena, request_actor(rq, PQgetvalue(res, 0, 0)), "user.logout", NULL, NULL);
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)

@@ -3,22 +3,22 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "arena.h"
-#include "audit.h"
-#include "config.h"
-#include "crypto.h"
-#include "db.h"
-#include "events.h"
+#include "core/arena.h"
+#include "events/audit.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "db/db.h"
+#include "events/events.h"
 #include "handlers.h"
-#include "integration.h"
-#include "jsonx.h"
-#include "log.h"
-#include "oauth.h"
-#include "oauth_state.h"
-#include "reply.h"
-#include "request.h"
-#include "session.h"
-#include "urlenc.h"
+#include "integrations/integration.h"
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "oauth/oauth_client.h"
+#include "oauth/oauth_state.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "auth/session.h"
+#include "core/urlenc.h"
 
 static bool wants_json(const struct request *rq)
 {
@@ -173,7 +173,7 @@ static enum db_status store_integration(struct request *rq, const struct oauth_p
 	json_object_object_add(d, "account", jsonx_string_or_null(jsonx_get_string(profile, "username")));
 	json_object_object_add(d, "scopes", oauth_scope_list(t->scope ? t->scope : p->scopes));
 	json_object_object_add(d, "reconnected", json_object_new_boolean(*reconnected));
-	s = audit_record(rq, user_id, "integration.connected", p->name, d);
+	s = audit_record(rq->arena, request_actor(rq, user_id), "integration.connected", p->name, d);
 	if (s != DB_OK)
 		return s;
 	struct json_object *ev = arena_defer(a, jsonx_put, json_object_new_object());
@@ -260,7 +260,7 @@ static int finish_login(struct request *rq, const struct oauth_provider *p, cons
 {
 	const char *email = jsonx_get_string(profile, "email");
 	if (!email || !jsonx_get_bool(profile, "email_verified", 0)) {
-		if (audit_record(rq, NULL, "user.login_failed", p->name, NULL) == DB_UNAVAILABLE)
+		if (audit_record(rq->arena, request_actor(rq, NULL), "user.login_failed", p->name, NULL) == DB_UNAVAILABLE)
 			return finish_db_error(rq, "login", p->name, DB_UNAVAILABLE);
 		return finish_error(rq, "login", p->name, 403, "email_not_verified",
 				    "The provider did not confirm a verified email address for this account");
@@ -281,7 +281,7 @@ static int finish_login(struct request *rq, const struct oauth_provider *p, cons
 	}
 	if (s == DB_OK && taken) {
 		db_rollback(rq->arena);
-		if (audit_record(rq, NULL, "user.login_failed", p->name, NULL) == DB_UNAVAILABLE)
+		if (audit_record(rq->arena, request_actor(rq, NULL), "user.login_failed", p->name, NULL) == DB_UNAVAILABLE)
 			return finish_db_error(rq, "login", p->name, DB_UNAVAILABLE);
 		return finish_error(rq, "login", p->name, 409, "account_exists",
 				    arena_printf(rq->arena,
@@ -290,11 +290,11 @@ static int finish_login(struct request *rq, const struct oauth_provider *p, cons
 						 p->name));
 	}
 	if (s == DB_OK && created)
-		s = audit_record(rq, user_id, "user.registered", p->name, NULL);
+		s = audit_record(rq->arena, request_actor(rq, user_id), "user.registered", p->name, NULL);
 	if (s == DB_OK)
 		s = store_integration(rq, p, user_id, t, profile, &reconnected);
 	if (s == DB_OK)
-		s = audit_record(rq, user_id, "user.login", p->name, NULL);
+		s = audit_record(rq->arena, request_actor(rq, user_id), "user.login", p->name, NULL);
 	if (s == DB_OK)
 		s = session_create(rq->arena, user_id, NULL, &pair);
 	struct json_object *user = s == DB_OK ? user_json(rq->arena, user_id) : NULL;
@@ -332,7 +332,7 @@ static int fail_after_state(struct request *rq, const struct oauth_pending *pend
 	struct json_object *d = json_object_new_object();
 	json_object_object_add(d, "reason", json_object_new_string(reason));
 	json_object_object_add(d, "purpose", json_object_new_string(pend->purpose));
-	if (audit_record(rq, pend->user_id, "integration.connect_failed", pend->provider, d) == DB_UNAVAILABLE)
+	if (audit_record(rq->arena, request_actor(rq, pend->user_id), "integration.connect_failed", pend->provider, d) == DB_UNAVAILABLE)
 		log_msg(LOG_WARN, "could not audit a failed %s callback: database unavailable", pend->provider);
 	return finish_error(rq, pend->purpose, pend->provider, status, reason, message);
 }
@@ -360,7 +360,7 @@ int handle_callback(struct request *rq)
 	if (perror) {
 		const char *desc = request_query(rq, "error_description");
 		if (check == OAUTH_STATE_OK)
-			audit_record(rq, pend.user_id, "integration.connect_failed", name, NULL);
+			audit_record(rq->arena, request_actor(rq, pend.user_id), "integration.connect_failed", name, NULL);
 		return finish_error(rq, purpose, name, 400, reason_code(rq->arena, perror),
 				    desc ? arena_printf(rq->arena, "The provider reported: %.200s", desc)
 					 : "The authorization was not granted at the provider");

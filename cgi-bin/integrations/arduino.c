@@ -3,18 +3,18 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "arduino.h"
-#include "arena.h"
-#include "audit.h"
-#include "db.h"
+#include "integrations/providers/arduino.h"
+#include "core/arena.h"
+#include "events/audit.h"
+#include "db/db.h"
 #include "handlers.h"
-#include "integration.h"
-#include "jsonx.h"
-#include "log.h"
-#include "provider.h"
-#include "reply.h"
-#include "request.h"
-#include "validate.h"
+#include "integrations/integration.h"
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "integrations/providers/provider.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "core/validate.h"
 
 #define PROVIDER "arduino_cloud"
 
@@ -168,7 +168,7 @@ int handle_arduino_put(struct request *rq, const struct provider *p)
 		struct json_object *d = json_object_new_object();
 		json_object_object_add(d, "enabled", json_object_new_boolean(enabled));
 		json_object_object_add(d, "client_id", json_object_new_string(client_id));
-		s = audit_record(rq, rq->user_id, found ? "integration.updated" : "integration.connected", PROVIDER, d);
+		s = audit_record(rq->arena, request_actor(rq, rq->user_id), found ? "integration.updated" : "integration.connected", PROVIDER, d);
 	}
 	if (s == DB_OK)
 		s = integration_event(rq, found ? "integration.updated" : "integration.connected", PROVIDER, "active");
@@ -226,7 +226,7 @@ int handle_arduino_refresh(struct request *rq)
 		s = st ? DB_UNAVAILABLE : DB_OK;
 	}
 	if (s == DB_OK)
-		s = audit_record(rq, rq->user_id, "integration.token_refreshed", PROVIDER, NULL);
+		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "integration.token_refreshed", PROVIDER, NULL);
 	if (s == DB_OK)
 		s = integration_event(rq, "integration.token_refreshed", PROVIDER, row.status);
 	s = db_finish(rq->arena, s);

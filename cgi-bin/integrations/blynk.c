@@ -4,18 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "audit.h"
-#include "blynk.h"
-#include "db.h"
+#include "core/arena.h"
+#include "events/audit.h"
+#include "integrations/providers/blynk.h"
+#include "db/db.h"
 #include "handlers.h"
-#include "integration.h"
-#include "jsonx.h"
-#include "log.h"
-#include "provider.h"
-#include "reply.h"
-#include "request.h"
-#include "validate.h"
+#include "integrations/integration.h"
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "integrations/providers/provider.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "core/validate.h"
 
 /* 200 view (online per device, devices_error when the server is down) | 401 | 403 |
  * 404 (not configured) | 503. The server being down is part of the view, not an error. */
@@ -145,7 +145,7 @@ int handle_blynk_virtual_pin(struct request *rq)
 	struct json_object *d = json_object_new_object();
 	json_object_object_add(d, "device", json_object_new_string(device));
 	json_object_object_add(d, "pin", json_object_new_string(arena_printf(rq->arena, "V%d", pin)));
-	s = audit_record(rq, rq->user_id, "integration.blynk_pin_written", "blynk", d);
+	s = audit_record(rq->arena, request_actor(rq, rq->user_id), "integration.blynk_pin_written", "blynk", d);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
 	struct json_object *out = json_object_new_object();

@@ -2,17 +2,17 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "arena.h"
-#include "audit.h"
-#include "db.h"
-#include "events.h"
+#include "core/arena.h"
+#include "events/audit.h"
+#include "db/db.h"
+#include "events/events.h"
 #include "handlers.h"
-#include "integration.h"
-#include "jsonx.h"
-#include "provider.h"
-#include "reply.h"
-#include "request.h"
-#include "validate.h"
+#include "integrations/integration.h"
+#include "core/jsonx.h"
+#include "integrations/providers/provider.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "core/validate.h"
 
 enum db_status integration_event(struct request *rq, const char *type, const char *provider, const char *status)
 {
@@ -152,7 +152,7 @@ int handle_put(struct request *rq)
 	if (s == DB_OK) {
 		struct json_object *d = json_object_new_object();
 		json_object_object_add(d, "enabled", json_object_new_boolean(enabled));
-		s = audit_record(rq, rq->user_id, found ? "integration.updated" : "integration.connected", p->name, d);
+		s = audit_record(rq->arena, request_actor(rq, rq->user_id), found ? "integration.updated" : "integration.connected", p->name, d);
 	}
 	if (s == DB_OK)
 		s = integration_event(rq, found ? "integration.updated" : "integration.connected", p->name, saved.status);
@@ -176,7 +176,7 @@ int handle_delete(struct request *rq)
 	if (s == DB_OK)
 		s = integration_delete(rq->arena, rq->user_id, p->name, &deleted);
 	if (s == DB_OK && deleted)
-		s = audit_record(rq, rq->user_id, "integration.disconnected", p->name, NULL);
+		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "integration.disconnected", p->name, NULL);
 	if (s == DB_OK && deleted)
 		s = integration_event(rq, "integration.disconnected", p->name, NULL);
 	if (s == DB_OK)

@@ -3,7 +3,7 @@
 #ifndef SB_INTEGRATIONS_HANDLERS_H
 #define SB_INTEGRATIONS_HANDLERS_H
 
-#include "validate.h"
+#include "core/validate.h"
 
 struct request;
 
@@ -35,7 +35,7 @@ int oauth_delete(struct request *rq, const struct provider *p);
 extern const struct field github_sync_fields[], drive_export_fields[];
 
 /* Publishes an integration.* event for the caller in the current transaction (outbox). */
-#include "db.h"
+#include "db/db.h"
 enum db_status integration_event(struct request *rq, const char *type, const char *provider, const char *status);
 
 

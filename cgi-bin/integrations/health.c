@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "db.h"
+#include "core/arena.h"
+#include "db/db.h"
 #include "handlers.h"
-#include "health.h"
-#include "jsonx.h"
-#include "provider.h"
-#include "reply.h"
-#include "request.h"
+#include "integrations/health.h"
+#include "core/jsonx.h"
+#include "integrations/providers/provider.h"
+#include "http/reply.h"
+#include "http/request.h"
 
 #define HISTORY 10
 

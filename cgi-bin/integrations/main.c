@@ -1,9 +1,9 @@
 /* The integrations responder: catalog, the caller's integrations, provider config. */
 #include "handlers.h"
-#include "responder.h"
-#include "provider.h"
-#include "router.h"
-#include "validate.h"
+#include "http/responder.h"
+#include "integrations/providers/provider.h"
+#include "http/router.h"
+#include "core/validate.h"
 
 static const struct route routes[] = {
 	{"GET", "/api/v1/integrations", handle_catalog, ROUTE_PUBLIC, BODY_NONE, NULL},

@@ -2,20 +2,20 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "arena.h"
-#include "audit.h"
-#include "config.h"
-#include "db.h"
+#include "core/arena.h"
+#include "events/audit.h"
+#include "core/config.h"
+#include "db/db.h"
 #include "handlers.h"
-#include "health.h"
-#include "integration.h"
-#include "jsonx.h"
-#include "log.h"
-#include "mqtt_probe.h"
-#include "provider.h"
-#include "reply.h"
-#include "request.h"
-#include "validate.h"
+#include "integrations/health.h"
+#include "integrations/integration.h"
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "net/mqtt_probe.h"
+#include "integrations/providers/provider.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "core/validate.h"
 
 static const struct field timeout_field[] = {
 	{"timeout_seconds", FIELD_INT, false, 1, 15, NULL},
@@ -116,7 +116,7 @@ int handle_mqtt_test(struct request *rq)
 			json_object_object_add(d, "connected", json_object_new_boolean(ok));
 			json_object_object_add(d, "error_code",
 					       jsonx_string_or_null(jsonx_get_string(result, "error_code")));
-			s = audit_record(rq, rq->user_id, "integration.tested", "mqtt", d);
+			s = audit_record(rq->arena, request_actor(rq, rq->user_id), "integration.tested", "mqtt", d);
 		}
 		if (s == DB_OK)
 			s = db_commit(rq->arena);

@@ -8,18 +8,18 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "apikey.h"
-#include "arena.h"
-#include "audit.h"
-#include "auth.h"
-#include "crypto.h"
-#include "db.h"
+#include "auth/apikey.h"
+#include "core/arena.h"
+#include "events/audit.h"
+#include "http/authenticate.h"
+#include "core/crypto.h"
+#include "db/db.h"
 #include "handlers.h"
-#include "jsonx.h"
-#include "reply.h"
-#include "request.h"
-#include "scope.h"
-#include "validate.h"
+#include "core/jsonx.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "auth/scope.h"
+#include "core/validate.h"
 
 /* Absolute https URLs, or http on loopback (development), without a fragment. */
 static const char *check_redirect_uris(struct json_object *v)
@@ -113,7 +113,7 @@ int handle_client_create(struct request *rq)
 		return reply_db_failure(rq, s);
 	struct json_object *details = json_object_new_object();
 	json_object_object_add(details, "client_id", json_object_new_string(client_id));
-	s = audit_record(rq, rq->user_id, "oauth_client.created", NULL, details);
+	s = audit_record(rq->arena, request_actor(rq, rq->user_id), "oauth_client.created", NULL, details);
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
@@ -185,7 +185,7 @@ int handle_client_delete(struct request *rq)
 	struct json_object *details = json_object_new_object();
 	json_object_object_add(details, "client_id", json_object_new_string(PQgetvalue(res, 0, 0)));
 	if (s == DB_OK)
-		s = audit_record(rq, rq->user_id, "oauth_client.deleted", NULL, details);
+		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "oauth_client.deleted", NULL, details);
 	else
 		json_object_put(details);
 	if (s == DB_OK)

@@ -4,7 +4,7 @@
 #ifndef SB_OAUTH2_HANDLERS_H
 #define SB_OAUTH2_HANDLERS_H
 
-#include "validate.h"
+#include "core/validate.h"
 
 struct request;
 

@@ -1,8 +1,8 @@
 /* The oauth2 responder: client registration (users, envelope) and the OAuth 2.0
  * protocol endpoints (clients, RFC formats). */
 #include "handlers.h"
-#include "responder.h"
-#include "router.h"
+#include "http/responder.h"
+#include "http/router.h"
 
 static const struct route routes[] = {
 	{"POST", "/api/v1/oauth/clients", handle_client_create, ROUTE_USER, BODY_JSON, client_create_fields, "admin"},

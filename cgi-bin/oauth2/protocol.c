@@ -12,18 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apikey.h"
-#include "arena.h"
-#include "audit.h"
-#include "config.h"
-#include "crypto.h"
-#include "db.h"
-#include "form.h"
+#include "auth/apikey.h"
+#include "core/arena.h"
+#include "events/audit.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "db/db.h"
+#include "http/form.h"
 #include "handlers.h"
-#include "jsonx.h"
-#include "reply.h"
-#include "request.h"
-#include "scope.h"
+#include "core/jsonx.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "auth/scope.h"
 
 long oauth_access_ttl(void)
 {
@@ -187,7 +187,7 @@ static int grant_refresh_token(struct request *rq)
 		if (s == DB_OK) {
 			struct json_object *d = json_object_new_object();
 			json_object_object_add(d, "client_id", json_object_new_string(rq->client_public_id));
-			s = audit_record(rq, rq->user_id, "oauth.refresh_reuse_detected", NULL, d);
+			s = audit_record(rq->arena, request_actor(rq, rq->user_id), "oauth.refresh_reuse_detected", NULL, d);
 		}
 		if (s == DB_OK)
 			s = db_commit(rq->arena);

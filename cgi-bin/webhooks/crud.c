@@ -4,17 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "audit.h"
-#include "auth.h"
-#include "config.h"
-#include "crypto.h"
-#include "events.h"
+#include "core/arena.h"
+#include "events/audit.h"
+#include "http/authenticate.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "events/events.h"
 #include "handlers.h"
-#include "jsonx.h"
-#include "reply.h"
-#include "request.h"
-#include "webhook.h"
+#include "core/jsonx.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "webhooks/webhook.h"
 
 /* Each subscription: an event type, a prefix wildcard ("integration.*") or "*". */
 static const char *check_events(struct json_object *v)
@@ -86,7 +86,7 @@ static enum db_status audit_webhook(struct request *rq, const char *action, cons
 {
 	struct json_object *d = json_object_new_object();
 	json_object_object_add(d, "webhook_id", json_object_new_string(id));
-	return audit_record(rq, rq->user_id, action, NULL, d);
+	return audit_record(rq->arena, request_actor(rq, rq->user_id), action, NULL, d);
 }
 
 struct json_object *webhook_json(const PGresult *res, int r)

@@ -6,16 +6,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "arena.h"
-#include "audit.h"
-#include "auth.h"
-#include "crypto.h"
+#include "core/arena.h"
+#include "events/audit.h"
+#include "http/authenticate.h"
+#include "core/crypto.h"
 #include "handlers.h"
-#include "jsonx.h"
-#include "reply.h"
-#include "request.h"
-#include "webhook_send.h"
-#include "webhook_store.h"
+#include "core/jsonx.h"
+#include "http/reply.h"
+#include "http/request.h"
+#include "webhooks/webhook_send.h"
+#include "webhooks/webhook_store.h"
 
 /* True when webhook id belongs to the caller; answers 404/503 otherwise. */
 static int owned_webhook(struct request *rq, const char *id)

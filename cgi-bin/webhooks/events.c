@@ -2,12 +2,12 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "arena.h"
-#include "events.h"
+#include "core/arena.h"
+#include "events/events.h"
 #include "handlers.h"
-#include "jsonx.h"
-#include "reply.h"
-#include "request.h"
+#include "core/jsonx.h"
+#include "http/reply.h"
+#include "http/request.h"
 
 #define MAX_EVENT_DATA 65536
 

@@ -3,8 +3,8 @@
 #ifndef SB_WEBHOOKS_HANDLERS_H
 #define SB_WEBHOOKS_HANDLERS_H
 
-#include "db.h"
-#include "validate.h"
+#include "db/db.h"
+#include "core/validate.h"
 
 struct request;
 struct json_object;

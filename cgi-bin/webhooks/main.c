@@ -2,8 +2,8 @@
 #include <curl/curl.h>
 
 #include "handlers.h"
-#include "responder.h"
-#include "router.h"
+#include "http/responder.h"
+#include "http/router.h"
 
 static const struct route routes[] = {
 	{"GET", "/api/v1/webhooks/event-types", handle_event_types, ROUTE_USER, BODY_NONE, NULL, "webhooks:read"},

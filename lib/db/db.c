@@ -1,0 +1,238 @@
+/* libpq wrapper; see db.h. */
+#include "db/db.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/arena.h"
+#include "core/log.h"
+
+static unsigned long generation;
+static char *conninfo;
+static PGconn *conn;
+static bool in_transaction;
+
+/* Statements prepared on the current connection, found by their text. Every SQL text
+ * in the code base is a literal, so the set is small and fixed; planning each once per
+ * connection instead of once per request is the cheapest speed-up a hot path gets. */
+#define STMT_SLOTS 256
+struct stmt {
+	char *sql;
+	unsigned long hash;
+	char name[12];
+};
+static struct stmt stmts[STMT_SLOTS];
+static size_t nstmts;
+
+static unsigned long sql_hash(const char *s)
+{
+	unsigned long h = 1469598103934665603UL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211UL;
+	return h;
+}
+
+static void stmts_forget(void)
+{
+	for (size_t i = 0; i < nstmts; i++)
+		free(stmts[i].sql);
+	nstmts = 0;
+}
+
+/* Runs sql as a statement prepared on c, preparing it on first use. A failed PREPARE
+ * is returned as the result: it carries the same error the execution would have. */
+static PGresult *exec_prepared(PGconn *c, const char *sql, int n, const char *const *params)
+{
+	unsigned long h = sql_hash(sql);
+	for (size_t i = 0; i < nstmts; i++)
+		if (stmts[i].hash == h && !strcmp(stmts[i].sql, sql))
+			return PQexecPrepared(c, stmts[i].name, n, params, NULL, NULL, 0);
+	if (nstmts == STMT_SLOTS)
+		return PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	struct stmt *st = &stmts[nstmts];
+	snprintf(st->name, sizeof(st->name), "sb%zu", nstmts);
+	PGresult *r = PQprepare(c, st->name, sql, n, NULL);
+	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
+		return r;
+	PQclear(r);
+	if (!(st->sql = strdup(sql)))
+		return PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	st->hash = h;
+	nstmts++;
+	return PQexecPrepared(c, st->name, n, params, NULL, NULL, 0);
+}
+
+static void notice_quiet(void *arg, const PGresult *res)
+{
+	(void)arg;
+	(void)res;
+}
+
+static void pqclear(void *res)
+{
+	PQclear(res);
+}
+
+static PGconn *connect_now(void)
+{
+	/* connect_timeout bounds how long a request waits for a database that is gone. */
+	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+	const char *vals[] = {conninfo, "3", "switchboard", NULL};
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(c) != CONNECTION_OK) {
+		log_msg(LOG_WARN, "database connection failed: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeReceiver(c, notice_quiet, NULL);
+	generation++;
+	return c;
+}
+
+void db_init(const char *info)
+{
+	free(conninfo);
+	conninfo = strdup(info ? info : "");
+	db_close();
+	conn = connect_now();
+}
+
+void db_close(void)
+{
+	if (conn)
+		PQfinish(conn);
+	conn = NULL;
+	in_transaction = false;
+	stmts_forget();
+}
+
+unsigned long db_generation(void)
+{
+	return generation;
+}
+
+void db_forget_after_fork(void)
+{
+	if (conn)
+		close(PQsocket(conn)); /* our copy of the descriptor only; PQfinish would end the session */
+	conn = NULL; /* the PGconn struct is left behind: freeing it would write to the socket */
+	in_transaction = false;
+	stmts_forget();
+}
+
+PGconn *db_conn(void)
+{
+	if (conn && PQstatus(conn) == CONNECTION_OK)
+		return conn;
+	db_close();
+	conn = connect_now();
+	return conn;
+}
+
+static enum db_status classify(const PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	if (!state)
+		return DB_UNAVAILABLE;
+	if (!strcmp(state, "23505") || !strcmp(state, "23P01"))
+		return DB_CONFLICT;
+	if (!strncmp(state, "23", 2) || !strncmp(state, "22", 2))
+		return DB_INVALID;
+	/* Class 08: connection exceptions; 57P01..3: server shutting down / cannot connect. */
+	if (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3))
+		return DB_UNAVAILABLE;
+	return DB_ERROR;
+}
+
+enum db_status db_exec(struct arena *a, PGresult **res, const char *sql, int n, const char *const *params)
+{
+	if (res)
+		*res = NULL;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		PGconn *c = db_conn();
+		if (!c)
+			return DB_UNAVAILABLE;
+		PGresult *r = n ? exec_prepared(c, sql, n, params) : PQexec(c, sql);
+		ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			if (res)
+				*res = arena_defer(a, pqclear, r);
+			else
+				PQclear(r);
+			return DB_OK;
+		}
+		enum db_status s = classify(r);
+		if (PQstatus(c) == CONNECTION_BAD) {
+			/* The connection died: the statement did not commit. Retry only outside a
+			 * transaction, where nothing else depends on the lost session. */
+			PQclear(r);
+			bool was_in_tx = in_transaction;
+			db_close();
+			if (was_in_tx)
+				return DB_UNAVAILABLE;
+			continue;
+		}
+		if (s != DB_CONFLICT && s != DB_INVALID)
+			log_msg(LOG_ERROR, "query failed: %s", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+		PQclear(r);
+		return s;
+	}
+	return DB_UNAVAILABLE;
+}
+
+enum db_status db_begin(struct arena *a)
+{
+	enum db_status s = db_exec(a, NULL, "BEGIN", 0, NULL);
+	in_transaction = s == DB_OK;
+	return s;
+}
+
+enum db_status db_commit(struct arena *a)
+{
+	enum db_status s = db_exec(a, NULL, "COMMIT", 0, NULL);
+	in_transaction = false;
+	return s;
+}
+
+void db_rollback(struct arena *a)
+{
+	if (conn && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE)
+		db_exec(a, NULL, "ROLLBACK", 0, NULL);
+	in_transaction = false;
+}
+
+enum db_status db_finish(struct arena *a, enum db_status s)
+{
+	if (s == DB_OK)
+		return db_commit(a);
+	db_rollback(a);
+	return s;
+}
+
+const char *db_value(const PGresult *res, int r, int c)
+{
+	return PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+}
+
+int db_ping(void)
+{
+	PGconn *c = db_conn();
+	if (!c)
+		return 0;
+	PGresult *r = PQexec(c, "SELECT 1");
+	int ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	if (!ok && PQstatus(c) == CONNECTION_BAD) {
+		db_close();
+		c = db_conn();
+		if (c) {
+			r = PQexec(c, "SELECT 1");
+			ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+			PQclear(r);
+		}
+	}
+	return ok;
+}

@@ -1,0 +1,137 @@
+/* Sliding-window rate limits in PostgreSQL; see ratelimit.h. */
+#include "http/ratelimit.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "db/db.h"
+#include "http/reply.h"
+#include "http/request.h"
+
+long ratelimit_window(void)
+{
+	return config_int("SB_RATE_LIMIT_WINDOW_SECONDS", 3600, 1, 86400);
+}
+
+static double weighted_prev(long window, long prev, double elapsed)
+{
+	if (elapsed < 0)
+		elapsed = 0;
+	if (elapsed > (double)window)
+		elapsed = (double)window;
+	return (double)prev * ((double)window - elapsed) / (double)window;
+}
+
+bool ratelimit_fits(long limit, long window, long prev, long cur, double elapsed)
+{
+	return (double)cur + 1.0 + weighted_prev(window, prev, elapsed) <= (double)limit;
+}
+
+/* Seconds from now until one more request fits, at least 1. */
+static long seconds_until_fits(long limit, long window, long prev, long cur, double elapsed)
+{
+	double w = (double)window, wait;
+	if (cur + 1 <= limit) {
+		/* Only the previous window's weight is in the way: it decays linearly. */
+		double t = prev > 0 ? w - w * (double)(limit - cur - 1) / (double)prev : elapsed;
+		wait = t - elapsed;
+	} else {
+		/* The current window is full: it becomes "previous" at the boundary and must
+		 * decay until one request fits beside it. */
+		double s = cur > 0 ? w - w * (double)(limit - 1) / (double)cur : 0;
+		wait = (w - elapsed) + s;
+	}
+	long secs = (long)ceil(wait - 1e-9);
+	return secs < 1 ? 1 : secs;
+}
+
+void ratelimit_compute(long limit, long window, long prev, long cur, double elapsed, bool allowed,
+		       struct ratelimit_result *out)
+{
+	out->allowed = allowed;
+	out->limit = limit;
+	double used = (double)cur + weighted_prev(window, prev, elapsed);
+	long remaining = (long)floor((double)limit - used + 1e-9);
+	out->remaining = remaining < 0 ? 0 : remaining;
+	if (allowed) {
+		long reset = (long)ceil((double)window - elapsed - 1e-9);
+		out->reset = reset < 1 ? 1 : reset;
+		out->retry_after = 0;
+	} else {
+		out->remaining = 0;
+		out->retry_after = seconds_until_fits(limit, window, prev, cur, elapsed);
+		out->reset = out->retry_after;
+	}
+}
+
+/* One statement: read both windows, then insert or increment the current one only when
+ * the request fits. ON CONFLICT DO UPDATE re-checks its WHERE against the newest row
+ * version under the row lock, so concurrent requests from many processes cannot both
+ * take the last slot. Returns the new count (NULL when refused), prev, cur, elapsed. */
+static const char upsert_sql[] =
+	"WITH t AS (SELECT now() AS now, to_timestamp(floor(extract(epoch FROM now()) / $2::int) * $2::int) AS ws), "
+	"w AS (SELECT "
+	"  coalesce((SELECT r.request_count FROM rate_limit_counters r WHERE r.identifier = $1 "
+	"            AND r.window_start = t.ws - make_interval(secs => $2::int)), 0) AS prev, "
+	"  coalesce((SELECT r.request_count FROM rate_limit_counters r WHERE r.identifier = $1 "
+	"            AND r.window_start = t.ws), 0) AS cur, "
+	"  extract(epoch FROM t.now - t.ws)::float8 AS elapsed FROM t), "
+	"up AS (INSERT INTO rate_limit_counters AS c (identifier, window_start, request_count) "
+	"  SELECT $1, t.ws, 1 FROM t, w WHERE 1 + w.prev * ($2::int - w.elapsed) / $2::int <= $3::int "
+	"  ON CONFLICT (identifier, window_start) DO UPDATE SET request_count = c.request_count + 1 "
+	"  WHERE c.request_count + 1 + (SELECT w.prev * ($2::int - w.elapsed) / $2::int FROM w) <= $3::int "
+	"  RETURNING c.request_count) "
+	"SELECT (SELECT request_count FROM up), w.prev, w.cur, w.elapsed FROM w";
+
+int ratelimit_apply(struct request *rq)
+{
+	const char *kind;
+	const char *id;
+	switch (rq->auth_kind) {
+	case AUTH_API_KEY:
+		kind = "key";
+		id = rq->api_key_id;
+		break;
+	case AUTH_OAUTH_TOKEN:
+	case AUTH_OAUTH_CLIENT:
+		kind = "client";
+		id = rq->client_id;
+		break;
+	default:
+		return 0;
+	}
+	bool read = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
+	long window = ratelimit_window(), limit = rq->rate_limit > 0 ? rq->rate_limit : 1;
+	char wbuf[24], lbuf[24];
+	snprintf(wbuf, sizeof(wbuf), "%ld", window);
+	snprintf(lbuf, sizeof(lbuf), "%ld", limit);
+	const char *p[] = {arena_printf(rq->arena, "%s:%s:%s", kind, id, read ? "read" : "write"), wbuf, lbuf};
+	PGresult *res;
+	enum db_status s = db_exec(rq->arena, &res, upsert_sql, 3, p);
+	if (s != DB_OK)
+		return s == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
+	bool allowed = !PQgetisnull(res, 0, 0);
+	long prev = atol(PQgetvalue(res, 0, 1));
+	long cur = allowed ? atol(PQgetvalue(res, 0, 0)) : atol(PQgetvalue(res, 0, 2));
+	double elapsed = atof(PQgetvalue(res, 0, 3));
+	struct ratelimit_result r;
+	ratelimit_compute(limit, window, prev, cur, elapsed, allowed, &r);
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%ld", r.limit);
+	reply_header(rq, "RateLimit-Limit", buf);
+	snprintf(buf, sizeof(buf), "%ld", r.remaining);
+	reply_header(rq, "RateLimit-Remaining", buf);
+	snprintf(buf, sizeof(buf), "%ld", r.reset);
+	reply_header(rq, "RateLimit-Reset", buf);
+	if (allowed)
+		return 0;
+	snprintf(buf, sizeof(buf), "%ld", r.retry_after);
+	reply_header(rq, "Retry-After", buf);
+	return reply_error(rq, 429, "rate_limited",
+			   read ? "The read rate limit of this key or client is exhausted; retry later"
+				: "The write rate limit of this key or client is exhausted; retry later");
+}

@@ -1,0 +1,143 @@
+/* user_integrations access; see integration.h. */
+#include "integrations/integration.h"
+
+#include <json-c/json.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/crypto.h"
+#include "core/jsonx.h"
+
+#define INTEGRATION_COLUMNS                                                                                     \
+	"id, user_id, provider, enabled, config::text, metadata::text, status, last_error, "                   \
+	SQL_RFC3339("last_checked_at") ", " SQL_RFC3339("connected_at") ", " SQL_RFC3339("last_used_at") ", "   \
+	SQL_RFC3339("created_at") ", " SQL_RFC3339("updated_at") ", " SQL_RFC3339("token_expires_at") ", "     \
+	"access_token, refresh_token"
+
+static struct json_object *parse_owned(struct arena *a, const char *text)
+{
+	struct json_object *o = text ? json_tokener_parse(text) : NULL;
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = json_object_new_object();
+	}
+	return arena_defer(a, jsonx_put, o);
+}
+
+void integration_from_row(struct arena *a, const PGresult *res, int r, struct integration *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = db_value(res, r, 0);
+	out->user_id = db_value(res, r, 1);
+	out->provider = db_value(res, r, 2);
+	out->enabled = PQgetvalue(res, r, 3)[0] == 't';
+	out->config = parse_owned(a, db_value(res, r, 4));
+	out->metadata = parse_owned(a, db_value(res, r, 5));
+	out->status = db_value(res, r, 6);
+	out->last_error = db_value(res, r, 7);
+	out->last_checked_at = db_value(res, r, 8);
+	out->connected_at = db_value(res, r, 9);
+	out->last_used_at = db_value(res, r, 10);
+	out->created_at = db_value(res, r, 11);
+	out->updated_at = db_value(res, r, 12);
+	out->token_expires_at = db_value(res, r, 13);
+	out->access_token = db_value(res, r, 14);
+	out->refresh_token = db_value(res, r, 15);
+}
+
+enum db_status integration_load(struct arena *a, const char *user_id, const char *provider, bool for_update,
+				struct integration *out, bool *found)
+{
+	PGresult *res;
+	const char *p[] = {user_id, provider};
+	enum db_status s = db_exec(a, &res,
+				   for_update ? "SELECT " INTEGRATION_COLUMNS
+						" FROM user_integrations WHERE user_id = $1 AND provider = $2 FOR UPDATE"
+					      : "SELECT " INTEGRATION_COLUMNS
+						" FROM user_integrations WHERE user_id = $1 AND provider = $2",
+				   2, p);
+	*found = false;
+	if (s != DB_OK)
+		return s;
+	if (PQntuples(res) == 1) {
+		integration_from_row(a, res, 0, out);
+		*found = true;
+	}
+	return DB_OK;
+}
+
+enum db_status integration_upsert_config(struct arena *a, const char *user_id, const char *provider, bool enabled,
+					 struct json_object *config, const char *new_status, struct integration *out)
+{
+	PGresult *res;
+	const char *p[] = {user_id, provider, enabled ? "true" : "false",
+			   json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN), new_status};
+	enum db_status s = db_exec(
+		a, &res,
+		"INSERT INTO user_integrations AS ui (user_id, provider, enabled, config, status) "
+		"VALUES ($1, $2, $3, $4::jsonb, $5) "
+		"ON CONFLICT (user_id, provider) DO UPDATE SET enabled = EXCLUDED.enabled, config = EXCLUDED.config, "
+		"status = EXCLUDED.status, last_error = NULL, updated_at = now() "
+		"RETURNING " INTEGRATION_COLUMNS,
+		5, p);
+	if (s == DB_OK)
+		integration_from_row(a, res, 0, out);
+	return s;
+}
+
+enum db_status integration_record_check(struct arena *a, const char *user_id, const char *provider,
+					const char *status, const char *last_error, bool connected)
+{
+	const char *p[] = {user_id, provider, status, last_error, connected ? "true" : "false"};
+	return db_exec(a, NULL,
+		       "UPDATE user_integrations SET status = $3, last_error = left($4, 1000), last_checked_at = now(), "
+		       "last_used_at = CASE WHEN $5::boolean THEN now() ELSE last_used_at END "
+		       "WHERE user_id = $1 AND provider = $2",
+		       5, p);
+}
+
+enum db_status integration_delete(struct arena *a, const char *user_id, const char *provider, bool *deleted)
+{
+	PGresult *res;
+	const char *p[] = {user_id, provider};
+	enum db_status s = db_exec(a, &res,
+				   "DELETE FROM user_integrations WHERE user_id = $1 AND provider = $2 RETURNING id", 2, p);
+	*deleted = s == DB_OK && PQntuples(res) > 0;
+	return s;
+}
+
+enum db_status integration_list(struct arena *a, const char *user_id, PGresult **res)
+{
+	const char *p[] = {user_id};
+	return db_exec(a, res,
+		       "SELECT " INTEGRATION_COLUMNS " FROM user_integrations WHERE user_id = $1 ORDER BY provider", 1, p);
+}
+
+char *integration_aad(struct arena *a, const char *user_id, const char *provider, const char *field)
+{
+	return arena_printf(a, "user_integrations.config.%s:%s:%s", field, provider, user_id);
+}
+
+char *integration_token_aad(struct arena *a, const char *user_id, const char *provider, const char *column)
+{
+	return arena_printf(a, "user_integrations.%s:%s:%s", column, provider, user_id);
+}
+
+int integration_seal(struct arena *a, struct json_object *config, const char *user_id, const char *provider,
+		     const char *field, const char *value)
+{
+	char *sealed;
+	if (crypto_seal(a, value, strlen(value), integration_aad(a, user_id, provider, field), &sealed))
+		return -1;
+	json_object_object_add(config, arena_printf(a, "%s_encrypted", field), json_object_new_string(sealed));
+	return 0;
+}
+
+int integration_open(struct arena *a, struct json_object *config, const char *user_id, const char *provider,
+		     const char *field, char **value)
+{
+	const char *sealed = jsonx_get_string(config, arena_printf(a, "%s_encrypted", field));
+	if (!sealed)
+		return 0;
+	return crypto_open(a, sealed, integration_aad(a, user_id, provider, field), value, NULL) ? -1 : 1;
+}

@@ -1,0 +1,338 @@
+/* GitHub: the integration view, repositories and the Git Data API push; see github.h. */
+#include "integrations/providers/github.h"
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/crypto.h"
+#include "integrations/integration.h"
+#include "core/jsonx.h"
+#include "oauth/oauth_client.h"
+#include "net/outbound.h"
+#include "integrations/providers/provider.h"
+#include "core/urlenc.h"
+
+#define PUSH_ATTEMPTS 3
+
+void github_blob_sha(const char *content, size_t len, char out[41])
+{
+	char head[64];
+	int hl = snprintf(head, sizeof(head), "blob %zu", len) + 1; /* with its NUL */
+	unsigned char d[20];
+	unsigned int dl = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(c, EVP_sha1(), NULL);
+	EVP_DigestUpdate(c, head, (size_t)hl);
+	EVP_DigestUpdate(c, content, len);
+	EVP_DigestFinal_ex(c, d, &dl);
+	EVP_MD_CTX_free(c);
+	for (int i = 0; i < 20; i++)
+		snprintf(out + i * 2, 3, "%02x", d[i]);
+}
+
+char *github_project_path(struct arena *a, const char *name)
+{
+	char *n = arena_strdup(a, name);
+	for (char *c = n; *c; c++)
+		if (*c == '/' || *c == '\\' || (unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '_';
+	for (char *c = n; *c == '.'; c++)
+		*c = '_';
+	return arena_printf(a, "nexflux/%s.json", n);
+}
+
+static const char *const *headers(struct arena *a, const struct oauth_provider *p, bool json_body)
+{
+	const char **h = arena_alloc(a, sizeof(char *) * (OAUTH_MAX_HEADERS + 2));
+	int n = 0;
+	for (int i = 0; p->headers[i]; i++)
+		h[n++] = p->headers[i];
+	if (json_body)
+		h[n++] = "Content-Type: application/json";
+	h[n] = NULL;
+	return h;
+}
+
+/* One API call; *json is the parsed answer (object or array) or NULL. Returns the HTTP
+ * status, or 0 when no answer came (reason and http_status set). */
+static long api(struct arena *a, const struct oauth_provider *p, const char *token, const char *method,
+		const char *path, struct json_object *body, struct json_object **json, const char **reason,
+		int *http_status)
+{
+	const char *base = oauth_url(a, p, "api");
+	struct outbound_request rq = {.method = method,
+				      .url = arena_printf(a, "%s%s", base ? base : "", path),
+				      .headers = headers(a, p, body != NULL),
+				      .bearer = token,
+				      .idempotent = !strcmp(method, "GET")};
+	if (body) {
+		rq.body = arena_strdup(a, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+		rq.body_len = strlen(rq.body);
+	}
+	struct outbound_response r;
+	*json = NULL;
+	if (outbound_do(a, &rq, &r)) {
+		*reason = arena_printf(a, "GitHub %s %s: %s", method, path, r.message);
+		*http_status = outbound_http_status(&r);
+		return 0;
+	}
+	*json = outbound_json(a, &r);
+	return r.status;
+}
+
+static enum github_result fail(struct github_push *out, int status, const char *reason)
+{
+	out->http_status = status;
+	out->reason = reason;
+	return GITHUB_FAILED;
+}
+
+static const char *member(struct json_object *o, const char *path)
+{
+	struct json_object *v = oauth_json_path(o, path);
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+enum github_result github_list_repos(struct arena *a, const struct oauth_provider *p, const char *token,
+				     struct json_object **repos, const char **reason, int *http_status)
+{
+	struct json_object *j;
+	long st = api(a, p, token, "GET", "/user/repos?per_page=100&sort=updated", NULL, &j, reason, http_status);
+	if (!st)
+		return GITHUB_FAILED;
+	if (st != 200 || !j || !json_object_is_type(j, json_type_array)) {
+		*reason = arena_printf(a, "GitHub answered %ld for the repository list", st);
+		*http_status = 502;
+		return GITHUB_FAILED;
+	}
+	struct json_object *list = arena_defer(a, jsonx_put, json_object_new_array());
+	for (size_t i = 0; i < json_object_array_length(j); i++) {
+		struct json_object *r = json_object_array_get_idx(j, i), *id;
+		if (!json_object_object_get_ex(r, "id", &id))
+			continue;
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_int64(json_object_get_int64(id)));
+		json_object_object_add(o, "name", jsonx_string_or_null(jsonx_get_string(r, "name")));
+		json_object_object_add(o, "full_name", jsonx_string_or_null(jsonx_get_string(r, "full_name")));
+		json_object_object_add(o, "private", json_object_new_boolean(jsonx_get_bool(r, "private", 0)));
+		json_object_array_add(list, o);
+	}
+	*repos = list;
+	return GITHUB_OK;
+}
+
+/* Path segments of a repository name and branch are URL-encoded one by one. */
+static const char *repo_path(struct arena *a, const char *full_name)
+{
+	const char *slash = strchr(full_name, '/');
+	if (!slash)
+		return url_encode(a, full_name);
+	return arena_printf(a, "%s/%s", url_encode(a, arena_strndup(a, full_name, (size_t)(slash - full_name))),
+			    url_encode(a, slash + 1));
+}
+
+enum github_result github_push_files(struct arena *a, const struct oauth_provider *p, const char *token,
+				     long long repo_id, struct github_file *files, size_t n, const char *message,
+				     struct github_push *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct json_object *j;
+	const char *reason = NULL;
+	int hs = 502;
+	long st = api(a, p, token, "GET", arena_printf(a, "/repositories/%lld", repo_id), NULL, &j, &reason, &hs);
+	if (!st)
+		return fail(out, hs, reason);
+	if (st == 404 || st == 403)
+		return fail(out, 404, "The repository does not exist or this account cannot see it");
+	if (st != 200 || !j)
+		return fail(out, 502, arena_printf(a, "GitHub answered %ld for the repository", st));
+	out->full_name = member(j, "full_name");
+	out->branch = member(j, "default_branch");
+	struct json_object *push = oauth_json_path(j, "permissions.push");
+	if (!out->full_name || !out->branch)
+		return fail(out, 502, "GitHub's repository answer has no full_name or default_branch");
+	if (push && !json_object_get_boolean(push))
+		return fail(out, 403, "This account cannot push to the repository");
+	const char *repo = repo_path(a, out->full_name);
+	const char *ref = arena_printf(a, "/repos/%s/git/refs/heads/%s", repo, url_encode(a, out->branch));
+
+	for (size_t i = 0; i < n; i++) {
+		github_blob_sha(files[i].content, strlen(files[i].content), files[i].blob_sha);
+		files[i].result = NULL;
+	}
+	bool *uploaded = arena_alloc(a, sizeof(bool) * (n ? n : 1));
+
+	for (int attempt = 1; attempt <= PUSH_ATTEMPTS; attempt++) {
+		out->attempts = attempt;
+		st = api(a, p, token, "GET", arena_printf(a, "/repos/%s/git/ref/heads/%s", repo, url_encode(a, out->branch)),
+			 NULL, &j, &reason, &hs);
+		if (!st)
+			return fail(out, hs, reason);
+		if (st == 409 || st == 404)
+			return fail(out, 409, "The repository is empty: create its first commit on GitHub, then sync");
+		const char *head = member(j, "object.sha");
+		if (st != 200 || !head)
+			return fail(out, 502, arena_printf(a, "GitHub answered %ld for the branch", st));
+		st = api(a, p, token, "GET", arena_printf(a, "/repos/%s/git/commits/%s", repo, head), NULL, &j, &reason, &hs);
+		const char *base_tree = st == 200 ? member(j, "tree.sha") : NULL;
+		if (!st)
+			return fail(out, hs, reason);
+		if (!base_tree)
+			return fail(out, 502, arena_printf(a, "GitHub answered %ld for the head commit", st));
+		st = api(a, p, token, "GET", arena_printf(a, "/repos/%s/git/trees/%s?recursive=1", repo, base_tree), NULL,
+			 &j, &reason, &hs);
+		if (!st)
+			return fail(out, hs, reason);
+		struct json_object *entries = st == 200 ? oauth_json_path(j, "tree") : NULL;
+		if (!entries || !json_object_is_type(entries, json_type_array))
+			return fail(out, 502, arena_printf(a, "GitHub answered %ld for the tree", st));
+
+		size_t changed = 0;
+		for (size_t i = 0; i < n; i++) {
+			const char *existing = NULL;
+			for (size_t k = 0; k < json_object_array_length(entries); k++) {
+				struct json_object *e = json_object_array_get_idx(entries, k);
+				const char *path = jsonx_get_string(e, "path");
+				if (path && !strcmp(path, files[i].path)) {
+					existing = jsonx_get_string(e, "sha");
+					break;
+				}
+			}
+			files[i].result = !existing ? "created" : strcmp(existing, files[i].blob_sha) ? "updated" : "unchanged";
+			changed += strcmp(files[i].result, "unchanged") != 0;
+		}
+		if (!changed) {
+			out->commit_sha = NULL;
+			return GITHUB_OK;
+		}
+
+		struct json_object *tree = arena_defer(a, jsonx_put, json_object_new_array());
+		for (size_t i = 0; i < n; i++) {
+			if (!strcmp(files[i].result, "unchanged"))
+				continue;
+			if (!uploaded[i]) {
+				/* Blobs are content-addressed: one upload serves every retry. */
+				struct json_object *b = arena_defer(a, jsonx_put, json_object_new_object());
+				json_object_object_add(b, "content", json_object_new_string(files[i].content));
+				json_object_object_add(b, "encoding", json_object_new_string("utf-8"));
+				st = api(a, p, token, "POST", arena_printf(a, "/repos/%s/git/blobs", repo), b, &j, &reason, &hs);
+				if (!st)
+					return fail(out, hs, reason);
+				if (st != 201 || !member(j, "sha"))
+					return fail(out, st == 403 || st == 404 ? 403 : 502,
+						    arena_printf(a, "GitHub answered %ld when uploading %s", st, files[i].path));
+				uploaded[i] = true;
+			}
+			struct json_object *e = json_object_new_object();
+			json_object_object_add(e, "path", json_object_new_string(files[i].path));
+			json_object_object_add(e, "mode", json_object_new_string("100644"));
+			json_object_object_add(e, "type", json_object_new_string("blob"));
+			json_object_object_add(e, "sha", json_object_new_string(files[i].blob_sha));
+			json_object_array_add(tree, e);
+		}
+		struct json_object *tb = arena_defer(a, jsonx_put, json_object_new_object());
+		json_object_object_add(tb, "base_tree", json_object_new_string(base_tree));
+		json_object_object_add(tb, "tree", json_object_get(tree));
+		st = api(a, p, token, "POST", arena_printf(a, "/repos/%s/git/trees", repo), tb, &j, &reason, &hs);
+		const char *new_tree = st == 201 ? member(j, "sha") : NULL;
+		if (!st)
+			return fail(out, hs, reason);
+		if (!new_tree)
+			return fail(out, 502, arena_printf(a, "GitHub answered %ld when creating the tree", st));
+
+		struct json_object *cb = arena_defer(a, jsonx_put, json_object_new_object()), *parents = json_object_new_array();
+		json_object_array_add(parents, json_object_new_string(head));
+		json_object_object_add(cb, "message", json_object_new_string(message));
+		json_object_object_add(cb, "tree", json_object_new_string(new_tree));
+		json_object_object_add(cb, "parents", parents);
+		st = api(a, p, token, "POST", arena_printf(a, "/repos/%s/git/commits", repo), cb, &j, &reason, &hs);
+		const char *commit = st == 201 ? member(j, "sha") : NULL;
+		if (!st)
+			return fail(out, hs, reason);
+		if (!commit)
+			return fail(out, 502, arena_printf(a, "GitHub answered %ld when creating the commit", st));
+
+		struct json_object *rb = arena_defer(a, jsonx_put, json_object_new_object());
+		json_object_object_add(rb, "sha", json_object_new_string(commit));
+		json_object_object_add(rb, "force", json_object_new_boolean(0));
+		st = api(a, p, token, "PATCH", ref, rb, &j, &reason, &hs);
+		if (!st)
+			return fail(out, hs, reason);
+		if (st == 200) {
+			out->commit_sha = commit;
+			return GITHUB_OK;
+		}
+		if (st != 422 && st != 409)
+			return fail(out, 502, arena_printf(a, "GitHub answered %ld when moving the branch", st));
+		/* Not a fast-forward: someone pushed meanwhile. Start again on the new head. */
+	}
+	return fail(out, 409, "The branch kept moving while syncing; try again");
+}
+
+struct json_object *github_view(struct arena *a, const struct integration *row)
+{
+	(void)a;
+	struct json_object *v = json_object_new_object(), *sel;
+	json_object_object_add(v, "connected", json_object_new_boolean(oauth_row_connected(row)));
+	json_object_object_add(v, "username", jsonx_string_or_null(oauth_row_profile(row, "username")));
+	json_object_object_add(v, "avatar_url", jsonx_string_or_null(oauth_row_profile(row, "avatar_url")));
+	json_object_object_add(v, "email", jsonx_string_or_null(oauth_row_profile(row, "email")));
+	json_object_object_add(v, "name", jsonx_string_or_null(oauth_row_profile(row, "name")));
+	json_object_object_add(v, "connected_at", jsonx_string_or_null(row->connected_at));
+	json_object_object_add(v, "repositories", json_object_new_array());
+	json_object_object_add(v, "auto_sync", json_object_new_boolean(jsonx_get_bool(row->config, "auto_sync", 0)));
+	json_object_object_add(v, "selected_repos",
+			       json_object_object_get_ex(row->config, "selected_repos", &sel) &&
+					       json_object_is_type(sel, json_type_array)
+				       ? json_object_get(sel)
+				       : json_object_new_array());
+	json_object_object_add(v, "scopes", oauth_row_scopes(row));
+	json_object_object_add(v, "enabled", json_object_new_boolean(row->enabled));
+	json_object_object_add(v, "status", jsonx_string_or_null(row->status));
+	json_object_object_add(v, "last_error", jsonx_string_or_null(row->last_error));
+	json_object_object_add(v, "token_expires_at", jsonx_string_or_null(row->token_expires_at));
+	return v;
+}
+
+enum github_result google_drive_upload(struct arena *a, const struct oauth_provider *p, const char *token,
+				       const char *name, const char *content, const char **file_id,
+				       const char **reason, int *http_status)
+{
+	char *boundary = arena_printf(a, "sb-%s", crypto_token(a, 18));
+	struct json_object *meta = arena_defer(a, jsonx_put, json_object_new_object());
+	json_object_object_add(meta, "name", json_object_new_string(name));
+	json_object_object_add(meta, "mimeType", json_object_new_string("application/json"));
+	char *body = arena_printf(a,
+				  "--%s\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n%s\r\n"
+				  "--%s\r\nContent-Type: application/json\r\n\r\n%s\r\n--%s--\r\n",
+				  boundary, json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN), boundary, content,
+				  boundary);
+	const char *h[] = {arena_printf(a, "Content-Type: multipart/related; boundary=%s", boundary),
+			   "Accept: application/json", NULL};
+	const char *base = oauth_url(a, p, "api");
+	struct outbound_request rq = {.method = "POST",
+				      .url = arena_printf(a, "%s/upload/drive/v3/files?uploadType=multipart&fields=id,name",
+							  base ? base : ""),
+				      .headers = h,
+				      .bearer = token,
+				      .body = body,
+				      .body_len = strlen(body)};
+	struct outbound_response r;
+	if (outbound_do(a, &rq, &r)) {
+		*reason = arena_printf(a, "Google Drive: %s", r.message);
+		*http_status = outbound_http_status(&r);
+		return GITHUB_FAILED;
+	}
+	struct json_object *j = outbound_json(a, &r);
+	const char *id = j ? jsonx_get_string(j, "id") : NULL;
+	if (r.status != 200 || !id) {
+		*reason = arena_printf(a, "Google Drive answered %ld", r.status);
+		*http_status = 502;
+		return GITHUB_FAILED;
+	}
+	*file_id = id;
+	return GITHUB_OK;
+}

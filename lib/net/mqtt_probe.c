@@ -1,0 +1,322 @@
+/* MQTT connection test; see mqtt_probe.h. */
+#include "net/mqtt_probe.h"
+
+#include <MQTTClient.h>
+#include <openssl/x509.h>
+#include <arpa/inet.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/arena.h"
+#include "core/crypto.h"
+#include "core/jsonx.h"
+#include "net/mqtt_url.h"
+#include "net/netprobe.h"
+
+#define SYS_VERSION_WAIT_MS 1500
+#define ROUNDTRIP_WAIT_MS 3000
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* CONNACK return codes of MQTT 3.1.1 (§3.2.2.3) in plain words. */
+static const char *v3_reason(int rc)
+{
+	switch (rc) {
+	case 0:
+		return "connection accepted";
+	case 1:
+		return "unacceptable protocol version";
+	case 2:
+		return "client identifier rejected";
+	case 3:
+		return "server unavailable";
+	case 4:
+		return "bad user name or password";
+	case 5:
+		return "not authorized";
+	default:
+		return "connection failed";
+	}
+}
+
+struct attempt {
+	int version;          /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
+	int rc;               /* paho return code or CONNACK reason */
+	double ms;
+	struct json_object *properties; /* MQTT 5 CONNACK properties */
+};
+
+static struct json_object *properties_json(const MQTTProperties *props)
+{
+	struct json_object *o = json_object_new_object();
+	for (int i = 0; props && i < props->count; i++) {
+		const MQTTProperty *p = &props->array[i];
+		const char *name = MQTTPropertyName(p->identifier);
+		if (!name)
+			continue;
+		/* "MAXIMUM_QOS" -> "maximum_qos" */
+		char key[64];
+		size_t k = 0;
+		for (; name[k] && k < sizeof(key) - 1; k++)
+			key[k] = (char)(name[k] >= 'A' && name[k] <= 'Z' ? name[k] + 32 : name[k]);
+		key[k] = '\0';
+		switch (MQTTProperty_getType(p->identifier)) {
+		case MQTTPROPERTY_TYPE_BYTE:
+			json_object_object_add(o, key, json_object_new_int(p->value.byte));
+			break;
+		case MQTTPROPERTY_TYPE_TWO_BYTE_INTEGER:
+			json_object_object_add(o, key, json_object_new_int(p->value.integer2));
+			break;
+		case MQTTPROPERTY_TYPE_FOUR_BYTE_INTEGER:
+		case MQTTPROPERTY_TYPE_VARIABLE_BYTE_INTEGER:
+			json_object_object_add(o, key, json_object_new_int64(p->value.integer4));
+			break;
+		case MQTTPROPERTY_TYPE_UTF_8_ENCODED_STRING:
+			json_object_object_add(o, key, json_object_new_string_len(p->value.data.data, p->value.data.len));
+			break;
+		default:
+			break; /* binary data and user properties: nothing a person reads */
+		}
+	}
+	return o;
+}
+
+static int try_connect(MQTTClient *c, const char *uri, const char *client_id, const struct mqtt_probe_options *o,
+		       int version, struct attempt *at)
+{
+	MQTTClient_createOptions co = MQTTClient_createOptions_initializer;
+	co.MQTTVersion = version;
+	at->version = version;
+	at->properties = NULL;
+	at->ms = 0;
+	int rc = MQTTClient_createWithOptions(c, uri, client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+	if (rc != MQTTCLIENT_SUCCESS) {
+		at->rc = rc;
+		return rc;
+	}
+	MQTTClient_connectOptions opts = MQTTClient_connectOptions_initializer;
+	MQTTClient_connectOptions opts5 = MQTTClient_connectOptions_initializer5;
+	MQTTClient_connectOptions *cp = version == MQTTVERSION_5 ? &opts5 : &opts;
+	MQTTClient_SSLOptions ssl = MQTTClient_SSLOptions_initializer;
+	cp->keepAliveInterval = 20;
+	if (version != MQTTVERSION_5)
+		cp->cleansession = 1;
+	cp->connectTimeout = (o->timeout_ms + 999) / 1000;
+	cp->username = o->username;
+	cp->password = o->password;
+	cp->MQTTVersion = version;
+	if (!strncmp(uri, "ssl://", 6) || !strncmp(uri, "wss://", 6)) {
+		/* Like netprobe: the system's CAs, plus the operator's file when there is one. */
+		ssl.trustStore = o->ca_file;
+		ssl.CApath = X509_get_default_cert_dir();
+		ssl.enableServerCertAuth = 1;
+		ssl.verify = 1;
+		cp->ssl = &ssl;
+	}
+	double t0 = now_ms();
+	if (version == MQTTVERSION_5) {
+		MQTTResponse r = MQTTClient_connect5(*c, cp, NULL, NULL);
+		at->rc = r.reasonCode;
+		if (r.properties)
+			at->properties = properties_json(r.properties);
+		MQTTResponse_free(r);
+	} else {
+		at->rc = MQTTClient_connect(*c, cp);
+	}
+	at->ms = now_ms() - t0;
+	return at->rc;
+}
+
+/* Waits for a message on topic; returns its payload (arena) or NULL. */
+static char *receive_on(struct arena *a, MQTTClient c, const char *topic, int wait_ms)
+{
+	double deadline = now_ms() + wait_ms;
+	while (now_ms() < deadline) {
+		char *name = NULL;
+		int len = 0;
+		MQTTClient_message *m = NULL;
+		unsigned long left = (unsigned long)(deadline - now_ms());
+		int rc = MQTTClient_receive(c, &name, &len, &m, left ? left : 1);
+		if (rc != MQTTCLIENT_SUCCESS && rc != MQTTCLIENT_TOPICNAME_TRUNCATED)
+			return NULL;
+		if (!m)
+			continue; /* timed out on this wait */
+		char *payload = NULL;
+		if (name && !strcmp(name, topic))
+			payload = arena_strndup(a, m->payload, (size_t)m->payloadlen);
+		MQTTClient_freeMessage(&m);
+		MQTTClient_free(name);
+		if (payload)
+			return payload;
+	}
+	return NULL;
+}
+
+static int subscribe(MQTTClient c, int version, const char *topic)
+{
+	if (version == MQTTVERSION_5) {
+		MQTTResponse r = MQTTClient_subscribe5(c, topic, 0, NULL, NULL);
+		int rc = r.reasonCode;
+		MQTTResponse_free(r);
+		return rc == 0 ? 0 : -1;
+	}
+	return MQTTClient_subscribe(c, topic, 0) == MQTTCLIENT_SUCCESS ? 0 : -1;
+}
+
+static int publish(MQTTClient c, int version, const char *topic, const char *payload)
+{
+	MQTTClient_message m = MQTTClient_message_initializer;
+	m.payload = (void *)payload;
+	m.payloadlen = (int)strlen(payload);
+	m.qos = 0;
+	if (version == MQTTVERSION_5) {
+		MQTTResponse r = MQTTClient_publishMessage5(c, topic, &m, NULL);
+		int rc = r.reasonCode;
+		MQTTResponse_free(r);
+		return rc == 0 ? 0 : -1;
+	}
+	return MQTTClient_publishMessage(c, topic, &m, NULL) == MQTTCLIENT_SUCCESS ? 0 : -1;
+}
+
+/* The result of a failed test; the diagnostics go last, after what a person reads first. */
+static struct json_object *failure(struct json_object *diag, const char *code, const char *message)
+{
+	struct json_object *result = json_object_new_object();
+	json_object_object_add(result, "connected", json_object_new_boolean(0));
+	json_object_object_add(result, "latency_ms", NULL);
+	json_object_object_add(result, "broker_info", NULL);
+	json_object_object_add(result, "error_code", json_object_new_string(code));
+	json_object_object_add(result, "error", json_object_new_string(message));
+	json_object_object_add(result, "diagnostics", diag);
+	return result;
+}
+
+/* Maps a failed CONNECT to a code and words. */
+static void connect_error(const struct attempt *at, int timeout_ms, const char **code, const char **message,
+			  struct arena *a)
+{
+	int rc = at->rc;
+	bool v5 = at->version == MQTTVERSION_5;
+	if ((v5 && rc == MQTTREASONCODE_BAD_USER_NAME_OR_PASSWORD) || (!v5 && rc == 4)) {
+		*code = "bad_credentials";
+		*message = "the broker refused the username or password";
+	} else if ((v5 && rc == MQTTREASONCODE_NOT_AUTHORIZED) || (!v5 && rc == 5)) {
+		*code = "not_authorized";
+		*message = "the broker refused to authorize this client: check the username and password (many brokers report a wrong password this way)";
+	} else if (rc < 0 && at->ms >= timeout_ms - 50) {
+		/* paho reports a missing CONNACK as a plain failure once connectTimeout passes. */
+		*code = "timeout";
+		*message = arena_printf(a, "no CONNACK from the broker within %d ms", timeout_ms);
+	} else if (rc < 0) {
+		*code = "connect_failed";
+		*message = arena_printf(a, "the MQTT connection failed (%s)", MQTTClient_strerror(rc));
+	} else {
+		*code = "connect_refused";
+		*message = arena_printf(a, "the broker refused the connection: %s",
+					v5 ? MQTTReasonCode_toString((enum MQTTReasonCodes)rc) : v3_reason(rc));
+	}
+}
+
+struct json_object *mqtt_probe(struct arena *a, const struct mqtt_probe_options *o)
+{
+	struct json_object *diag = json_object_new_object();
+	struct mqtt_url u;
+	const char *bad = o->broker_url ? mqtt_url_parse(a, o->broker_url, &u) : "is missing";
+	if (bad)
+		return failure(diag, "invalid_url", arena_printf(a, "broker_url %s", bad));
+
+	/* 1. DNS, the address guard, TCP and TLS, each timed. */
+	struct netprobe np;
+	const char *message;
+	enum netprobe_error ne = netprobe_run(a, u.host, u.port, u.tls, o->ca_file, o->timeout_ms, &np, &message);
+	netprobe_describe(&np, diag);
+	if (ne != NETPROBE_OK)
+		return failure(diag, netprobe_error_code(ne), message);
+
+	/* 2. MQTT. Plain TCP goes to the address just checked, so a second DNS answer cannot
+	 * send it elsewhere; TLS and websockets keep the name for certificates and Host. */
+	const char *scheme = u.websocket ? (u.tls ? "wss" : "ws") : (u.tls ? "ssl" : "tcp");
+	/* Plain TCP and plain websockets go to the address just checked; TLS keeps the
+	 * name, which its certificate must match (the guard refused the host if any of its
+	 * addresses is private, which narrows what a second lookup could return). */
+	const char *host = u.tls ? u.host : np.address;
+	bool v6 = strchr(host, ':') != NULL;
+	char *uri = arena_printf(a, "%s://%s%s%s:%d%s", scheme, v6 ? "[" : "", host, v6 ? "]" : "", u.port, u.path);
+	/* The device id, cut to 40 bytes on a character boundary (paho wants valid UTF-8). */
+	const char *dev = o->device_id && *o->device_id ? o->device_id : "test";
+	size_t cut = strlen(dev) > 40 ? 40 : strlen(dev);
+	while (cut > 0 && cut < strlen(dev) && ((unsigned char)dev[cut] & 0xC0) == 0x80)
+		cut--;
+	char *client_id = arena_printf(a, "sb-%.*s-%s", (int)cut, dev, crypto_token(a, 6));
+	MQTTClient c = NULL;
+	struct attempt at;
+	int rc = try_connect(&c, uri, client_id, o, MQTTVERSION_5, &at);
+	struct json_object *connack = json_object_new_object();
+	json_object_object_add(diag, "connack", connack);
+	if (rc == MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION || rc == 1) {
+		/* The broker speaks 3.1.1 only. */
+		json_object_put(at.properties);
+		MQTTClient_destroy(&c);
+		json_object_object_add(diag, "mqtt5_refused", json_object_new_boolean(1));
+		rc = try_connect(&c, uri, client_id, o, MQTTVERSION_3_1_1, &at);
+	}
+	bool v5 = at.version == MQTTVERSION_5;
+	json_object_object_add(connack, "reason_code", json_object_new_int(at.rc));
+	json_object_object_add(connack, "reason",
+			       json_object_new_string(at.rc < 0 ? MQTTClient_strerror(at.rc)
+							: v5 ? MQTTReasonCode_toString((enum MQTTReasonCodes)at.rc)
+							     : v3_reason(at.rc)));
+	if (at.properties)
+		json_object_object_add(connack, "properties", at.properties);
+	json_object_object_add(diag, "mqtt_connect_ms", jsonx_ms(at.ms));
+	if (rc != MQTTCLIENT_SUCCESS) {
+		const char *code;
+		connect_error(&at, o->timeout_ms, &code, &message, a);
+		MQTTClient_destroy(&c);
+		return failure(diag, code, message);
+	}
+
+	struct json_object *result = json_object_new_object();
+	json_object_object_add(result, "connected", json_object_new_boolean(1));
+	json_object_object_add(result, "latency_ms", json_object_new_int64((int64_t)(at.ms + 0.5)));
+	struct json_object *info = json_object_new_object();
+	json_object_object_add(info, "protocol", json_object_new_string(v5 ? "mqtt/5.0" : "mqtt/3.1.1"));
+
+	/* 3. The broker's version, when it publishes $SYS (EMQX hides it from remote clients). */
+	char *version = NULL;
+	if (subscribe(c, at.version, "$SYS/broker/version") == 0)
+		version = receive_on(a, c, "$SYS/broker/version", SYS_VERSION_WAIT_MS);
+	json_object_object_add(info, "version", jsonx_string_or_null(version));
+	json_object_object_add(result, "broker_info", info);
+
+	/* 4. A publish/subscribe round trip on a topic of our own under the user's prefix. */
+	const char *prefix = o->topic_prefix && *o->topic_prefix ? o->topic_prefix : "switchboard";
+	char *topic = arena_printf(a, "%s/_switchboard/test/%s", prefix, crypto_token(a, 9));
+	char *payload = crypto_token(a, 12);
+	struct json_object *rt = json_object_new_object();
+	json_object_object_add(rt, "topic", json_object_new_string(topic));
+	double t0 = now_ms();
+	const char *got = NULL;
+	if (subscribe(c, at.version, topic) == 0 && publish(c, at.version, topic, payload) == 0)
+		got = receive_on(a, c, topic, ROUNDTRIP_WAIT_MS);
+	bool ok = got && !strcmp(got, payload);
+	json_object_object_add(rt, "ok", json_object_new_boolean(ok));
+	json_object_object_add(rt, "rtt_ms", ok ? jsonx_ms(now_ms() - t0) : NULL);
+	if (!ok)
+		json_object_object_add(rt, "note", json_object_new_string(
+			"the test message did not come back: the broker's ACL may deny this topic"));
+	json_object_object_add(diag, "pubsub", rt);
+
+	MQTTClient_disconnect(c, 1000);
+	MQTTClient_destroy(&c);
+	json_object_object_add(result, "diagnostics", diag);
+	return result;
+}

@@ -1,0 +1,73 @@
+/* Webhooks: the Standard Webhooks signing scheme, secrets, the message body, URL rules,
+ * and the outcome of one delivery attempt (retry schedule, disabling), shared by the
+ * webhooks responder (test sends) and the worker (everything else). */
+#ifndef SB_WEBHOOK_H
+#define SB_WEBHOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db/db.h"
+
+struct arena;
+
+#define WEBHOOK_MAX_SECRETS 2
+
+/* A new signing secret: "whsec_" + base64 of 32 random bytes, in the arena. */
+char *webhook_secret_new(struct arena *a);
+/* Associated data binding a sealed secret to its webhook. */
+char *webhook_secret_aad(struct arena *a, const char *webhook_id);
+
+/* "v1," + base64(HMAC-SHA256(base64-decoded secret, "{id}.{timestamp}.{body}")).
+ * secret is "whsec_..." (the prefix is optional). Returns NULL for a malformed secret. */
+char *webhook_signature(struct arena *a, const char *secret, const char *msg_id, long timestamp, const char *body,
+			size_t len);
+
+/* The delivered body: {"type":...,"timestamp":...,"data":...}; data_json is JSON text. */
+char *webhook_body(struct arena *a, const char *type, const char *timestamp, const char *data_json);
+
+/* Checks a receiver URL: http(s) only (http when SB_WEBHOOK_ALLOW_HTTP=1), a host, no
+ * credentials, bounded length, and (unless private targets are allowed) a host that
+ * resolves only to public addresses. NULL when fine, else the message for the user. */
+const char *webhook_url_check(struct arena *a, const char *url);
+
+/* One claimed delivery, as the sender needs it. */
+struct webhook_job {
+	const char *delivery_id, *webhook_id, *user_id;
+	const char *url, *message_id, *event_type;
+	const char *body;
+	const char *secrets[WEBHOOK_MAX_SECRETS]; /* opened; NULL-padded */
+	int attempt;       /* this attempt's number, from 1 */
+	int retry_count;   /* retries after the first attempt */
+	int timeout_seconds;
+};
+
+/* What one attempt got back. */
+struct webhook_attempt {
+	long status;            /* HTTP status, 0 when none */
+	const char *error;      /* transport error, or NULL */
+	const char *body;       /* first 4 KiB of the response */
+	const char *request_headers_json;
+	double ms;
+	long retry_after;       /* seconds from Retry-After, -1 when absent */
+};
+
+enum webhook_outcome { WEBHOOK_DELIVERED, WEBHOOK_RETRY, WEBHOOK_FAILED, WEBHOOK_GONE, WEBHOOK_OUTCOME__MAX };
+
+/* Seconds before retry number `retry` (1 = the first retry) by the schedule
+ * SB_WEBHOOK_RETRY_SCHEDULE ("5,300,1800,7200,18000,36000,36000"), with ±20% jitter
+ * when jitter is true. */
+long webhook_retry_delay(int retry, bool jitter);
+
+/* As webhook_attempt_finish, inside the caller's transaction (the worker settles a
+ * batch of finished transfers in one commit). */
+enum db_status webhook_attempt_record(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
+				      const char *lease_owner, enum webhook_outcome *outcome);
+
+/* Records the attempt and settles the delivery: delivered, retried later, failed, or
+ * (410 Gone, or failing for SB_WEBHOOK_DISABLE_AFTER_SECONDS) the webhook disabled. Only
+ * the lease owner may complete a claimed delivery. Runs its own transaction. */
+enum db_status webhook_attempt_finish(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
+				      const char *lease_owner, enum webhook_outcome *outcome);
+
+#endif
