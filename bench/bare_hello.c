@@ -36,9 +36,10 @@ int main(int argc, char **argv)
 			static const char body[] = "{\"success\":true,\"data\":{\"hello\":\"world\"}}";
 			char head[160];
 			/* libfcgi's FCGX_FPrintF knows no %zu: format with snprintf. */
-			int n = snprintf(head, sizeof(head),
-					 "Status: 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-					 sizeof(body) - 1);
+			int n = snprintf(
+				head, sizeof(head),
+				"Status: 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+				sizeof(body) - 1);
 			while (FCGX_Accept_r(&r) >= 0) {
 				FCGX_PutStr(head, n, r.out);
 				FCGX_PutStr(body, (int)sizeof(body) - 1, r.out);

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/apilog.h"
 #include "core/arena.h"
 #include "core/config.h"
-#include "db/db.h"
 #include "core/log.h"
+#include "db/db.h"
+#include "http/apilog.h"
 
 int main(int argc, char **argv)
 {

@@ -11,10 +11,10 @@
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/crypto.h"
-#include "db/db.h"
-#include "integrations/integration.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "db/db.h"
+#include "integrations/integration.h"
 #include "webhooks/webhook.h"
 
 /* Re-seals one sealed text in place of *text. Returns 1 changed, 0 already current, -1 failed. */
@@ -35,9 +35,10 @@ static int rotate_row(struct arena *a, const char *id)
 {
 	const char *p[] = {id};
 	PGresult *res;
-	if (db_begin(a) != DB_OK ||
-	    db_exec(a, &res, "SELECT user_id, provider, config::text, access_token, refresh_token "
-			     "FROM user_integrations WHERE id = $1 FOR UPDATE", 1, p) != DB_OK) {
+	if (db_begin(a) != DB_OK || db_exec(a, &res,
+					    "SELECT user_id, provider, config::text, access_token, refresh_token "
+					    "FROM user_integrations WHERE id = $1 FOR UPDATE",
+					    1, p) != DB_OK) {
 		db_rollback(a);
 		return -1;
 	}
@@ -51,9 +52,11 @@ static int rotate_row(struct arena *a, const char *id)
 	int changed = 0, rc;
 
 	if (config && json_object_is_type(config, json_type_object)) {
-		json_object_object_foreach(config, key, val) {
+		json_object_object_foreach(config, key, val)
+		{
 			size_t n = strlen(key);
-			if (n <= 10 || strcmp(key + n - 10, "_encrypted") || !json_object_is_type(val, json_type_string))
+			if (n <= 10 || strcmp(key + n - 10, "_encrypted") ||
+			    !json_object_is_type(val, json_type_string))
 				continue;
 			const char *text = json_object_get_string(val);
 			char *field = arena_strndup(a, key, n - 10);

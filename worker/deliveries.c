@@ -5,8 +5,8 @@
 #include <time.h>
 
 #include "core/arena.h"
-#include "db/db.h"
 #include "core/log.h"
+#include "db/db.h"
 #include "webhooks/webhook_send.h"
 #include "webhooks/webhook_store.h"
 #include "worker.h"
@@ -153,7 +153,8 @@ void deliveries_reap(struct deliveries *d)
 			enum webhook_outcome o;
 			webhook_send_result(&done[i]->send, done[i]->a, done[i]->send.result, &at);
 			if (webhook_attempt_finish(done[i]->a, &done[i]->job, &at, d->owner, &o) != DB_OK)
-				log_msg(LOG_WARN, "delivery %s: result not recorded; the lease will expire and it is retried",
+				log_msg(LOG_WARN,
+					"delivery %s: result not recorded; the lease will expire and it is retried",
 					done[i]->job.delivery_id);
 		}
 	} else if (st != DB_OK) {

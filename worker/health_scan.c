@@ -6,10 +6,10 @@
 #include <stdio.h>
 
 #include "core/config.h"
-#include "db/db.h"
-#include "integrations/health.h"
 #include "core/jsonx.h"
+#include "db/db.h"
 #include "http/request.h"
+#include "integrations/health.h"
 #include "worker.h"
 
 /* 1 healthy, -1 not (or not checkable). */
@@ -39,7 +39,8 @@ static int check_one(struct request *rq, const char *provider)
 void health_scan_run(void)
 {
 	char interval[24], limit[24];
-	snprintf(interval, sizeof(interval), "%ld", config_int("SB_HEALTH_CHECK_INTERVAL_SECONDS", 3600, 10, 7 * 86400));
+	snprintf(interval, sizeof(interval), "%ld",
+		 config_int("SB_HEALTH_CHECK_INTERVAL_SECONDS", 3600, 10, 7 * 86400));
 	snprintf(limit, sizeof(limit), "%ld", config_int("SB_WORKER_HEALTH_BATCH", 20, 1, 1000));
 	const char *p[] = {interval, limit};
 	/* Rows changed recently were just saved or checked: their turn comes later. */

@@ -7,15 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/crypto.h"
-#include "db/db.h"
 #include "core/log.h"
+#include "db/db.h"
 #include "integrations/providers/provider.h"
 #include "worker.h"
 

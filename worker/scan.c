@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "db/db.h"
 #include "core/log.h"
+#include "db/db.h"
 #include "http/request.h"
 #include "worker.h"
 

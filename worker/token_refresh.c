@@ -4,8 +4,8 @@
 #include <stdio.h>
 
 #include "core/config.h"
-#include "integrations/oauth_token.h"
 #include "http/request.h"
+#include "integrations/oauth_token.h"
 #include "worker.h"
 
 /* 1 refreshed, 0 nothing to do (another process did it), -1 not refreshed. */

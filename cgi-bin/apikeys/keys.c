@@ -6,17 +6,17 @@
 #include <string.h>
 
 #include "auth/apikey.h"
+#include "auth/scope.h"
 #include "core/arena.h"
-#include "events/audit.h"
-#include "http/authenticate.h"
 #include "core/crypto.h"
-#include "db/db.h"
-#include "handlers.h"
 #include "core/jsonx.h"
+#include "core/validate.h"
+#include "db/db.h"
+#include "events/audit.h"
+#include "handlers.h"
+#include "http/authenticate.h"
 #include "http/reply.h"
 #include "http/request.h"
-#include "auth/scope.h"
-#include "core/validate.h"
 
 /* "2030-01-01T00:00:00Z", with optional fraction and a Z or ±hh:mm offset (RFC 3339). */
 static const char *check_rfc3339(struct json_object *v)
@@ -53,11 +53,13 @@ const struct field apikey_create_fields[] = {
 };
 
 /* The public view of a key row; never the key or its hash. */
-#define KEY_JSON                                                                                                   \
-	"json_build_object('id', id, 'name', name, 'description', description, 'key_prefix', key_prefix, "        \
-	"'scopes', to_json(scopes), 'rate_limit_per_hour', rate_limit_per_hour, "                                  \
-	"'last_used_at', " SQL_RFC3339("last_used_at") ", 'expires_at', " SQL_RFC3339("expires_at") ", "          \
-	"'expired', coalesce(expires_at <= now(), false), 'created_at', " SQL_RFC3339("created_at") ")::text"
+#define KEY_JSON                                                                                             \
+	"json_build_object('id', id, 'name', name, 'description', description, 'key_prefix', key_prefix, "   \
+	"'scopes', to_json(scopes), 'rate_limit_per_hour', rate_limit_per_hour, "                            \
+	"'last_used_at', " SQL_RFC3339("last_used_at") ", 'expires_at', " SQL_RFC3339(                       \
+		"expires_at") ", "                                                                           \
+			      "'expired', coalesce(expires_at <= now(), false), 'created_at', " SQL_RFC3339( \
+				      "created_at") ")::text"
 
 /* 201 key (with "key" once) | 401 | 403 | 422 | 500 | 503 */
 int handle_apikey_create(struct request *rq)
@@ -67,7 +69,8 @@ int handle_apikey_create(struct request *rq)
 	const char *scopes = scopes_json ? scope_join(rq->arena, scopes_json) : "read";
 	/* A credential never mints a broader one: a key's scopes stay within the caller's. */
 	if (!scope_subset(scopes, rq->scopes))
-		return reply_invalid_field(rq, "scopes", "must be within the scopes of the credential creating the key");
+		return reply_invalid_field(rq, "scopes",
+					   "must be within the scopes of the credential creating the key");
 	const char *expires = jsonx_get_string(rq->json, "expires_at");
 	struct json_object *rl = NULL;
 	char rate[24] = "1000";
@@ -140,10 +143,11 @@ int handle_apikey_revoke(struct request *rq)
 	PGresult *res;
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
-		s = db_exec(rq->arena, &res,
-			    "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL "
-			    "RETURNING key_prefix",
-			    2, p);
+		s = db_exec(
+			rq->arena, &res,
+			"UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL "
+			"RETURNING key_prefix",
+			2, p);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
 	if (PQntuples(res) != 1) {
@@ -180,21 +184,28 @@ int handle_apikey_usage(struct request *rq)
 	if (PQntuples(own) != 1)
 		return reply_error(rq, 404, "not_found", "No such API key");
 	const char *q[] = {id, hbuf};
-	s = db_exec(rq->arena, &range,
-		    "SELECT " SQL_RFC3339("(date_trunc('hour', now()) - make_interval(hours => $1::int - 1))") ", " SQL_RFC3339(
-			    "now()"),
-		    1, q + 1);
+	s = db_exec(
+		rq->arena, &range,
+		"SELECT " SQL_RFC3339(
+			"(date_trunc('hour', now()) - make_interval(hours => $1::int - 1))") ", " SQL_RFC3339("now()"),
+		1, q + 1);
 	if (s == DB_OK)
-		s = db_exec(rq->arena, &by_hour,
-			    "SELECT " SQL_RFC3339("date_trunc('hour', created_at)") ", count(*), "
-			    "count(*) FILTER (WHERE response_status >= 400) FROM api_request_logs "
-			    "WHERE api_key_id = $1 AND created_at >= date_trunc('hour', now()) - make_interval(hours => $2::int - 1) "
-			    "GROUP BY date_trunc('hour', created_at) ORDER BY 1",
-			    2, q);
+		s = db_exec(
+			rq->arena, &by_hour,
+			"SELECT " SQL_RFC3339(
+				"date_trunc('hour', created_at)") ", count(*), "
+								  "count(*) FILTER (WHERE response_status >= 400) FROM "
+								  "api_request_logs "
+								  "WHERE api_key_id = $1 AND created_at >= "
+								  "date_trunc('hour', now()) - make_interval(hours => "
+								  "$2::int - 1) "
+								  "GROUP BY date_trunc('hour', created_at) ORDER BY 1",
+			2, q);
 	if (s == DB_OK)
 		s = db_exec(rq->arena, &by_status,
 			    "SELECT response_status, count(*) FROM api_request_logs "
-			    "WHERE api_key_id = $1 AND created_at >= date_trunc('hour', now()) - make_interval(hours => $2::int - 1) "
+			    "WHERE api_key_id = $1 AND created_at >= date_trunc('hour', now()) - make_interval(hours "
+			    "=> $2::int - 1) "
 			    "GROUP BY response_status ORDER BY 1",
 			    2, q);
 	if (s != DB_OK)

@@ -2,15 +2,15 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "core/arena.h"
-#include "events/audit.h"
-#include "db/db.h"
-#include "handlers.h"
-#include "core/jsonx.h"
 #include "auth/password.h"
+#include "core/arena.h"
+#include "core/jsonx.h"
+#include "core/validate.h"
+#include "db/db.h"
+#include "events/audit.h"
+#include "handlers.h"
 #include "http/reply.h"
 #include "http/request.h"
-#include "core/validate.h"
 
 const struct field register_fields[] = {
 	{"email", FIELD_STRING, true, 3, 254, check_email},
@@ -50,9 +50,10 @@ int handle_register(struct request *rq)
 	const char *p[] = {email, name, hash};
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
-		s = db_exec(rq->arena, &res,
-			    "INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) RETURNING " USER_COLUMNS,
-			    3, p);
+		s = db_exec(
+			rq->arena, &res,
+			"INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) RETURNING " USER_COLUMNS, 3,
+			p);
 	if (s == DB_OK)
 		s = audit_record(rq->arena, request_actor(rq, PQgetvalue(res, 0, 0)), "user.registered", NULL, NULL);
 	if (s == DB_OK)
@@ -75,8 +76,9 @@ int handle_login(struct request *rq)
 	const char *password = jsonx_get_string(rq->json, "password");
 	PGresult *res;
 	const char *p[] = {email};
-	enum db_status s = db_exec(rq->arena, &res,
-				   "SELECT " USER_COLUMNS ", password_hash FROM users WHERE lower(email) = lower($1)", 1, p);
+	enum db_status s =
+		db_exec(rq->arena, &res,
+			"SELECT " USER_COLUMNS ", password_hash FROM users WHERE lower(email) = lower($1)", 1, p);
 	if (s != DB_OK)
 		return s == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
 	bool found = PQntuples(res) == 1;
@@ -85,7 +87,8 @@ int handle_login(struct request *rq)
 	const char *user_id = found ? PQgetvalue(res, 0, 0) : NULL;
 
 	if (!ok) {
-		if (audit_record(rq->arena, request_actor(rq, user_id), "user.login_failed", NULL, NULL) == DB_UNAVAILABLE)
+		if (audit_record(rq->arena, request_actor(rq, user_id), "user.login_failed", NULL, NULL) ==
+		    DB_UNAVAILABLE)
 			return reply_db_unavailable(rq);
 		reply_header(rq, "WWW-Authenticate", "Bearer realm=\"switchboard\"");
 		return reply_error(rq, 401, "invalid_credentials", "Invalid email or password");

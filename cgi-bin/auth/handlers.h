@@ -2,8 +2,8 @@
 #ifndef SB_AUTH_HANDLERS_H
 #define SB_AUTH_HANDLERS_H
 
-#include "db/db.h"
 #include "core/validate.h"
+#include "db/db.h"
 
 struct request;
 struct json_object;
@@ -19,7 +19,7 @@ int handle_audit_log(struct request *rq);
 
 /* Columns every user query selects, in this order, for user_json(). */
 #define USER_COLUMNS_OF(t) t "id, " t "email, " t "name, " SQL_RFC3339(t "created_at") ", " SQL_RFC3339(t "updated_at")
-#define USER_COLUMNS USER_COLUMNS_OF("")
+#define USER_COLUMNS	   USER_COLUMNS_OF("")
 /* The public view of the user in row r of res (selected with USER_COLUMNS at column off). */
 struct json_object *user_json(const PGresult *res, int r, int off);
 

@@ -1,8 +1,8 @@
 /* The auth responder: accounts, login sessions and the caller's own profile. */
+#include "core/validate.h"
 #include "handlers.h"
 #include "http/responder.h"
 #include "http/router.h"
-#include "core/validate.h"
 
 static const struct route routes[] = {
 	{"POST", "/api/v1/auth/register", handle_register, ROUTE_PUBLIC, BODY_JSON, register_fields},

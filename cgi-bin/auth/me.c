@@ -4,12 +4,12 @@
 #include <stdlib.h>
 
 #include "core/arena.h"
+#include "core/jsonx.h"
+#include "core/validate.h"
 #include "db/db.h"
 #include "handlers.h"
-#include "core/jsonx.h"
 #include "http/reply.h"
 #include "http/request.h"
-#include "core/validate.h"
 
 /* 200 user | 401 (account gone) | 500 | 503 */
 int handle_me(struct request *rq)
@@ -39,8 +39,9 @@ int handle_audit_log(struct request *rq)
 	enum db_status s = db_exec(rq->arena, &count, "SELECT count(*) FROM audit_events WHERE user_id = $1", 1, p);
 	if (s == DB_OK)
 		s = db_exec(rq->arena, &res,
-			    "SELECT id, action, provider, host(ip), user_agent, details::text, " SQL_RFC3339("created_at")
-			    " FROM audit_events WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+			    "SELECT id, action, provider, host(ip), user_agent, details::text, " SQL_RFC3339(
+				    "created_at") " FROM audit_events WHERE user_id = $1 ORDER BY created_at DESC, id "
+						  "DESC LIMIT $2 OFFSET $3",
 			    3, p);
 	if (s != DB_OK)
 		return s == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);

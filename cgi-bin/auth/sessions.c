@@ -2,16 +2,16 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "auth/session.h"
 #include "core/arena.h"
-#include "events/audit.h"
 #include "core/crypto.h"
-#include "db/db.h"
-#include "handlers.h"
 #include "core/jsonx.h"
+#include "core/validate.h"
+#include "db/db.h"
+#include "events/audit.h"
+#include "handlers.h"
 #include "http/reply.h"
 #include "http/request.h"
-#include "auth/session.h"
-#include "core/validate.h"
 
 const struct field refresh_fields[] = {
 	{"refresh_token", FIELD_STRING, true, 1, 512, NULL},
@@ -52,8 +52,9 @@ int handle_refresh(struct request *rq)
 	if (s == DB_OK)
 		s = db_exec(rq->arena, &res,
 			    "SELECT t.id, t.user_id, t.family_id, t.rotated_at IS NOT NULL, "
-			    "t.revoked_at IS NOT NULL OR t.expires_at <= now(), " USER_COLUMNS_OF("u.")
-			    " FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 FOR UPDATE OF t",
+			    "t.revoked_at IS NOT NULL OR t.expires_at <= now(), " USER_COLUMNS_OF(
+				    "u.") " FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash "
+					  "= $1 FOR UPDATE OF t",
 			    1, p);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
@@ -67,7 +68,8 @@ int handle_refresh(struct request *rq)
 		/* A rotated token came back: someone holds a copy. End the whole login. */
 		const char *fp[] = {family};
 		s = db_exec(rq->arena, NULL,
-			    "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL", 1, fp);
+			    "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
+			    1, fp);
 		if (s == DB_OK)
 			s = audit_record(rq->arena, request_actor(rq, user_id), "token.reuse_detected", NULL, NULL);
 		if (s == DB_OK)

@@ -3,22 +3,22 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "auth/session.h"
 #include "core/arena.h"
-#include "events/audit.h"
 #include "core/config.h"
 #include "core/crypto.h"
-#include "db/db.h"
-#include "events/events.h"
-#include "handlers.h"
-#include "integrations/integration.h"
 #include "core/jsonx.h"
 #include "core/log.h"
-#include "oauth/oauth_client.h"
-#include "oauth/oauth_state.h"
+#include "core/urlenc.h"
+#include "db/db.h"
+#include "events/audit.h"
+#include "events/events.h"
+#include "handlers.h"
 #include "http/reply.h"
 #include "http/request.h"
-#include "auth/session.h"
-#include "core/urlenc.h"
+#include "integrations/integration.h"
+#include "oauth/oauth_client.h"
+#include "oauth/oauth_state.h"
 
 static bool wants_json(const struct request *rq)
 {
@@ -57,8 +57,8 @@ static int start(struct request *rq, const struct oauth_provider *p, const char 
 	char *verifier = p->pkce ? oauth_pkce_verifier(rq->arena) : NULL, *state, *binding;
 	if (p->pkce && !verifier)
 		return reply_internal(rq);
-	enum db_status s =
-		oauth_state_create(rq->arena, purpose, user_id, p->name, verifier, oauth_callback_url(p), &state, &binding);
+	enum db_status s = oauth_state_create(rq->arena, purpose, user_id, p->name, verifier, oauth_callback_url(p),
+					      &state, &binding);
 	if (s != DB_OK)
 		return s == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
 	/* The browser-binding cookie: the callback only completes in this browser. */
@@ -66,7 +66,8 @@ static int start(struct request *rq, const struct oauth_provider *p, const char 
 		     arena_printf(rq->arena, "%s=%s; Path=/api/v1/auth/; Max-Age=%ld; HttpOnly; SameSite=Lax%s",
 				  oauth_state_cookie_name(rq->arena, state), binding, oauth_state_ttl(),
 				  config_bool("SB_COOKIE_SECURE", true) ? "; Secure" : ""));
-	char *url = oauth_authorize_url(rq->arena, p, state, verifier ? oauth_pkce_challenge(rq->arena, verifier) : NULL);
+	char *url =
+		oauth_authorize_url(rq->arena, p, state, verifier ? oauth_pkce_challenge(rq->arena, verifier) : NULL);
 	if (!url)
 		return reply_internal(rq);
 	if (!wants_json(rq))
@@ -151,12 +152,13 @@ static enum db_status store_integration(struct request *rq, const struct oauth_p
 	json_object_object_add(meta, "token_type", jsonx_string_or_null(t->token_type));
 	char expires_in[24];
 	snprintf(expires_in, sizeof(expires_in), "%ld", t->expires_in);
-	const char *params[] = {user_id, p->name, json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN), access,
-				refresh, expires_in};
+	const char *params[] = {user_id, p->name, json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN),
+				access,	 refresh, expires_in};
 	PGresult *res;
 	enum db_status s = db_exec(
 		a, &res,
-		"INSERT INTO user_integrations AS ui (user_id, provider, enabled, metadata, access_token, refresh_token, "
+		"INSERT INTO user_integrations AS ui (user_id, provider, enabled, metadata, access_token, "
+		"refresh_token, "
 		"token_expires_at, status, connected_at, last_used_at) "
 		"VALUES ($1, $2, true, $3::jsonb, $4, $5, "
 		"CASE WHEN $6::bigint > 0 THEN now() + make_interval(secs => $6::bigint) END, 'active', now(), now()) "
@@ -200,10 +202,11 @@ static enum db_status sign_in_user(struct request *rq, const char *provider, str
 	PGresult *res;
 	*created = false;
 	const char *ip[] = {provider, subject};
-	enum db_status s = db_exec(a, &res,
-				   "UPDATE user_identities SET last_login_at = now() WHERE provider = $1 AND subject = $2 "
-				   "RETURNING user_id",
-				   2, ip);
+	enum db_status s =
+		db_exec(a, &res,
+			"UPDATE user_identities SET last_login_at = now() WHERE provider = $1 AND subject = $2 "
+			"RETURNING user_id",
+			2, ip);
 	if (s != DB_OK)
 		return s;
 	if (PQntuples(res) == 1) {
@@ -212,8 +215,9 @@ static enum db_status sign_in_user(struct request *rq, const char *provider, str
 	}
 	const char *ep[] = {email};
 	s = db_exec(a, &res,
-		    "SELECT id, password_hash IS NULL AND external_subject IS NULL FROM users WHERE lower(email) = lower($1)", 1,
-		    ep);
+		    "SELECT id, password_hash IS NULL AND external_subject IS NULL FROM users WHERE lower(email) = "
+		    "lower($1)",
+		    1, ep);
 	if (s != DB_OK)
 		return s;
 	if (PQntuples(res) == 1) {
@@ -224,16 +228,19 @@ static enum db_status sign_in_user(struct request *rq, const char *provider, str
 		*user_id = PQgetvalue(res, 0, 0);
 	} else {
 		const char *np[] = {email, name ? name : "", provider};
-		s = db_exec(a, &res,
-			    "INSERT INTO users (email, name, oauth_provider) VALUES ($1, left($2, 100), $3) RETURNING id", 3, np);
+		s = db_exec(
+			a, &res,
+			"INSERT INTO users (email, name, oauth_provider) VALUES ($1, left($2, 100), $3) RETURNING id",
+			3, np);
 		if (s != DB_OK)
 			return s;
 		*user_id = PQgetvalue(res, 0, 0);
 		*created = true;
 	}
 	const char *lp[] = {provider, subject, *user_id, email};
-	return db_exec(a, NULL, "INSERT INTO user_identities (provider, subject, user_id, email) VALUES ($1, $2, $3, $4)",
-		       4, lp);
+	return db_exec(a, NULL,
+		       "INSERT INTO user_identities (provider, subject, user_id, email) VALUES ($1, $2, $3, $4)", 4,
+		       lp);
 }
 
 static struct json_object *user_json(struct arena *a, const char *user_id)
@@ -241,8 +248,8 @@ static struct json_object *user_json(struct arena *a, const char *user_id)
 	PGresult *res;
 	const char *p[] = {user_id};
 	if (db_exec(a, &res,
-		    "SELECT id, email, name, " SQL_RFC3339("created_at") ", " SQL_RFC3339("updated_at")
-		    " FROM users WHERE id = $1",
+		    "SELECT id, email, name, " SQL_RFC3339("created_at") ", " SQL_RFC3339(
+			    "updated_at") " FROM users WHERE id = $1",
 		    1, p) != DB_OK ||
 	    PQntuples(res) != 1)
 		return NULL;
@@ -260,7 +267,8 @@ static int finish_login(struct request *rq, const struct oauth_provider *p, cons
 {
 	const char *email = jsonx_get_string(profile, "email");
 	if (!email || !jsonx_get_bool(profile, "email_verified", 0)) {
-		if (audit_record(rq->arena, request_actor(rq, NULL), "user.login_failed", p->name, NULL) == DB_UNAVAILABLE)
+		if (audit_record(rq->arena, request_actor(rq, NULL), "user.login_failed", p->name, NULL) ==
+		    DB_UNAVAILABLE)
 			return finish_db_error(rq, "login", p->name, DB_UNAVAILABLE);
 		return finish_error(rq, "login", p->name, 403, "email_not_verified",
 				    "The provider did not confirm a verified email address for this account");
@@ -281,13 +289,15 @@ static int finish_login(struct request *rq, const struct oauth_provider *p, cons
 	}
 	if (s == DB_OK && taken) {
 		db_rollback(rq->arena);
-		if (audit_record(rq->arena, request_actor(rq, NULL), "user.login_failed", p->name, NULL) == DB_UNAVAILABLE)
+		if (audit_record(rq->arena, request_actor(rq, NULL), "user.login_failed", p->name, NULL) ==
+		    DB_UNAVAILABLE)
 			return finish_db_error(rq, "login", p->name, DB_UNAVAILABLE);
-		return finish_error(rq, "login", p->name, 409, "account_exists",
-				    arena_printf(rq->arena,
-						 "An account with this email already exists: sign in with its password, "
-						 "then connect %s from the integration settings",
-						 p->name));
+		return finish_error(
+			rq, "login", p->name, 409, "account_exists",
+			arena_printf(rq->arena,
+				     "An account with this email already exists: sign in with its password, "
+				     "then connect %s from the integration settings",
+				     p->name));
 	}
 	if (s == DB_OK && created)
 		s = audit_record(rq->arena, request_actor(rq, user_id), "user.registered", p->name, NULL);
@@ -332,7 +342,8 @@ static int fail_after_state(struct request *rq, const struct oauth_pending *pend
 	struct json_object *d = json_object_new_object();
 	json_object_object_add(d, "reason", json_object_new_string(reason));
 	json_object_object_add(d, "purpose", json_object_new_string(pend->purpose));
-	if (audit_record(rq->arena, request_actor(rq, pend->user_id), "integration.connect_failed", pend->provider, d) == DB_UNAVAILABLE)
+	if (audit_record(rq->arena, request_actor(rq, pend->user_id), "integration.connect_failed", pend->provider,
+			 d) == DB_UNAVAILABLE)
 		log_msg(LOG_WARN, "could not audit a failed %s callback: database unavailable", pend->provider);
 	return finish_error(rq, pend->purpose, pend->provider, status, reason, message);
 }
@@ -360,7 +371,8 @@ int handle_callback(struct request *rq)
 	if (perror) {
 		const char *desc = request_query(rq, "error_description");
 		if (check == OAUTH_STATE_OK)
-			audit_record(rq->arena, request_actor(rq, pend.user_id), "integration.connect_failed", name, NULL);
+			audit_record(rq->arena, request_actor(rq, pend.user_id), "integration.connect_failed", name,
+				     NULL);
 		return finish_error(rq, purpose, name, 400, reason_code(rq->arena, perror),
 				    desc ? arena_printf(rq->arena, "The provider reported: %.200s", desc)
 					 : "The authorization was not granted at the provider");
@@ -377,16 +389,17 @@ int handle_callback(struct request *rq)
 	struct oauth_tokens t;
 	const char *reason = NULL;
 	int http_status = 502;
-	enum oauth_result r = oauth_exchange_code(rq->arena, p, code, pend.verifier, pend.redirect_uri, &t, &reason,
-						  &http_status);
+	enum oauth_result r =
+		oauth_exchange_code(rq->arena, p, code, pend.verifier, pend.redirect_uri, &t, &reason, &http_status);
 	if (r == OAUTH_REFUSED) {
 		log_msg(LOG_WARN, "%s code exchange refused: %s", name, reason);
-		return fail_after_state(rq, &pend, 400, "token_exchange_refused",
-					arena_printf(rq->arena, "The provider refused the authorization code (%s)", reason));
+		return fail_after_state(
+			rq, &pend, 400, "token_exchange_refused",
+			arena_printf(rq->arena, "The provider refused the authorization code (%s)", reason));
 	}
 	if (r != OAUTH_OK)
-		return fail_after_state(rq, &pend, http_status, http_status == 504 ? "provider_timeout" : "provider_unavailable",
-					reason);
+		return fail_after_state(rq, &pend, http_status,
+					http_status == 504 ? "provider_timeout" : "provider_unavailable", reason);
 	struct json_object *profile;
 	r = oauth_fetch_profile(rq->arena, p, t.access_token, &profile, &reason, &http_status);
 	if (r != OAUTH_OK)
@@ -416,5 +429,6 @@ int handle_callback(struct request *rq)
 	struct form f;
 	form_init(&f, rq->arena);
 	form_add(&f, "connected", name);
-	return redirect(rq, url_with_query(rq->arena, arena_printf(rq->arena, "%s/settings/integrations", frontend()), &f));
+	return redirect(rq,
+			url_with_query(rq->arena, arena_printf(rq->arena, "%s/settings/integrations", frontend()), &f));
 }

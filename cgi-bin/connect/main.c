@@ -1,8 +1,8 @@
 /* The connect responder: /auth/{provider}/connect, /login and /callback. */
 #include "handlers.h"
-#include "oauth/oauth_client.h"
 #include "http/responder.h"
 #include "http/router.h"
+#include "oauth/oauth_client.h"
 
 static const struct route routes[] = {
 	{"GET", "/api/v1/auth/{provider}/connect", handle_connect, ROUTE_USER, BODY_NONE, NULL, "integrations:write"},

@@ -3,18 +3,18 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "integrations/providers/arduino.h"
 #include "core/arena.h"
-#include "events/audit.h"
-#include "db/db.h"
-#include "handlers.h"
-#include "integrations/integration.h"
 #include "core/jsonx.h"
 #include "core/log.h"
-#include "integrations/providers/provider.h"
+#include "core/validate.h"
+#include "db/db.h"
+#include "events/audit.h"
+#include "handlers.h"
 #include "http/reply.h"
 #include "http/request.h"
-#include "core/validate.h"
+#include "integrations/integration.h"
+#include "integrations/providers/arduino.h"
+#include "integrations/providers/provider.h"
 
 #define PROVIDER "arduino_cloud"
 
@@ -111,7 +111,9 @@ int handle_arduino_put(struct request *rq, const struct provider *p)
 	const char *kept_sealed = NULL;
 	if (!secret) {
 		char *stored = NULL;
-		int o = found ? integration_open(rq->arena, prev.config, rq->user_id, PROVIDER, "client_secret", &stored) : 0;
+		int o = found ? integration_open(rq->arena, prev.config, rq->user_id, PROVIDER, "client_secret",
+						 &stored)
+			      : 0;
 		if (o < 0)
 			return reply_error(rq, 500, "secret_unavailable",
 					   "The stored client secret could not be decrypted; send it again");
@@ -125,8 +127,9 @@ int handle_arduino_put(struct request *rq, const struct provider *p)
 	struct arduino_token t;
 	enum arduino_result r = arduino_exchange(rq->arena, client_id, secret, &t);
 	if (r == ARDUINO_REFUSED)
-		return reply_invalid_field(rq, "client_secret",
-					   "Arduino Cloud refused these credentials (check client_id and client_secret)");
+		return reply_invalid_field(
+			rq, "client_secret",
+			"Arduino Cloud refused these credentials (check client_id and client_secret)");
 	if (r != ARDUINO_OK)
 		return reply_error(rq, t.http_status == 504 ? 504 : 502,
 				   t.http_status == 504 ? "provider_timeout" : "provider_unavailable", t.reason);
@@ -168,7 +171,8 @@ int handle_arduino_put(struct request *rq, const struct provider *p)
 		struct json_object *d = json_object_new_object();
 		json_object_object_add(d, "enabled", json_object_new_boolean(enabled));
 		json_object_object_add(d, "client_id", json_object_new_string(client_id));
-		s = audit_record(rq->arena, request_actor(rq, rq->user_id), found ? "integration.updated" : "integration.connected", PROVIDER, d);
+		s = audit_record(rq->arena, request_actor(rq, rq->user_id),
+				 found ? "integration.updated" : "integration.connected", PROVIDER, d);
 	}
 	if (s == DB_OK)
 		s = integration_event(rq, found ? "integration.updated" : "integration.connected", PROVIDER, "active");
@@ -226,7 +230,8 @@ int handle_arduino_refresh(struct request *rq)
 		s = st ? DB_UNAVAILABLE : DB_OK;
 	}
 	if (s == DB_OK)
-		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "integration.token_refreshed", PROVIDER, NULL);
+		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "integration.token_refreshed", PROVIDER,
+				 NULL);
 	if (s == DB_OK)
 		s = integration_event(rq, "integration.token_refreshed", PROVIDER, row.status);
 	s = db_finish(rq->arena, s);

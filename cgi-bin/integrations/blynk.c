@@ -5,17 +5,17 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "events/audit.h"
-#include "integrations/providers/blynk.h"
-#include "db/db.h"
-#include "handlers.h"
-#include "integrations/integration.h"
 #include "core/jsonx.h"
 #include "core/log.h"
-#include "integrations/providers/provider.h"
+#include "core/validate.h"
+#include "db/db.h"
+#include "events/audit.h"
+#include "handlers.h"
 #include "http/reply.h"
 #include "http/request.h"
-#include "core/validate.h"
+#include "integrations/integration.h"
+#include "integrations/providers/blynk.h"
+#include "integrations/providers/provider.h"
 
 /* 200 view (online per device, devices_error when the server is down) | 401 | 403 |
  * 404 (not configured) | 503. The server being down is part of the view, not an error. */
@@ -97,8 +97,9 @@ int handle_blynk_virtual_pin(struct request *rq)
 		json_object_object_add(errors, "device", json_object_new_string("must be a device name"));
 	int pin = pv ? parse_pin(pv) : -1;
 	if (pin < 0)
-		json_object_object_add(errors, "pin",
-				       json_object_new_string(pv ? "must be a virtual pin V0 to V255 (or 0 to 255)" : "is required"));
+		json_object_object_add(
+			errors, "pin",
+			json_object_new_string(pv ? "must be a virtual pin V0 to V255 (or 0 to 255)" : "is required"));
 	const char *msg, *value = parse_value(vv, &msg);
 	if (msg)
 		json_object_object_add(errors, "value", json_object_new_string(msg));

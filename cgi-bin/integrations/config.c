@@ -3,16 +3,16 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "events/audit.h"
+#include "core/jsonx.h"
+#include "core/validate.h"
 #include "db/db.h"
+#include "events/audit.h"
 #include "events/events.h"
 #include "handlers.h"
-#include "integrations/integration.h"
-#include "core/jsonx.h"
-#include "integrations/providers/provider.h"
 #include "http/reply.h"
 #include "http/request.h"
-#include "core/validate.h"
+#include "integrations/integration.h"
+#include "integrations/providers/provider.h"
 
 enum db_status integration_event(struct request *rq, const char *type, const char *provider, const char *status)
 {
@@ -108,7 +108,8 @@ int handle_put(struct request *rq)
 		return handle_arduino_put(rq, p);
 	if (p->auth != PROVIDER_AUTH_CONFIG || !p->config_build) {
 		reply_header(rq, "Allow", "GET, PATCH, DELETE");
-		return reply_error(rq, 405, "method_not_allowed", "This integration is connected through its OAuth flow");
+		return reply_error(rq, 405, "method_not_allowed",
+				   "This integration is connected through its OAuth flow");
 	}
 	struct json_object *errors = NULL;
 	validate_object(rq->json, p->config_fields, &errors);
@@ -152,10 +153,12 @@ int handle_put(struct request *rq)
 	if (s == DB_OK) {
 		struct json_object *d = json_object_new_object();
 		json_object_object_add(d, "enabled", json_object_new_boolean(enabled));
-		s = audit_record(rq->arena, request_actor(rq, rq->user_id), found ? "integration.updated" : "integration.connected", p->name, d);
+		s = audit_record(rq->arena, request_actor(rq, rq->user_id),
+				 found ? "integration.updated" : "integration.connected", p->name, d);
 	}
 	if (s == DB_OK)
-		s = integration_event(rq, found ? "integration.updated" : "integration.connected", p->name, saved.status);
+		s = integration_event(rq, found ? "integration.updated" : "integration.connected", p->name,
+				      saved.status);
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)

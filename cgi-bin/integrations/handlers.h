@@ -38,5 +38,4 @@ extern const struct field github_sync_fields[], drive_export_fields[];
 #include "db/db.h"
 enum db_status integration_event(struct request *rq, const char *type, const char *provider, const char *status);
 
-
 #endif

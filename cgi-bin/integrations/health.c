@@ -5,13 +5,13 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/jsonx.h"
 #include "db/db.h"
 #include "handlers.h"
-#include "integrations/health.h"
-#include "core/jsonx.h"
-#include "integrations/providers/provider.h"
 #include "http/reply.h"
 #include "http/request.h"
+#include "integrations/health.h"
+#include "integrations/providers/provider.h"
 
 #define HISTORY 10
 
@@ -20,10 +20,13 @@ static enum db_status history(struct request *rq, const char *provider, PGresult
 {
 	const char *p[] = {rq->user_id, provider};
 	return db_exec(rq->arena, res,
-		       "SELECT provider, status, error, latency_ms, " SQL_RFC3339("checked_at") " FROM ("
-		       "  SELECT *, row_number() OVER (PARTITION BY provider ORDER BY checked_at DESC, id) AS rn "
-		       "  FROM integration_health_checks WHERE user_id = $1 AND ($2::text IS NULL OR provider = $2)) h "
-		       "WHERE rn <= 10 ORDER BY provider, checked_at DESC, id",
+		       "SELECT provider, status, error, latency_ms, " SQL_RFC3339(
+			       "checked_at") " FROM ("
+					     "  SELECT *, row_number() OVER (PARTITION BY provider ORDER BY checked_at "
+					     "DESC, id) AS rn "
+					     "  FROM integration_health_checks WHERE user_id = $1 AND ($2::text IS "
+					     "NULL OR provider = $2)) h "
+					     "WHERE rn <= 10 ORDER BY provider, checked_at DESC, id",
 		       2, p);
 }
 
@@ -50,10 +53,11 @@ int handle_health_list(struct request *rq)
 {
 	const char *p[] = {rq->user_id};
 	PGresult *res, *h;
-	enum db_status s = db_exec(rq->arena, &res,
-				   "SELECT provider, enabled, status, last_error, " SQL_RFC3339("last_checked_at")
-				   " FROM user_integrations WHERE user_id = $1 ORDER BY provider",
-				   1, p);
+	enum db_status s =
+		db_exec(rq->arena, &res,
+			"SELECT provider, enabled, status, last_error, " SQL_RFC3339(
+				"last_checked_at") " FROM user_integrations WHERE user_id = $1 ORDER BY provider",
+			1, p);
 	if (s == DB_OK)
 		s = history(rq, NULL, &h);
 	if (s != DB_OK)

@@ -3,19 +3,19 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "events/audit.h"
 #include "core/config.h"
-#include "db/db.h"
-#include "handlers.h"
-#include "integrations/health.h"
-#include "integrations/integration.h"
 #include "core/jsonx.h"
 #include "core/log.h"
-#include "net/mqtt_probe.h"
-#include "integrations/providers/provider.h"
+#include "core/validate.h"
+#include "db/db.h"
+#include "events/audit.h"
+#include "handlers.h"
 #include "http/reply.h"
 #include "http/request.h"
-#include "core/validate.h"
+#include "integrations/health.h"
+#include "integrations/integration.h"
+#include "integrations/providers/provider.h"
+#include "net/mqtt_probe.h"
 
 static const struct field timeout_field[] = {
 	{"timeout_seconds", FIELD_INT, false, 1, 15, NULL},
@@ -49,7 +49,8 @@ int handle_mqtt_test(struct request *rq)
 		if (!errors)
 			errors = json_object_new_object();
 		if (more) {
-			json_object_object_foreach(more, k, v) {
+			json_object_object_foreach(more, k, v)
+			{
 				json_object_object_add(errors, k, json_object_get(v));
 			}
 			json_object_put(more);
@@ -73,7 +74,8 @@ int handle_mqtt_test(struct request *rq)
 	};
 	if (!o.broker_url) {
 		struct json_object *errors = json_object_new_object();
-		json_object_object_add(errors, "broker_url", json_object_new_string("is not configured: save a broker_url first"));
+		json_object_object_add(errors, "broker_url",
+				       json_object_new_string("is not configured: save a broker_url first"));
 		return reply_invalid(rq, errors);
 	}
 	struct json_object *t;
@@ -94,8 +96,9 @@ int handle_mqtt_test(struct request *rq)
 			char *stored = NULL;
 			if (integration_open(rq->arena, row.config, rq->user_id, "mqtt", "password", &stored) < 0) {
 				log_msg(LOG_ERROR, "stored MQTT password of user %s could not be opened", rq->user_id);
-				return reply_error(rq, 500, "secret_unavailable",
-						   "The stored password could not be decrypted; save the configuration again");
+				return reply_error(
+					rq, 500, "secret_unavailable",
+					"The stored password could not be decrypted; save the configuration again");
 			}
 			o.password = stored;
 		}

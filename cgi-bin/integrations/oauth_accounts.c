@@ -5,22 +5,22 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "events/audit.h"
-#include "http/authenticate.h"
 #include "core/crypto.h"
-#include "db/db.h"
-#include "events/events.h"
-#include "integrations/providers/github.h"
-#include "handlers.h"
-#include "integrations/integration.h"
 #include "core/jsonx.h"
 #include "core/log.h"
-#include "oauth/oauth_client.h"
-#include "integrations/oauth_token.h"
-#include "integrations/providers/provider.h"
+#include "core/validate.h"
+#include "db/db.h"
+#include "events/audit.h"
+#include "events/events.h"
+#include "handlers.h"
+#include "http/authenticate.h"
 #include "http/reply.h"
 #include "http/request.h"
-#include "core/validate.h"
+#include "integrations/integration.h"
+#include "integrations/oauth_token.h"
+#include "integrations/providers/github.h"
+#include "integrations/providers/provider.h"
+#include "oauth/oauth_client.h"
 
 #define MAX_PROJECTS 100
 
@@ -66,8 +66,8 @@ int handle_github_get(struct request *rq)
 		PGresult *res;
 		const char *q[] = {rq->user_id};
 		s = db_exec(rq->arena, &res,
-			    "SELECT repository_id::text, synced, " SQL_RFC3339("last_sync")
-			    " FROM github_repo_sync WHERE user_id = $1",
+			    "SELECT repository_id::text, synced, " SQL_RFC3339(
+				    "last_sync") " FROM github_repo_sync WHERE user_id = $1",
 			    1, q);
 		if (s != DB_OK) {
 			json_object_put(v);
@@ -191,12 +191,15 @@ int handle_patch(struct request *rq)
 	if (!errors)
 		errors = json_object_new_object();
 	bool github = !strcmp(p->name, "github");
-	json_object_object_foreach(rq->json, k, val) {
+	json_object_object_foreach(rq->json, k, val)
+	{
 		(void)val;
 		struct json_object *ignored;
-		bool known = !strcmp(k, "enabled") || (github && (!strcmp(k, "auto_sync") || !strcmp(k, "selected_repos")));
+		bool known =
+			!strcmp(k, "enabled") || (github && (!strcmp(k, "auto_sync") || !strcmp(k, "selected_repos")));
 		if (!known && !json_object_object_get_ex(errors, k, &ignored))
-			json_object_object_add(errors, k, json_object_new_string("is not a setting of this integration"));
+			json_object_object_add(errors, k,
+					       json_object_new_string("is not a setting of this integration"));
 	}
 	if (json_object_object_length(errors) > 0)
 		return reply_invalid(rq, errors);
@@ -226,7 +229,8 @@ int handle_patch(struct request *rq)
 		    "WHERE user_id = $1 AND provider = $2",
 		    4, q);
 	if (s == DB_OK)
-		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "integration.updated", p->name, json_object_get(rq->json));
+		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "integration.updated", p->name,
+				 json_object_get(rq->json));
 	if (s == DB_OK)
 		s = publish(rq, "integration.updated", p->name, json_object_get(rq->json));
 	if (s == DB_OK)
@@ -289,11 +293,12 @@ static int load_projects(struct request *rq, PGresult **res)
 	struct json_object *ids;
 	json_object_object_get_ex(rq->json, "project_ids", &ids);
 	const char *q[] = {rq->user_id, json_object_to_json_string_ext(ids, JSON_C_TO_STRING_PLAIN)};
-	enum db_status s = db_exec(rq->arena, res,
-				   "SELECT p.id, p.name, p.content::text FROM projects p "
-				   "WHERE p.user_id = $1 AND p.id IN (SELECT jsonb_array_elements_text($2::jsonb)::uuid) "
-				   "ORDER BY p.name, p.id",
-				   2, q);
+	enum db_status s =
+		db_exec(rq->arena, res,
+			"SELECT p.id, p.name, p.content::text FROM projects p "
+			"WHERE p.user_id = $1 AND p.id IN (SELECT jsonb_array_elements_text($2::jsonb)::uuid) "
+			"ORDER BY p.name, p.id",
+			2, q);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
 	struct json_object *missing = json_object_new_array();
@@ -324,8 +329,9 @@ static const char *project_file(struct arena *a, const PGresult *res, int r)
 	json_object_object_add(o, "id", json_object_new_string(PQgetvalue(res, r, 0)));
 	json_object_object_add(o, "name", json_object_new_string(PQgetvalue(res, r, 1)));
 	json_object_object_add(o, "content", content ? content : json_object_new_object());
-	return arena_printf(a, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-									      JSON_C_TO_STRING_NOSLASHESCAPE));
+	return arena_printf(a, "%s\n",
+			    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+								      JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 static int token_or_reply(struct request *rq, const char *provider, struct oauth_token_use *use)
@@ -354,8 +360,9 @@ int handle_github_sync(struct request *rq)
 		for (size_t k = 0; k < i; k++)
 			if (!strcmp(files[k].path, files[i].path)) {
 				struct json_object *f = json_object_new_object();
-				json_object_object_add(f, "project_ids",
-						       json_object_new_string("two projects would be written to the same file name"));
+				json_object_object_add(
+					f, "project_ids",
+					json_object_new_string("two projects would be written to the same file name"));
 				return reply_invalid(rq, f);
 			}
 	}
@@ -375,48 +382,57 @@ int handle_github_sync(struct request *rq)
 	if (r != GITHUB_OK) {
 		if (out.full_name && s == DB_OK) {
 			const char *q[] = {rq->user_id, repo_text, out.full_name, out.branch, out.reason};
-			s = db_exec(rq->arena, NULL,
-				    "INSERT INTO github_repo_sync (user_id, repository_id, full_name, branch, last_error) "
-				    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, repository_id) DO UPDATE SET "
-				    "full_name = EXCLUDED.full_name, branch = EXCLUDED.branch, last_error = EXCLUDED.last_error, "
-				    "updated_at = now()",
-				    5, q);
+			s = db_exec(
+				rq->arena, NULL,
+				"INSERT INTO github_repo_sync (user_id, repository_id, full_name, branch, last_error) "
+				"VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, repository_id) DO UPDATE SET "
+				"full_name = EXCLUDED.full_name, branch = EXCLUDED.branch, last_error = "
+				"EXCLUDED.last_error, "
+				"updated_at = now()",
+				5, q);
 		}
 		if (s == DB_OK) {
 			struct json_object *d = json_object_new_object();
 			json_object_object_add(d, "repository_id", json_object_new_int64(repo_id));
 			json_object_object_add(d, "error", json_object_new_string(out.reason));
-			s = audit_record(rq->arena, request_actor(rq, rq->user_id), "integration.sync_failed", "github", d);
+			s = audit_record(rq->arena, request_actor(rq, rq->user_id), "integration.sync_failed", "github",
+					 d);
 		}
 		if (s == DB_OK)
 			s = db_commit(rq->arena);
 		if (s != DB_OK)
 			db_rollback(rq->arena);
 		int hs = out.http_status ? out.http_status : 502;
-		const char *code = hs == 403 ? "forbidden" : hs == 404 ? "not_found" : hs == 409 ? "conflict"
-				 : hs == 504 ? "provider_timeout" : "provider_unavailable";
+		const char *code = hs == 403   ? "forbidden"
+				   : hs == 404 ? "not_found"
+				   : hs == 409 ? "conflict"
+				   : hs == 504 ? "provider_timeout"
+					       : "provider_unavailable";
 		return reply_error(rq, hs, code, out.reason);
 	}
 	PGresult *sync;
 	const char *q[] = {rq->user_id, repo_text, out.full_name, out.branch, out.commit_sha};
 	if (s == DB_OK)
-		s = db_exec(rq->arena, &sync,
-			    "INSERT INTO github_repo_sync (user_id, repository_id, full_name, branch, synced, last_sync, "
-			    "last_commit_sha, last_error) VALUES ($1, $2, $3, $4, true, now(), $5, NULL) "
-			    "ON CONFLICT (user_id, repository_id) DO UPDATE SET full_name = EXCLUDED.full_name, "
-			    "branch = EXCLUDED.branch, synced = true, last_sync = now(), "
-			    "last_commit_sha = coalesce(EXCLUDED.last_commit_sha, github_repo_sync.last_commit_sha), "
-			    "last_error = NULL, updated_at = now() RETURNING " SQL_RFC3339("last_sync"),
-			    5, q);
+		s = db_exec(
+			rq->arena, &sync,
+			"INSERT INTO github_repo_sync (user_id, repository_id, full_name, branch, synced, last_sync, "
+			"last_commit_sha, last_error) VALUES ($1, $2, $3, $4, true, now(), $5, NULL) "
+			"ON CONFLICT (user_id, repository_id) DO UPDATE SET full_name = EXCLUDED.full_name, "
+			"branch = EXCLUDED.branch, synced = true, last_sync = now(), "
+			"last_commit_sha = coalesce(EXCLUDED.last_commit_sha, github_repo_sync.last_commit_sha), "
+			"last_error = NULL, updated_at = now() RETURNING " SQL_RFC3339("last_sync"),
+			5, q);
 	struct json_object *projects = json_object_new_array();
 	for (size_t i = 0; i < n && s == DB_OK; i++) {
-		const char *pq[] = {rq->user_id, repo_text, files[i].project_id, files[i].path, files[i].blob_sha,
-				    files[i].result};
-		s = db_exec(rq->arena, NULL,
-			    "INSERT INTO github_project_sync (user_id, repository_id, project_id, path, blob_sha, result) "
-			    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, repository_id, project_id) DO UPDATE "
-			    "SET path = EXCLUDED.path, blob_sha = EXCLUDED.blob_sha, result = EXCLUDED.result, synced_at = now()",
-			    6, pq);
+		const char *pq[] = {rq->user_id,   repo_text,	      files[i].project_id,
+				    files[i].path, files[i].blob_sha, files[i].result};
+		s = db_exec(
+			rq->arena, NULL,
+			"INSERT INTO github_project_sync (user_id, repository_id, project_id, path, blob_sha, result) "
+			"VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, repository_id, project_id) DO UPDATE "
+			"SET path = EXCLUDED.path, blob_sha = EXCLUDED.blob_sha, result = EXCLUDED.result, synced_at = "
+			"now()",
+			6, pq);
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "project_id", json_object_new_string(files[i].project_id));
 		json_object_object_add(o, "name", json_object_new_string(files[i].name));
@@ -470,14 +486,15 @@ int handle_drive_export(struct request *rq)
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *name = arena_printf(rq->arena, "%s.json", PQgetvalue(res, i, 1)), *file_id, *reason;
 		int hs = 502;
-		if (google_drive_upload(rq->arena, p->oauth, use.access_token, name, project_file(rq->arena, res, i), &file_id,
-					&reason, &hs) != GITHUB_OK) {
+		if (google_drive_upload(rq->arena, p->oauth, use.access_token, name, project_file(rq->arena, res, i),
+					&file_id, &reason, &hs) != GITHUB_OK) {
 			struct json_object *d = json_object_new_object();
 			json_object_object_add(d, "uploaded", json_object_get(files));
 			json_object_object_add(d, "error", json_object_new_string(reason));
-			audit_record(rq->arena, request_actor(rq, rq->user_id), "integration.export_failed", "google", d);
-			return reply_error(rq, hs == 504 ? 504 : 502, hs == 504 ? "provider_timeout" : "provider_unavailable",
-					   reason);
+			audit_record(rq->arena, request_actor(rq, rq->user_id), "integration.export_failed", "google",
+				     d);
+			return reply_error(rq, hs == 504 ? 504 : 502,
+					   hs == 504 ? "provider_timeout" : "provider_unavailable", reason);
 		}
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "project_id", json_object_new_string(PQgetvalue(res, i, 0)));

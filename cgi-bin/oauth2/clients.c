@@ -3,23 +3,23 @@
  * no dictionary or brute force applies, and the token endpoint stays fast; slow hashes
  * (argon2id) exist for low-entropy, human-chosen passwords. */
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdbool.h>
 #include <string.h>
 
 #include "auth/apikey.h"
+#include "auth/scope.h"
 #include "core/arena.h"
-#include "events/audit.h"
-#include "http/authenticate.h"
 #include "core/crypto.h"
-#include "db/db.h"
-#include "handlers.h"
 #include "core/jsonx.h"
+#include "core/validate.h"
+#include "db/db.h"
+#include "events/audit.h"
+#include "handlers.h"
+#include "http/authenticate.h"
 #include "http/reply.h"
 #include "http/request.h"
-#include "auth/scope.h"
-#include "core/validate.h"
 
 /* Absolute https URLs, or http on loopback (development), without a fragment. */
 static const char *check_redirect_uris(struct json_object *v)
@@ -61,11 +61,12 @@ const struct field client_create_fields[] = {
 };
 
 /* The public view of a client; never the secret or its hash. */
-#define CLIENT_JSON                                                                                              \
-	"json_build_object('id', id, 'client_id', client_id, 'name', name, 'description', description, "        \
-	"'redirect_uris', to_json(redirect_uris), 'scopes', to_json(scopes), "                                   \
-	"'rate_limit_per_hour', rate_limit_per_hour, 'created_at', " SQL_RFC3339("created_at") ", "             \
-	"'updated_at', " SQL_RFC3339("updated_at") ")::text"
+#define CLIENT_JSON                                                                                      \
+	"json_build_object('id', id, 'client_id', client_id, 'name', name, 'description', description, " \
+	"'redirect_uris', to_json(redirect_uris), 'scopes', to_json(scopes), "                           \
+	"'rate_limit_per_hour', rate_limit_per_hour, 'created_at', " SQL_RFC3339(                        \
+		"created_at") ", "                                                                       \
+			      "'updated_at', " SQL_RFC3339("updated_at") ")::text"
 
 /* The redirect URIs as a PostgreSQL array parameter (JSON text, expanded in SQL). */
 static const char *json_text(struct request *rq, const char *name, const char *def)
@@ -83,7 +84,8 @@ int handle_client_create(struct request *rq)
 	json_object_object_get_ex(rq->json, "scopes", &scopes_json);
 	const char *scopes = scopes_json ? scope_join(rq->arena, scopes_json) : "read";
 	if (!scope_subset(scopes, rq->scopes))
-		return reply_invalid_field(rq, "scopes", "must be within the scopes of the credential creating the client");
+		return reply_invalid_field(rq, "scopes",
+					   "must be within the scopes of the credential creating the client");
 	struct json_object *rl = NULL;
 	char rate[24] = "1000";
 	if (json_object_object_get_ex(rq->json, "rate_limit_per_hour", &rl) && rl)
@@ -104,7 +106,8 @@ int handle_client_create(struct request *rq)
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
 		s = db_exec(rq->arena, &res,
-			    "INSERT INTO api_clients (client_id, client_secret_hash, user_id, name, description, redirect_uris, "
+			    "INSERT INTO api_clients (client_id, client_secret_hash, user_id, name, description, "
+			    "redirect_uris, "
 			    "scopes, rate_limit_per_hour) VALUES ($1, $2, $3, $4, $5, "
 			    "ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), string_to_array($7, ' '), $8::int) "
 			    "RETURNING id, " CLIENT_JSON,
@@ -144,9 +147,9 @@ int handle_client_get(struct request *rq)
 		return reply_error(rq, 404, "not_found", "No such OAuth client");
 	const char *p[] = {id, rq->user_id};
 	PGresult *res;
-	enum db_status s = db_exec(rq->arena, &res,
-				   "SELECT " CLIENT_JSON " FROM api_clients WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
-				   2, p);
+	enum db_status s = db_exec(
+		rq->arena, &res,
+		"SELECT " CLIENT_JSON " FROM api_clients WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL", 2, p);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
 	if (PQntuples(res) != 1)
@@ -177,11 +180,13 @@ int handle_client_delete(struct request *rq)
 	}
 	const char *ip[] = {id};
 	s = db_exec(rq->arena, NULL,
-		    "UPDATE oauth_access_tokens SET revoked_at = now() WHERE client_id = $1 AND revoked_at IS NULL", 1, ip);
+		    "UPDATE oauth_access_tokens SET revoked_at = now() WHERE client_id = $1 AND revoked_at IS NULL", 1,
+		    ip);
 	if (s == DB_OK)
 		s = db_exec(rq->arena, NULL,
-			    "UPDATE oauth_refresh_tokens SET revoked_at = now() WHERE client_id = $1 AND revoked_at IS NULL", 1,
-			    ip);
+			    "UPDATE oauth_refresh_tokens SET revoked_at = now() WHERE client_id = $1 AND revoked_at IS "
+			    "NULL",
+			    1, ip);
 	struct json_object *details = json_object_new_object();
 	json_object_object_add(details, "client_id", json_object_new_string(PQgetvalue(res, 0, 0)));
 	if (s == DB_OK)

@@ -13,17 +13,17 @@
 #include <string.h>
 
 #include "auth/apikey.h"
+#include "auth/scope.h"
 #include "core/arena.h"
-#include "events/audit.h"
 #include "core/config.h"
 #include "core/crypto.h"
-#include "db/db.h"
-#include "http/form.h"
-#include "handlers.h"
 #include "core/jsonx.h"
+#include "db/db.h"
+#include "events/audit.h"
+#include "handlers.h"
+#include "http/form.h"
 #include "http/reply.h"
 #include "http/request.h"
-#include "auth/scope.h"
 
 long oauth_access_ttl(void)
 {
@@ -40,7 +40,8 @@ static int db_failure(struct request *rq, enum db_status s)
 	db_rollback(rq->arena);
 	if (s == DB_UNAVAILABLE) {
 		reply_header(rq, "Retry-After", "5");
-		return reply_oauth_error(rq, 503, "temporarily_unavailable", "The database is unavailable; try again shortly");
+		return reply_oauth_error(rq, 503, "temporarily_unavailable",
+					 "The database is unavailable; try again shortly");
 	}
 	return reply_oauth_error(rq, 500, "server_error", "Internal error");
 }
@@ -68,22 +69,33 @@ static int issue(struct request *rq, const char *grant_id, const char *scopes, b
 	char attl[24], rttl[24];
 	snprintf(attl, sizeof(attl), "%ld", oauth_access_ttl());
 	snprintf(rttl, sizeof(rttl), "%ld", oauth_refresh_ttl());
-	const char *p[] = {crypto_sha256_hex(rq->arena, access, strlen(access)), rq->client_id, rq->user_id, grant_id,
-			   scopes, attl};
+	const char *p[] = {crypto_sha256_hex(rq->arena, access, strlen(access)),
+			   rq->client_id,
+			   rq->user_id,
+			   grant_id,
+			   scopes,
+			   attl};
 	PGresult *res;
-	enum db_status s = db_exec(rq->arena, &res,
-				   "INSERT INTO oauth_access_tokens (token_hash, client_id, user_id, grant_id, scopes, expires_at) "
-				   "VALUES ($1, $2, $3, coalesce($4::uuid, gen_random_uuid()), string_to_array($5, ' '), "
-				   "now() + make_interval(secs => $6::int)) RETURNING id, grant_id",
-				   6, p);
+	enum db_status s = db_exec(
+		rq->arena, &res,
+		"INSERT INTO oauth_access_tokens (token_hash, client_id, user_id, grant_id, scopes, expires_at) "
+		"VALUES ($1, $2, $3, coalesce($4::uuid, gen_random_uuid()), string_to_array($5, ' '), "
+		"now() + make_interval(secs => $6::int)) RETURNING id, grant_id",
+		6, p);
 	if (s == DB_OK && offline) {
-		const char *rp[] = {crypto_sha256_hex(rq->arena, refresh, strlen(refresh)), rq->client_id, rq->user_id,
-				    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 0), scopes, rttl};
-		s = db_exec(rq->arena, NULL,
-			    "INSERT INTO oauth_refresh_tokens (token_hash, client_id, user_id, grant_id, access_token_id, "
-			    "scopes, expires_at) VALUES ($1, $2, $3, $4, $5, string_to_array($6, ' '), "
-			    "now() + make_interval(secs => $7::int))",
-			    7, rp);
+		const char *rp[] = {crypto_sha256_hex(rq->arena, refresh, strlen(refresh)),
+				    rq->client_id,
+				    rq->user_id,
+				    PQgetvalue(res, 0, 1),
+				    PQgetvalue(res, 0, 0),
+				    scopes,
+				    rttl};
+		s = db_exec(
+			rq->arena, NULL,
+			"INSERT INTO oauth_refresh_tokens (token_hash, client_id, user_id, grant_id, access_token_id, "
+			"scopes, expires_at) VALUES ($1, $2, $3, $4, $5, string_to_array($6, ' '), "
+			"now() + make_interval(secs => $7::int))",
+			7, rp);
 	}
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
@@ -110,7 +122,8 @@ static const char *requested_scope(struct request *rq, const char *granted, cons
 	const char *bad = NULL;
 	char *norm = scope_normalise(rq->arena, want, &bad);
 	if (!norm || !*norm) {
-		reply_oauth_error(rq, 400, "invalid_scope", norm ? "The scope is empty" : "The scope names an unknown scope");
+		reply_oauth_error(rq, 400, "invalid_scope",
+				  norm ? "The scope is empty" : "The scope names an unknown scope");
 		return NULL;
 	}
 	/* offline_access is granted only by itself: the hierarchy never implies it. */
@@ -177,17 +190,20 @@ static int grant_refresh_token(struct request *rq)
 	if (PQgetvalue(res, 0, 4)[0] == 't') {
 		/* A rotated token came back: someone holds a copy. End the whole grant. */
 		const char *gp[] = {grant};
-		s = db_exec(rq->arena, NULL,
-			    "UPDATE oauth_refresh_tokens SET revoked_at = now() WHERE grant_id = $1 AND revoked_at IS NULL", 1,
-			    gp);
+		s = db_exec(
+			rq->arena, NULL,
+			"UPDATE oauth_refresh_tokens SET revoked_at = now() WHERE grant_id = $1 AND revoked_at IS NULL",
+			1, gp);
 		if (s == DB_OK)
 			s = db_exec(rq->arena, NULL,
-				    "UPDATE oauth_access_tokens SET revoked_at = now() WHERE grant_id = $1 AND revoked_at IS NULL",
+				    "UPDATE oauth_access_tokens SET revoked_at = now() WHERE grant_id = $1 AND "
+				    "revoked_at IS NULL",
 				    1, gp);
 		if (s == DB_OK) {
 			struct json_object *d = json_object_new_object();
 			json_object_object_add(d, "client_id", json_object_new_string(rq->client_public_id));
-			s = audit_record(rq->arena, request_actor(rq, rq->user_id), "oauth.refresh_reuse_detected", NULL, d);
+			s = audit_record(rq->arena, request_actor(rq, rq->user_id), "oauth.refresh_reuse_detected",
+					 NULL, d);
 		}
 		if (s == DB_OK)
 			s = db_commit(rq->arena);
@@ -243,7 +259,8 @@ int handle_revoke(struct request *rq)
 		rq->arena, NULL,
 		"WITH rt AS (SELECT grant_id FROM oauth_refresh_tokens WHERE token_hash = $1 AND client_id = $2), "
 		"r AS (UPDATE oauth_refresh_tokens SET revoked_at = now() "
-		"      WHERE grant_id IN (SELECT grant_id FROM rt) AND client_id = $2 AND revoked_at IS NULL RETURNING 1), "
+		"      WHERE grant_id IN (SELECT grant_id FROM rt) AND client_id = $2 AND revoked_at IS NULL RETURNING "
+		"1), "
 		"a AS (UPDATE oauth_access_tokens SET revoked_at = now() WHERE client_id = $2 AND revoked_at IS NULL "
 		"      AND (token_hash = $1 OR grant_id IN (SELECT grant_id FROM rt)) RETURNING 1) "
 		"SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM a)",
@@ -308,8 +325,9 @@ int handle_userinfo(struct request *rq)
 {
 	const char *p[] = {rq->user_id};
 	PGresult *res;
-	enum db_status s = db_exec(rq->arena, &res,
-				   "SELECT id, email, name, extract(epoch FROM updated_at)::bigint FROM users WHERE id = $1", 1, p);
+	enum db_status s = db_exec(
+		rq->arena, &res,
+		"SELECT id, email, name, extract(epoch FROM updated_at)::bigint FROM users WHERE id = $1", 1, p);
 	if (s != DB_OK)
 		return db_failure(rq, s);
 	if (PQntuples(res) != 1)
@@ -339,14 +357,16 @@ int handle_metadata(struct request *rq)
 	const char *iss = issuer(rq);
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "issuer", json_object_new_string(iss));
-	json_object_object_add(o, "token_endpoint", json_object_new_string(arena_printf(rq->arena, "%s/api/v1/oauth/token", iss)));
+	json_object_object_add(o, "token_endpoint",
+			       json_object_new_string(arena_printf(rq->arena, "%s/api/v1/oauth/token", iss)));
 	json_object_object_add(o, "revocation_endpoint",
 			       json_object_new_string(arena_printf(rq->arena, "%s/api/v1/oauth/revoke", iss)));
 	json_object_object_add(o, "introspection_endpoint",
 			       json_object_new_string(arena_printf(rq->arena, "%s/api/v1/oauth/introspect", iss)));
 	json_object_object_add(o, "userinfo_endpoint",
 			       json_object_new_string(arena_printf(rq->arena, "%s/api/v1/oauth/userinfo", iss)));
-	json_object_object_add(o, "service_documentation", json_object_new_string(arena_printf(rq->arena, "%s/api/docs/", iss)));
+	json_object_object_add(o, "service_documentation",
+			       json_object_new_string(arena_printf(rq->arena, "%s/api/docs/", iss)));
 	json_object_object_add(o, "grant_types_supported", string_array(grants));
 	/* No authorization endpoint: no response type is supported. */
 	json_object_object_add(o, "response_types_supported", string_array(none));

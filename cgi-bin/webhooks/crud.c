@@ -5,13 +5,13 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "events/audit.h"
-#include "http/authenticate.h"
 #include "core/config.h"
 #include "core/crypto.h"
+#include "core/jsonx.h"
+#include "events/audit.h"
 #include "events/events.h"
 #include "handlers.h"
-#include "core/jsonx.h"
+#include "http/authenticate.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "webhooks/webhook.h"
@@ -38,7 +38,8 @@ static const char *check_events(struct json_object *v)
 		} else if (events_type_valid(s)) {
 			continue;
 		}
-		return "must hold event types like \"integration.connected\", prefix wildcards like \"integration.*\", or \"*\"";
+		return "must hold event types like \"integration.connected\", prefix wildcards like \"integration.*\", "
+		       "or \"*\"";
 	}
 	return NULL;
 }
@@ -138,7 +139,8 @@ static const char *bool_param(struct request *rq, const char *name)
 int handle_webhook_create(struct request *rq)
 {
 	char *id = crypto_uuid(rq->arena), *secret = webhook_secret_new(rq->arena), *sealed;
-	if (!id || !secret || crypto_seal(rq->arena, secret, strlen(secret), webhook_secret_aad(rq->arena, id), &sealed))
+	if (!id || !secret ||
+	    crypto_seal(rq->arena, secret, strlen(secret), webhook_secret_aad(rq->arena, id), &sealed))
 		return reply_internal(rq);
 	struct json_object *events;
 	json_object_object_get_ex(rq->json, "events", &events);
@@ -155,7 +157,8 @@ int handle_webhook_create(struct request *rq)
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
 		s = db_exec(rq->arena, &res,
-			    "INSERT INTO webhooks (id, user_id, name, url, events, secret, retry_count, timeout_seconds, is_active) "
+			    "INSERT INTO webhooks (id, user_id, name, url, events, secret, retry_count, "
+			    "timeout_seconds, is_active) "
 			    "VALUES ($1, $2, $3, $4, $5::text[], $6, coalesce($7::int, 3), coalesce($8::int, 30), "
 			    "coalesce($9::boolean, true)) RETURNING " WEBHOOK_COLUMNS,
 			    9, p);
@@ -203,8 +206,8 @@ int handle_webhook_get(struct request *rq)
 		return rq->status;
 	const char *p[] = {id, rq->user_id};
 	PGresult *res;
-	enum db_status s =
-		db_exec(rq->arena, &res, "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE id = $1 AND user_id = $2", 2, p);
+	enum db_status s = db_exec(rq->arena, &res,
+				   "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE id = $1 AND user_id = $2", 2, p);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
 	if (PQntuples(res) != 1)
@@ -232,15 +235,17 @@ int handle_webhook_update(struct request *rq)
 	PGresult *res;
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
-		s = db_exec(rq->arena, &res,
-			    "UPDATE webhooks SET name = coalesce($3, name), url = coalesce($4, url), "
-			    "events = coalesce($5::text[], events), retry_count = coalesce($6::int, retry_count), "
-			    "timeout_seconds = coalesce($7::int, timeout_seconds), is_active = coalesce($8::boolean, is_active), "
-			    "disabled_reason = CASE WHEN $8::boolean AND NOT is_active THEN NULL ELSE disabled_reason END, "
-			    "failing_since = CASE WHEN $8::boolean AND NOT is_active THEN NULL ELSE failing_since END, "
-			    "updated_at = now() "
-			    "WHERE id = $1 AND user_id = $2 RETURNING " WEBHOOK_COLUMNS,
-			    8, p);
+		s = db_exec(
+			rq->arena, &res,
+			"UPDATE webhooks SET name = coalesce($3, name), url = coalesce($4, url), "
+			"events = coalesce($5::text[], events), retry_count = coalesce($6::int, retry_count), "
+			"timeout_seconds = coalesce($7::int, timeout_seconds), is_active = coalesce($8::boolean, "
+			"is_active), "
+			"disabled_reason = CASE WHEN $8::boolean AND NOT is_active THEN NULL ELSE disabled_reason END, "
+			"failing_since = CASE WHEN $8::boolean AND NOT is_active THEN NULL ELSE failing_since END, "
+			"updated_at = now() "
+			"WHERE id = $1 AND user_id = $2 RETURNING " WEBHOOK_COLUMNS,
+			8, p);
 	if (s == DB_OK && PQntuples(res) == 1)
 		s = audit_webhook(rq, "webhook.updated", id);
 	if (s == DB_OK)
@@ -285,7 +290,8 @@ int handle_webhook_rotate(struct request *rq)
 	if (!secret || crypto_seal(rq->arena, secret, strlen(secret), webhook_secret_aad(rq->arena, id), &sealed))
 		return reply_internal(rq);
 	char overlap[24];
-	snprintf(overlap, sizeof(overlap), "%ld", config_int("SB_WEBHOOK_SECRET_OVERLAP_SECONDS", 86400, 0, 30L * 86400));
+	snprintf(overlap, sizeof(overlap), "%ld",
+		 config_int("SB_WEBHOOK_SECRET_OVERLAP_SECONDS", 86400, 0, 30L * 86400));
 	const char *p[] = {id, rq->user_id, sealed, overlap};
 	PGresult *res;
 	enum db_status s = db_begin(rq->arena);

@@ -7,11 +7,11 @@
 #include <unistd.h>
 
 #include "core/arena.h"
-#include "events/audit.h"
-#include "http/authenticate.h"
 #include "core/crypto.h"
-#include "handlers.h"
 #include "core/jsonx.h"
+#include "events/audit.h"
+#include "handlers.h"
+#include "http/authenticate.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "webhooks/webhook_send.h"
@@ -47,8 +47,9 @@ static struct json_object *attempt_json(const PGresult *res, int r)
 
 static const char *check_status_filter(const char *s)
 {
-	return !s || !strcmp(s, "pending") || !strcmp(s, "delivered") || !strcmp(s, "failed") ? NULL
-		: "must be pending, delivered or failed";
+	return !s || !strcmp(s, "pending") || !strcmp(s, "delivered") || !strcmp(s, "failed")
+		       ? NULL
+		       : "must be pending, delivered or failed";
 }
 
 /* 200 {items, page, limit, total} with every attempt | 401 | 404 | 422 | 503 */
@@ -71,28 +72,70 @@ int handle_deliveries(struct request *rq)
 	snprintf(off, sizeof(off), "%ld", (page - 1) * limit);
 	const char *p[] = {id, status, type, lim, off};
 	PGresult *res, *count, *attempts;
-	enum db_status s = db_exec(rq->arena, &count,
-				   "SELECT count(*) FROM webhook_deliveries d JOIN events e ON e.id = d.event_id "
-				   "WHERE d.webhook_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ($3::text IS NULL OR e.type = $3)",
-				   3, p);
+	enum db_status s = db_exec(
+		rq->arena, &count,
+		"SELECT count(*) FROM webhook_deliveries d JOIN events e ON e.id = d.event_id "
+		"WHERE d.webhook_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ($3::text IS NULL OR e.type = $3)",
+		3, p);
 	if (s == DB_OK)
-		s = db_exec(rq->arena, &res,
-			    "SELECT d.id, d.event_id, e.message_id, e.type, d.status, d.attempt_count, "
-			    SQL_RFC3339("d.next_attempt_at") ", d.last_status_code, d.last_error, " SQL_RFC3339("d.delivered_at")
-			    ", " SQL_RFC3339("d.created_at") " FROM webhook_deliveries d JOIN events e ON e.id = d.event_id "
-			    "WHERE d.webhook_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ($3::text IS NULL OR e.type = $3) "
-			    "ORDER BY d.created_at DESC, d.id LIMIT $4 OFFSET $5",
-			    5, p);
+		s =
+			db_exec(rq->arena, &res,
+				"SELECT d.id, d.event_id, e.message_id, e.type, d.status, "
+				"d.attempt_count, " SQL_RFC3339("d.next_attempt_at") ", d.last_status_code, "
+										     "d.last_error, " SQL_RFC3339("d."
+														  "deli"
+														  "vere"
+														  "d_"
+														  "at") ", " SQL_RFC3339(
+											     "d.created_at") " FROM "
+													     "webhook_"
+													     "deliverie"
+													     "s d JOIN "
+													     "events e "
+													     "ON e.id "
+													     "= "
+													     "d.event_"
+													     "id "
+													     "WHERE "
+													     "d."
+													     "webhook_"
+													     "id = $1 "
+													     "AND "
+													     "($2::"
+													     "text IS "
+													     "NULL OR "
+													     "d.status "
+													     "= $2) "
+													     "AND "
+													     "($3::"
+													     "text IS "
+													     "NULL OR "
+													     "e.type = "
+													     "$3) "
+													     "ORDER BY "
+													     "d."
+													     "created_"
+													     "at DESC, "
+													     "d.id "
+													     "LIMIT $4 "
+													     "OFFSET "
+													     "$5",
+				5, p);
 	if (s == DB_OK)
 		s = db_exec(rq->arena, &attempts,
-			    "SELECT a.delivery_id, a.attempt_number, a.request_headers::text, a.response_status, a.response_body, "
-			    "a.response_time_ms, a.error, " SQL_RFC3339("a.created_at") " FROM webhook_attempts a "
-			    "JOIN webhook_deliveries d ON d.id = a.delivery_id "
-			    "WHERE d.webhook_id = $1 AND ($2::text IS NULL OR d.status = $2) AND d.id IN ("
-			    "  SELECT d2.id FROM webhook_deliveries d2 JOIN events e ON e.id = d2.event_id "
-			    "  WHERE d2.webhook_id = $1 AND ($2::text IS NULL OR d2.status = $2) AND ($3::text IS NULL OR e.type = $3) "
-			    "  ORDER BY d2.created_at DESC, d2.id LIMIT $4 OFFSET $5) "
-			    "ORDER BY a.delivery_id, a.attempt_number",
+			    "SELECT a.delivery_id, a.attempt_number, a.request_headers::text, a.response_status, "
+			    "a.response_body, "
+			    "a.response_time_ms, a.error, " SQL_RFC3339(
+				    "a.created_at") " FROM webhook_attempts a "
+						    "JOIN webhook_deliveries d ON d.id = a.delivery_id "
+						    "WHERE d.webhook_id = $1 AND ($2::text IS NULL OR d.status = $2) "
+						    "AND d.id IN ("
+						    "  SELECT d2.id FROM webhook_deliveries d2 JOIN events e ON e.id = "
+						    "d2.event_id "
+						    "  WHERE d2.webhook_id = $1 AND ($2::text IS NULL OR d2.status = "
+						    "$2) AND ($3::text IS NULL OR e.type = $3) "
+						    "  ORDER BY d2.created_at DESC, d2.id LIMIT $4 OFFSET $5) "
+						    "ORDER BY a.delivery_id, a.attempt_number",
 			    5, p);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
@@ -109,7 +152,8 @@ int handle_deliveries(struct request *rq)
 		json_object_object_add(d, "attempt_count", json_object_new_int(atoi(PQgetvalue(res, i, 5))));
 		/* Null once settled, and while a test send holds it (its time is 'infinity'). */
 		json_object_object_add(d, "next_attempt_at",
-				       PQgetvalue(res, i, 4)[0] == 'p' ? jsonx_string_or_null(db_value(res, i, 6)) : NULL);
+				       PQgetvalue(res, i, 4)[0] == 'p' ? jsonx_string_or_null(db_value(res, i, 6))
+								       : NULL);
 		const char *code = db_value(res, i, 7);
 		json_object_object_add(d, "last_status_code", code ? json_object_new_int(atoi(code)) : NULL);
 		json_object_object_add(d, "last_error", jsonx_string_or_null(db_value(res, i, 8)));
@@ -151,9 +195,10 @@ int handle_webhook_test(struct request *rq)
 	struct webhook_send send;
 	struct webhook_attempt at;
 	enum webhook_outcome outcome;
-	const char *why = webhook_job_from_row(rq->arena, res, 0, &job) ? "the webhook's signing secret cannot be opened"
+	const char *why = webhook_job_from_row(rq->arena, res, 0, &job)
+				  ? "the webhook's signing secret cannot be opened"
 			  : webhook_send_init(&send, rq->arena, &job, time(NULL)) ? "the request could not be prepared"
-										 : NULL;
+										  : NULL;
 	if (why) {
 		/* Settle it as failed: a test delivery must not sit pending. */
 		const char *fp[] = {delivery, why};
@@ -219,9 +264,11 @@ int handle_redeliver(struct request *rq)
 		/* Tell a disabled webhook apart from a delivery that is not there. */
 		const char *wp[] = {id, rq->user_id};
 		PGresult *w;
-		if (db_exec(rq->arena, &w, "SELECT is_active FROM webhooks WHERE id = $1 AND user_id = $2", 2, wp) == DB_OK &&
+		if (db_exec(rq->arena, &w, "SELECT is_active FROM webhooks WHERE id = $1 AND user_id = $2", 2, wp) ==
+			    DB_OK &&
 		    PQntuples(w) == 1 && PQgetvalue(w, 0, 0)[0] == 'f')
-			return reply_error(rq, 409, "webhook_disabled", "The webhook is disabled; enable it to redeliver");
+			return reply_error(rq, 409, "webhook_disabled",
+					   "The webhook is disabled; enable it to redeliver");
 		return reply_error(rq, 404, "not_found", "No such delivery for this webhook");
 	}
 	struct json_object *d = json_object_new_object();

@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/jsonx.h"
 #include "events/events.h"
 #include "handlers.h"
-#include "core/jsonx.h"
 #include "http/reply.h"
 #include "http/request.h"
 
@@ -59,9 +59,9 @@ int handle_event_types(struct request *rq)
 	}
 	const char *p[] = {rq->user_id};
 	PGresult *res;
-	enum db_status s = db_exec(rq->arena, &res,
-				   "SELECT name, " SQL_RFC3339("first_seen") " FROM event_types WHERE user_id = $1 ORDER BY name",
-				   1, p);
+	enum db_status s = db_exec(
+		rq->arena, &res,
+		"SELECT name, " SQL_RFC3339("first_seen") " FROM event_types WHERE user_id = $1 ORDER BY name", 1, p);
 	if (s != DB_OK) {
 		json_object_put(list);
 		return reply_db_failure(rq, s);

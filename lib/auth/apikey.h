@@ -10,15 +10,15 @@
 
 struct arena;
 
-#define APIKEY_PREFIX "sb_"
-#define ACCESS_TOKEN_PREFIX "sbat_"
+#define APIKEY_PREFIX	     "sb_"
+#define ACCESS_TOKEN_PREFIX  "sbat_"
 #define REFRESH_TOKEN_PREFIX "sbrt_"
-#define CLIENT_ID_PREFIX "sbc_"
+#define CLIENT_ID_PREFIX     "sbc_"
 #define CLIENT_SECRET_PREFIX "sbcs_"
 
 #define APIKEY_RANDOM_BYTES 32
-#define APIKEY_BODY_LEN 43     /* base62 digits of 32 bytes: ceil(256 / log2(62)) */
-#define APIKEY_DISPLAY_LEN 8   /* body characters shown after the prefix in listings */
+#define APIKEY_BODY_LEN	    43 /* base62 digits of 32 bytes: ceil(256 / log2(62)) */
+#define APIKEY_DISPLAY_LEN  8  /* body characters shown after the prefix in listings */
 
 /* Base62 (0-9A-Za-z) of the big-endian number in data[0..len), left-padded with '0'
  * to exactly width digits. Returns 0, or -1 when width is too small for the value.

@@ -9,9 +9,9 @@
 #include "core/config.h"
 #include "core/crypto.h"
 
-#define SALT_LEN 16
-#define HASH_LEN 32
-#define T_COST 2
+#define SALT_LEN    16
+#define HASH_LEN    32
+#define T_COST	    2
 #define PARALLELISM 1
 
 static uint32_t memory_kib(void)

@@ -7,11 +7,18 @@
 #include "core/arena.h"
 
 const char *const scope_names[] = {
-	"read", "write", "admin", "offline_access",
-	"integrations:read", "integrations:write",
-	"webhooks:read", "webhooks:write",
-	"events:read", "events:write",
-	"transfer:read", "transfer:write",
+	"read",
+	"write",
+	"admin",
+	"offline_access",
+	"integrations:read",
+	"integrations:write",
+	"webhooks:read",
+	"webhooks:write",
+	"events:read",
+	"events:write",
+	"transfer:read",
+	"transfer:write",
 	NULL,
 };
 
@@ -172,7 +179,8 @@ static const char *check_array(struct json_object *v, bool allow_offline)
 		if (!allow_offline && !strcmp(json_object_get_string(it), "offline_access"))
 			return "offline_access is for OAuth clients, not API keys";
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(json_object_get_string(it), json_object_get_string(json_object_array_get_idx(v, j))))
+			if (!strcmp(json_object_get_string(it),
+				    json_object_get_string(json_object_array_get_idx(v, j))))
 				return "must not repeat a scope";
 	}
 	return NULL;
@@ -193,6 +201,7 @@ char *scope_join(struct arena *a, struct json_object *array)
 	char *out = arena_strdup(a, "");
 	size_t n = array ? json_object_array_length(array) : 0;
 	for (size_t i = 0; i < n; i++)
-		out = arena_printf(a, "%s%s%s", out, i ? " " : "", json_object_get_string(json_object_array_get_idx(array, i)));
+		out = arena_printf(a, "%s%s%s", out, i ? " " : "",
+				   json_object_get_string(json_object_array_get_idx(array, i)));
 	return out;
 }

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/token.h"
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/crypto.h"
-#include "auth/token.h"
 
 #define REFRESH_TOKEN_BYTES 32
 
@@ -32,10 +32,11 @@ enum db_status session_create(struct arena *a, const char *user_id, const char *
 	char ttl[24];
 	snprintf(ttl, sizeof(ttl), "%ld", session_refresh_ttl());
 	const char *p[] = {user_id, family_id, crypto_sha256_hex(a, refresh, strlen(refresh)), ttl};
-	enum db_status s = db_exec(a, NULL,
-				   "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at) "
-				   "VALUES ($1, coalesce($2::uuid, gen_random_uuid()), $3, now() + make_interval(secs => $4))",
-				   4, p);
+	enum db_status s =
+		db_exec(a, NULL,
+			"INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at) "
+			"VALUES ($1, coalesce($2::uuid, gen_random_uuid()), $3, now() + make_interval(secs => $4))",
+			4, p);
 	if (s != DB_OK)
 		return s;
 	struct json_object *d = json_object_new_object();

@@ -8,12 +8,12 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "core/urlenc.h"
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/jsonx.h"
+#include "core/urlenc.h"
 
-#define CLOCK_SKEW 30
+#define CLOCK_SKEW    30
 #define TOKEN_MAX_LEN 8192
 
 struct key {
@@ -36,7 +36,8 @@ int token_configure(const char *secret, const char *issuer, const char *audience
 		    const char *host_issuer, const char *host_audience)
 {
 	if (!secret || strlen(secret) < 32 || !issuer || !audience) {
-		fputs("token: JWT_SECRET must be at least 32 bytes; JWT_ISSUER and JWT_AUDIENCE are required\n", stderr);
+		fputs("token: JWT_SECRET must be at least 32 bytes; JWT_ISSUER and JWT_AUDIENCE are required\n",
+		      stderr);
 		return -1;
 	}
 	key_set(&keys[TOKEN_OURS], secret, issuer, audience);

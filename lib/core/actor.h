@@ -4,8 +4,8 @@
 #define SB_ACTOR_H
 
 struct actor {
-	const char *user_id;    /* NULL: no account (a failed sign-in of an unknown user) */
-	const char *ip;         /* NULL: not from a request (the worker) */
+	const char *user_id;	/* NULL: no account (a failed sign-in of an unknown user) */
+	const char *ip;		/* NULL: not from a request (the worker) */
 	const char *user_agent; /* NULL: unknown */
 };
 

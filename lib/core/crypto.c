@@ -11,11 +11,11 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "core/urlenc.h"
 #include "core/config.h"
+#include "core/urlenc.h"
 
 #define GCM_NONCE 12
-#define GCM_TAG 16
+#define GCM_TAG	  16
 
 struct sealing_key {
 	unsigned version;
@@ -83,7 +83,8 @@ int crypto_keys_load(void)
 		long v = colon && strspn(item, "0123456789") == (size_t)(colon - item) ? strtol(item, NULL, 10) : 0;
 		if (!colon || v < 1 || v > 255 || base64_decode(a, colon + 1, &raw, &rawlen) ||
 		    rawlen != CRYPTO_KEY_LEN || crypto_key_add((unsigned)v, raw, false)) {
-			fprintf(stderr, "crypto: SB_ENCRYPTION_KEYS: malformed entry (want VERSION:BASE64 of 32 bytes)\n");
+			fprintf(stderr,
+				"crypto: SB_ENCRYPTION_KEYS: malformed entry (want VERSION:BASE64 of 32 bytes)\n");
 			rc = -1;
 			break;
 		}

@@ -10,7 +10,7 @@
 
 struct arena;
 
-#define CRYPTO_KEY_LEN 32
+#define CRYPTO_KEY_LEN	32
 #define CRYPTO_MAX_KEYS 16
 
 /* Reads SB_ENCRYPTION_KEYS ("1:<base64 32 bytes>,2:<base64>") and

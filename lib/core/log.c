@@ -9,7 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 static char component[32] = "switchboard";
 static const char *const level_names[LOG_LEVEL__MAX] = {"debug", "info", "warn", "error"};
 
@@ -70,8 +69,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		msg[--m] = '\0';
 	log_json_escape(esc, sizeof(esc), msg);
 	timestamp(ts, sizeof(ts));
-	int n = snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\",\"pid\":%d,\"msg\":\"%s\"}",
-			 ts, level_names[level], component, (int)getpid(), esc);
+	int n = snprintf(line, sizeof(line),
+			 "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\",\"pid\":%d,\"msg\":\"%s\"}", ts,
+			 level_names[level], component, (int)getpid(), esc);
 	emit(line, n < 0 ? 0 : (size_t)n, sizeof(line));
 }
 
@@ -88,7 +88,7 @@ void log_access(const struct log_access *e)
 			 "\"method\":\"%s\",\"route\":\"%s\",\"status\":%d,\"ms\":%.2f,\"user_id\":%s%s%s,"
 			 "\"remote_addr\":\"%s\",\"user_agent\":\"%s\"}",
 			 ts, component, (int)getpid(), id, method, route, e->status, e->ms, e->user_id ? "\"" : "",
-			 e->user_id ? e->user_id : "null", e->user_id ? "\"" : "",
-			 e->remote_addr ? e->remote_addr : "", ua);
+			 e->user_id ? e->user_id : "null", e->user_id ? "\"" : "", e->remote_addr ? e->remote_addr : "",
+			 ua);
 	emit(line, n < 0 ? 0 : (size_t)n, sizeof(line));
 }

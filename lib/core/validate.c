@@ -100,7 +100,7 @@ char *utf8_sanitize(struct arena *a, const char *s, size_t n)
 static const char *type_message(enum field_type t)
 {
 	static const char *const names[FIELD_TYPE__MAX] = {
-		[FIELD_STRING] = "must be a string", [FIELD_INT] = "must be an integer",
+		[FIELD_STRING] = "must be a string",	[FIELD_INT] = "must be an integer",
 		[FIELD_BOOL] = "must be true or false", [FIELD_OBJECT] = "must be an object",
 		[FIELD_ARRAY] = "must be an array",
 	};
@@ -136,7 +136,8 @@ static const char *check_field(const struct field *f, struct json_object *v, cha
 		if (len < 0)
 			return "must be valid UTF-8 text without NUL characters";
 		if (bounded && len < f->min) {
-			snprintf(buf, cap, f->min == 1 ? "must not be empty" : "must be at least %ld characters", f->min);
+			snprintf(buf, cap, f->min == 1 ? "must not be empty" : "must be at least %ld characters",
+				 f->min);
 			return buf;
 		}
 		if (bounded && f->max && len > f->max) {

@@ -17,8 +17,8 @@ struct field {
 	const char *name;
 	enum field_type type;
 	bool required;
-	long min, max;      /* string: length in characters; int: value; array: items. 0,0 = no bound */
-	field_check check;  /* optional, runs after type and bounds */
+	long min, max;	   /* string: length in characters; int: value; array: items. 0,0 = no bound */
+	field_check check; /* optional, runs after type and bounds */
 };
 
 /* Checks obj (a JSON object) against the NULL-name-terminated table. Returns the number

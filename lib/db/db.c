@@ -118,7 +118,7 @@ void db_forget_after_fork(void)
 {
 	if (conn)
 		close(PQsocket(conn)); /* our copy of the descriptor only; PQfinish would end the session */
-	conn = NULL; /* the PGconn struct is left behind: freeing it would write to the socket */
+	conn = NULL;		       /* the PGconn struct is left behind: freeing it would write to the socket */
 	in_transaction = false;
 	stmts_forget();
 }

@@ -13,9 +13,9 @@ struct arena;
 enum db_status {
 	DB_OK,
 	DB_UNAVAILABLE, /* no connection: answer 503 */
-	DB_CONFLICT,    /* unique or exclusion violation: usually 409 */
-	DB_INVALID,     /* the data was refused (check, foreign key, bad text for a type) */
-	DB_ERROR,       /* anything else: 500 */
+	DB_CONFLICT,	/* unique or exclusion violation: usually 409 */
+	DB_INVALID,	/* the data was refused (check, foreign key, bad text for a type) */
+	DB_ERROR,	/* anything else: 500 */
 	DB_STATUS__MAX
 };
 

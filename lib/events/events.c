@@ -30,25 +30,28 @@ enum db_status events_publish(struct arena *a, const char *user_id, const char *
 	/* A key older than 24 hours is released first, so it may publish again. */
 	if (idempotency_key) {
 		const char *k[] = {user_id, idempotency_key};
-		enum db_status s = db_exec(a, NULL,
-					   "UPDATE events SET idempotency_key = NULL WHERE user_id = $1 AND idempotency_key = $2 "
-					   "AND created_at < now() - interval '24 hours'",
-					   2, k);
+		enum db_status s =
+			db_exec(a, NULL,
+				"UPDATE events SET idempotency_key = NULL WHERE user_id = $1 AND idempotency_key = $2 "
+				"AND created_at < now() - interval '24 hours'",
+				2, k);
 		if (s != DB_OK)
 			return s;
 	}
-	enum db_status s = db_exec(a, &res,
-				   "INSERT INTO events (user_id, type, data, idempotency_key, message_id) "
-				   "VALUES ($1, $2, $3::jsonb, $4, $5) "
-				   "ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING "
-				   "RETURNING id, message_id",
-				   5, p);
+	enum db_status s =
+		db_exec(a, &res,
+			"INSERT INTO events (user_id, type, data, idempotency_key, message_id) "
+			"VALUES ($1, $2, $3::jsonb, $4, $5) "
+			"ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING "
+			"RETURNING id, message_id",
+			5, p);
 	if (s != DB_OK)
 		return s;
 	if (PQntuples(res) == 0) {
 		const char *k[] = {user_id, idempotency_key};
 		s = db_exec(a, &res,
-			    "SELECT id, message_id, type, (SELECT count(*) FROM webhook_deliveries d WHERE d.event_id = e.id) "
+			    "SELECT id, message_id, type, (SELECT count(*) FROM webhook_deliveries d WHERE d.event_id "
+			    "= e.id) "
 			    "FROM events e WHERE user_id = $1 AND idempotency_key = $2",
 			    2, k);
 		if (s != DB_OK)

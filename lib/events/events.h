@@ -14,9 +14,9 @@ struct json_object;
 struct event_published {
 	const char *event_id;
 	const char *message_id; /* "msg_..." */
-	const char *type;       /* as stored (a duplicate answers the first publication's) */
-	int deliveries;         /* webhooks it was fanned out to */
-	bool duplicate;         /* the idempotency key was seen within 24 hours: nothing new */
+	const char *type;	/* as stored (a duplicate answers the first publication's) */
+	int deliveries;		/* webhooks it was fanned out to */
+	bool duplicate;		/* the idempotency key was seen within 24 hours: nothing new */
 };
 
 /* Publishes type with data (a JSON object, not taken) for user_id. idempotency_key may

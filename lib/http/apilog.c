@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "db/db.h"
 #include "core/log.h"
+#include "db/db.h"
 #include "http/ratelimit.h"
 #include "http/request.h"
 #include "http/router.h"
@@ -41,14 +41,14 @@ void api_request_log_write(struct request *rq, double ms)
 		s = db_exec(rq->arena, NULL, "SET LOCAL synchronous_commit = off", 0, NULL);
 	if (s == DB_OK)
 		s = db_exec(
-		rq->arena, NULL,
-		"WITH l AS (INSERT INTO api_request_logs (api_key_id, client_id, user_id, method, path, route, "
-		"  response_status, response_time_ms, ip_address, user_agent) "
-		"  VALUES ($1, $2, $3, $4, $5, $10, $6::int, $7::float8, "
-		"  CASE WHEN $8::text ~ '^[0-9a-fA-F:.]+$' THEN $8::inet END, $9)) "
-		"UPDATE api_keys SET last_used_at = now() WHERE id = $1::uuid "
-		"  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 second')",
-		10, p);
+			rq->arena, NULL,
+			"WITH l AS (INSERT INTO api_request_logs (api_key_id, client_id, user_id, method, path, route, "
+			"  response_status, response_time_ms, ip_address, user_agent) "
+			"  VALUES ($1, $2, $3, $4, $5, $10, $6::int, $7::float8, "
+			"  CASE WHEN $8::text ~ '^[0-9a-fA-F:.]+$' THEN $8::inet END, $9)) "
+			"UPDATE api_keys SET last_used_at = now() WHERE id = $1::uuid "
+			"  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 second')",
+			10, p);
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK) {
@@ -66,15 +66,17 @@ int api_request_logs_prune(struct arena *a, long retention_days)
 	snprintf(window, sizeof(window), "%ld", ratelimit_window());
 	const char *p[] = {days};
 	PGresult *res;
-	enum db_status s = db_exec(a, &res,
-				   "WITH d AS (DELETE FROM api_request_logs WHERE created_at < now() - make_interval(days => $1::int) "
-				   "RETURNING 1) SELECT count(*) FROM d",
-				   1, p);
+	enum db_status s = db_exec(
+		a, &res,
+		"WITH d AS (DELETE FROM api_request_logs WHERE created_at < now() - make_interval(days => $1::int) "
+		"RETURNING 1) SELECT count(*) FROM d",
+		1, p);
 	if (s != DB_OK)
 		return -1;
 	int deleted = atoi(PQgetvalue(res, 0, 0));
 	const char *wp[] = {window};
 	s = db_exec(a, NULL,
-		    "DELETE FROM rate_limit_counters WHERE window_start < now() - make_interval(secs => 2 * $1::int)", 1, wp);
+		    "DELETE FROM rate_limit_counters WHERE window_start < now() - make_interval(secs => 2 * $1::int)",
+		    1, wp);
 	return s == DB_OK ? deleted : -1;
 }

@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "auth/apikey.h"
+#include "auth/scope.h"
+#include "auth/token.h"
 #include "core/arena.h"
 #include "core/crypto.h"
 #include "db/db.h"
@@ -16,8 +18,6 @@
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/router.h"
-#include "auth/scope.h"
-#include "auth/token.h"
 
 int auth_is_uuid(const char *s)
 {
@@ -40,13 +40,13 @@ int auth_is_uuid(const char *s)
  * kept only when no other account uses it: a host token never takes over an account. */
 static int host_user(struct request *rq, const struct token_claims *c, const char **user_id)
 {
-	static const char sql[] =
-		"WITH found AS (SELECT id FROM users WHERE external_subject = $1), "
-		"ins AS (INSERT INTO users (external_subject, email, name) "
-		"  SELECT $1, CASE WHEN $2::text IS NULL OR EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($2)) "
-		"  THEN NULL ELSE $2 END, coalesce(left($3, 100), '') "
-		"  WHERE NOT EXISTS (SELECT 1 FROM found) ON CONFLICT DO NOTHING RETURNING id) "
-		"SELECT id FROM found UNION ALL SELECT id FROM ins";
+	static const char sql[] = "WITH found AS (SELECT id FROM users WHERE external_subject = $1), "
+				  "ins AS (INSERT INTO users (external_subject, email, name) "
+				  "  SELECT $1, CASE WHEN $2::text IS NULL OR EXISTS (SELECT 1 FROM users WHERE "
+				  "lower(email) = lower($2)) "
+				  "  THEN NULL ELSE $2 END, coalesce(left($3, 100), '') "
+				  "  WHERE NOT EXISTS (SELECT 1 FROM found) ON CONFLICT DO NOTHING RETURNING id) "
+				  "SELECT id FROM found UNION ALL SELECT id FROM ins";
 	const char *p[] = {c->sub, c->email, c->name};
 	for (int attempt = 0; attempt < 2; attempt++) {
 		PGresult *r;
@@ -192,19 +192,22 @@ int auth_require_client(struct request *rq)
 	if (basic > 0) {
 		/* client_id may repeat in the form (public clients send it); it must agree. */
 		if (fid && strcmp(fid, user))
-			return reply_oauth_error(rq, 400, "invalid_request", "client_id does not match the credentials");
+			return reply_oauth_error(rq, 400, "invalid_request",
+						 "client_id does not match the credentials");
 	} else {
 		if (!fid || !fsecret)
-			return invalid_client(rq, "Client authentication required (HTTP Basic or client_id and client_secret)");
+			return invalid_client(
+				rq, "Client authentication required (HTTP Basic or client_id and client_secret)");
 		user = fid;
 		pass = fsecret;
 	}
 	const char *p[] = {user};
 	PGresult *res;
-	enum db_status s = db_exec(rq->arena, &res,
-				   "SELECT id, user_id, client_secret_hash, array_to_string(scopes, ' '), rate_limit_per_hour "
-				   "FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL",
-				   1, p);
+	enum db_status s =
+		db_exec(rq->arena, &res,
+			"SELECT id, user_id, client_secret_hash, array_to_string(scopes, ' '), rate_limit_per_hour "
+			"FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL",
+			1, p);
 	if (s != DB_OK)
 		return db_trouble(rq, s);
 	/* Hash and compare even for an unknown client, so timing does not tell which ids exist. */

@@ -5,8 +5,8 @@
 #include <strings.h>
 
 #include "core/arena.h"
-#include "core/urlenc.h"
 #include "core/crypto.h"
+#include "core/urlenc.h"
 #include "http/request.h"
 
 int form_parse(struct arena *a, const char *body, size_t len, struct kv *out, size_t cap, size_t *n)

@@ -19,8 +19,8 @@ struct arena;
 struct ratelimit_result {
 	bool allowed;
 	long limit;
-	long remaining;   /* RateLimit-Remaining */
-	long reset;       /* RateLimit-Reset: seconds until the current window ends (refused: retry_after) */
+	long remaining;	  /* RateLimit-Remaining */
+	long reset;	  /* RateLimit-Reset: seconds until the current window ends (refused: retry_after) */
 	long retry_after; /* Retry-After when refused, else 0 */
 };
 

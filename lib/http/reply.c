@@ -6,18 +6,19 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/validate.h"
 #include "db/db.h"
 #include "http/request.h"
-#include "core/validate.h"
 
-#define HTTP_STATUS_LIST(X)                                                                       \
-	X(200, "OK") X(201, "Created") X(202, "Accepted") X(204, "No Content")                    \
-	X(302, "Found") X(304, "Not Modified") X(400, "Bad Request") X(401, "Unauthorized")       \
-	X(403, "Forbidden") X(404, "Not Found") X(405, "Method Not Allowed") X(409, "Conflict")   \
-	X(410, "Gone") X(411, "Length Required") X(413, "Content Too Large")                      \
-	X(414, "URI Too Long") X(415, "Unsupported Media Type") X(422, "Unprocessable Content")   \
-	X(429, "Too Many Requests") X(500, "Internal Server Error") X(502, "Bad Gateway")         \
-	X(503, "Service Unavailable") X(504, "Gateway Timeout")
+#define HTTP_STATUS_LIST(X)                                                                                         \
+	X(200, "OK")                                                                                                \
+	X(201, "Created") X(202, "Accepted") X(204, "No Content") X(302, "Found") X(304, "Not Modified")            \
+		X(400, "Bad Request") X(401, "Unauthorized") X(403, "Forbidden") X(404, "Not Found")                \
+			X(405, "Method Not Allowed") X(409, "Conflict") X(410, "Gone") X(411, "Length Required")    \
+				X(413, "Content Too Large") X(414, "URI Too Long") X(415, "Unsupported Media Type") \
+					X(422, "Unprocessable Content") X(429, "Too Many Requests")                 \
+						X(500, "Internal Server Error") X(502, "Bad Gateway")               \
+							X(503, "Service Unavailable") X(504, "Gateway Timeout")
 
 const char *reply_reason(int status)
 {
@@ -53,7 +54,8 @@ int reply_raw(struct request *rq, int status, const char *content_type, const ch
 int reply_json(struct request *rq, int status, struct json_object *obj)
 {
 	size_t len;
-	const char *s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	const char *s =
+		json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	reply_raw(rq, status, "application/json", s, len);
 	json_object_put(obj);
 	return status;
@@ -156,7 +158,8 @@ struct json_object *reply_page(struct json_object *items, long page, long limit,
 int reply_unauthorized(struct request *rq, const char *message, int token_was_sent)
 {
 	reply_header(rq, "WWW-Authenticate",
-		     token_was_sent ? "Bearer realm=\"switchboard\", error=\"invalid_token\"" : "Bearer realm=\"switchboard\"");
+		     token_was_sent ? "Bearer realm=\"switchboard\", error=\"invalid_token\""
+				    : "Bearer realm=\"switchboard\"");
 	return reply_error(rq, 401, "unauthorized", message);
 }
 
@@ -196,6 +199,7 @@ int reply_insufficient_scope(struct request *rq, const char *scope, int oauth)
 int reply_unauthorized_oauth(struct request *rq, const char *message, int token_was_sent)
 {
 	reply_header(rq, "WWW-Authenticate",
-		     token_was_sent ? "Bearer realm=\"switchboard\", error=\"invalid_token\"" : "Bearer realm=\"switchboard\"");
+		     token_was_sent ? "Bearer realm=\"switchboard\", error=\"invalid_token\""
+				    : "Bearer realm=\"switchboard\"");
 	return reply_oauth_error(rq, 401, token_was_sent ? "invalid_token" : "invalid_request", message);
 }

@@ -10,7 +10,6 @@
 #include "core/arena.h"
 #include "core/urlenc.h"
 
-
 static int parse_path(struct request *rq, const char *p, size_t n)
 {
 	if (n == 0 || p[0] != '/')
@@ -46,8 +45,8 @@ static int parse_query(struct request *rq, const char *q)
 			if (rq->nquery == REQUEST_MAX_QUERY)
 				return 400;
 			char *k = url_decode(rq->arena, q, klen, true);
-			char *v = eq ? url_decode(rq->arena, eq + 1, len - klen - 1, true)
-				     : arena_strdup(rq->arena, "");
+			char *v =
+				eq ? url_decode(rq->arena, eq + 1, len - klen - 1, true) : arena_strdup(rq->arena, "");
 			if (!k || !v)
 				return 400;
 			rq->query[rq->nquery].name = k;

@@ -3,9 +3,9 @@
 #include "http/responder.h"
 
 #include <errno.h>
+#include <fcgiapp.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <fcgiapp.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
@@ -21,23 +21,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http/apilog.h"
+#include "auth/token.h"
 #include "core/arena.h"
-#include "http/authenticate.h"
 #include "core/config.h"
 #include "core/crypto.h"
-#include "db/db.h"
 #include "core/jsonx.h"
-#include "http/form.h"
 #include "core/log.h"
+#include "core/validate.h"
+#include "db/db.h"
+#include "http/apilog.h"
+#include "http/authenticate.h"
+#include "http/form.h"
 #include "http/ratelimit.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/router.h"
-#include "auth/token.h"
-#include "core/validate.h"
 
-#define MAX_WORKERS 64
+#define MAX_WORKERS    64
 #define JSON_MAX_DEPTH 32
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
@@ -143,8 +143,8 @@ static void fail(struct request *rq, int status, const char *code, const char *o
  * headers. A request that carries one there is refused whatever else it sends. */
 static bool credentials_in_url(const struct request *rq)
 {
-	static const char *const names[] = {"access_token", "refresh_token", "api_key", "apikey", "x-api-key",
-					    "x_api_key", "client_secret", NULL};
+	static const char *const names[] = {"access_token", "refresh_token", "api_key",	      "apikey",
+					    "x-api-key",    "x_api_key",     "client_secret", NULL};
 	for (size_t i = 0; i < rq->nquery; i++)
 		for (size_t j = 0; names[j]; j++)
 			if (!strcasecmp(rq->query[i].name, names[j]))
@@ -278,13 +278,13 @@ static double handle_one(const struct app *app, FCGX_Request *fr, struct request
 	write_response(fr, rq);
 	double ms = now_ms() - t0;
 	log_access(&(struct log_access){.request_id = rq->request_id,
-					 .method = rq->method,
-					 .route = rq->route ? rq->route->pattern : rq->path,
-					 .user_id = rq->user_id,
-					 .remote_addr = rq->remote_addr,
-					 .user_agent = request_header(rq, "user-agent"),
-					 .status = rq->status,
-					 .ms = ms});
+					.method = rq->method,
+					.route = rq->route ? rq->route->pattern : rq->path,
+					.user_id = rq->user_id,
+					.remote_addr = rq->remote_addr,
+					.user_agent = request_header(rq, "user-agent"),
+					.status = rq->status,
+					.ms = ms});
 	return ms;
 }
 

@@ -12,10 +12,10 @@ struct route;
 struct request;
 
 struct app {
-	const char *name;            /* group name: logs, /healthz */
+	const char *name; /* group name: logs, /healthz */
 	const struct route *routes;
 	size_t nroutes;
-	int (*child_init)(void);     /* optional, per child after fork; non-zero exits it */
+	int (*child_init)(void); /* optional, per child after fork; non-zero exits it */
 };
 
 /* Usage: <binary> --socket PATH [--workers N]. Returns the process exit status. */

@@ -35,8 +35,7 @@ static int path_matches(const char *pattern, struct request *rq)
 	return seg == rq->nsegments;
 }
 
-enum route_match router_match(const struct route *routes, size_t n, struct request *rq, char *allow,
-			      size_t cap)
+enum route_match router_match(const struct route *routes, size_t n, struct request *rq, char *allow, size_t cap)
 {
 	const char *method = strcmp(rq->method, "HEAD") ? rq->method : "GET";
 	int path_found = 0;

@@ -27,7 +27,7 @@ struct route {
 	enum route_body body;
 	const struct field *fields; /* validated before the handler when body is JSON */
 	/* Added last so positional initializers of older tables keep compiling. */
-	const char *scope;          /* scope a key or token needs (scope.h); NULL: none */
+	const char *scope; /* scope a key or token needs (scope.h); NULL: none */
 	enum route_errors errors;
 };
 
@@ -36,7 +36,6 @@ enum route_match { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
 /* Finds the route for rq's method and segments, fills rq->route and rq->params.
  * On ROUTE_BAD_METHOD, allow (cap bytes) receives the methods that exist for the path,
  * comma-separated, for the Allow header. HEAD is matched as GET. */
-enum route_match router_match(const struct route *routes, size_t n, struct request *rq, char *allow,
-			      size_t cap);
+enum route_match router_match(const struct route *routes, size_t n, struct request *rq, char *allow, size_t cap);
 
 #endif

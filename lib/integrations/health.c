@@ -6,20 +6,20 @@
 #include <string.h>
 #include <time.h>
 
-#include "integrations/providers/arduino.h"
 #include "core/arena.h"
-#include "integrations/providers/blynk.h"
-#include "db/db.h"
-#include "events/events.h"
-#include "integrations/integration.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "db/db.h"
+#include "events/events.h"
+#include "http/request.h"
+#include "integrations/integration.h"
+#include "integrations/oauth_token.h"
+#include "integrations/providers/arduino.h"
+#include "integrations/providers/blynk.h"
 #include "integrations/providers/mqtt.h"
+#include "integrations/providers/provider.h"
 #include "net/mqtt_probe.h"
 #include "oauth/oauth_client.h"
-#include "integrations/oauth_token.h"
-#include "integrations/providers/provider.h"
-#include "http/request.h"
 
 const char *health_status(const char *stored, bool enabled)
 {
@@ -182,7 +182,8 @@ enum health_result health_check(struct request *rq, const char *provider_name, s
 		check_mqtt(rq, &row, &o);
 	double ms = now_ms() - t0;
 	if (o.secret_failed) {
-		log_msg(LOG_ERROR, "health of %s for user %s: a stored secret could not be opened", p->name, rq->user_id);
+		log_msg(LOG_ERROR, "health of %s for user %s: a stored secret could not be opened", p->name,
+			rq->user_id);
 		return HEALTH_SECRET;
 	}
 
@@ -200,17 +201,19 @@ enum health_result health_check(struct request *rq, const char *provider_name, s
 		const char *lp[] = {rq->user_id, p->name};
 		s = db_begin(rq->arena);
 		if (s == DB_OK)
-			s = db_exec(rq->arena, &cur,
-				    "SELECT status FROM user_integrations WHERE user_id = $1 AND provider = $2 FOR UPDATE", 2,
-				    lp);
+			s = db_exec(
+				rq->arena, &cur,
+				"SELECT status FROM user_integrations WHERE user_id = $1 AND provider = $2 FOR UPDATE",
+				2, lp);
 		const char *before = s == DB_OK && PQntuples(cur) == 1 ? PQgetvalue(cur, 0, 0) : row.status;
 		if (s == DB_OK)
 			s = integration_record_check(rq->arena, rq->user_id, p->name, o.status, o.error, ok);
 		if (s == DB_OK)
-			s = db_exec(rq->arena, NULL,
-				    "INSERT INTO integration_health_checks (user_id, provider, status, error, latency_ms) "
-				    "VALUES ($1, $2, $3, left($4, 1000), $5)",
-				    5, hp);
+			s = db_exec(
+				rq->arena, NULL,
+				"INSERT INTO integration_health_checks (user_id, provider, status, error, latency_ms) "
+				"VALUES ($1, $2, $3, left($4, 1000), $5)",
+				5, hp);
 		if (s == DB_OK)
 			s = health_publish_change(rq->arena, rq->user_id, p->name, before, o.status);
 		s = db_finish(rq->arena, s);
@@ -220,8 +223,9 @@ enum health_result health_check(struct request *rq, const char *provider_name, s
 	const char *cp[] = {rq->user_id, p->name};
 	if (db_exec(rq->arena, &res,
 		    "SELECT " SQL_RFC3339("coalesce(last_checked_at, now())") " FROM user_integrations "
-		    "WHERE user_id = $1 AND provider = $2",
-		    2, cp) != DB_OK || PQntuples(res) != 1)
+									      "WHERE user_id = $1 AND provider = $2",
+		    2, cp) != DB_OK ||
+	    PQntuples(res) != 1)
 		return HEALTH_DB;
 
 	struct json_object *r = json_object_new_object();

@@ -12,10 +12,10 @@ struct json_object;
 struct request;
 
 enum health_result {
-	HEALTH_CHECKED,        /* *out holds the result, whatever the integration's state */
+	HEALTH_CHECKED,	       /* *out holds the result, whatever the integration's state */
 	HEALTH_NOT_CONFIGURED, /* no row for (user, provider), or an unknown provider */
-	HEALTH_SECRET,         /* a stored secret could not be opened */
-	HEALTH_DB,             /* database trouble (rq->status is not set) */
+	HEALTH_SECRET,	       /* a stored secret could not be opened */
+	HEALTH_DB,	       /* database trouble (rq->status is not set) */
 	HEALTH_RESULT__MAX
 };
 

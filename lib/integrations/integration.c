@@ -8,11 +8,14 @@
 #include "core/crypto.h"
 #include "core/jsonx.h"
 
-#define INTEGRATION_COLUMNS                                                                                     \
-	"id, user_id, provider, enabled, config::text, metadata::text, status, last_error, "                   \
-	SQL_RFC3339("last_checked_at") ", " SQL_RFC3339("connected_at") ", " SQL_RFC3339("last_used_at") ", "   \
-	SQL_RFC3339("created_at") ", " SQL_RFC3339("updated_at") ", " SQL_RFC3339("token_expires_at") ", "     \
-	"access_token, refresh_token"
+#define INTEGRATION_COLUMNS                                                                                                                                      \
+	"id, user_id, provider, enabled, config::text, metadata::text, status, last_error, " SQL_RFC3339("last_"                                                 \
+													 "checked_at") ", " SQL_RFC3339(                         \
+		"connected_at") ", " SQL_RFC3339("last_used_at") ", " SQL_RFC3339("created_at") ", " SQL_RFC3339("upd"                                           \
+														 "ate"                                           \
+														 "d_"                                            \
+														 "at") ", " SQL_RFC3339("token_expires_at") ", " \
+																			    "access_token, refresh_token"
 
 static struct json_object *parse_owned(struct arena *a, const char *text)
 {
@@ -50,12 +53,13 @@ enum db_status integration_load(struct arena *a, const char *user_id, const char
 {
 	PGresult *res;
 	const char *p[] = {user_id, provider};
-	enum db_status s = db_exec(a, &res,
-				   for_update ? "SELECT " INTEGRATION_COLUMNS
-						" FROM user_integrations WHERE user_id = $1 AND provider = $2 FOR UPDATE"
-					      : "SELECT " INTEGRATION_COLUMNS
-						" FROM user_integrations WHERE user_id = $1 AND provider = $2",
-				   2, p);
+	enum db_status s =
+		db_exec(a, &res,
+			for_update ? "SELECT " INTEGRATION_COLUMNS
+				     " FROM user_integrations WHERE user_id = $1 AND provider = $2 FOR UPDATE"
+				   : "SELECT " INTEGRATION_COLUMNS
+				     " FROM user_integrations WHERE user_id = $1 AND provider = $2",
+			2, p);
 	*found = false;
 	if (s != DB_OK)
 		return s;
@@ -85,23 +89,24 @@ enum db_status integration_upsert_config(struct arena *a, const char *user_id, c
 	return s;
 }
 
-enum db_status integration_record_check(struct arena *a, const char *user_id, const char *provider,
-					const char *status, const char *last_error, bool connected)
+enum db_status integration_record_check(struct arena *a, const char *user_id, const char *provider, const char *status,
+					const char *last_error, bool connected)
 {
 	const char *p[] = {user_id, provider, status, last_error, connected ? "true" : "false"};
-	return db_exec(a, NULL,
-		       "UPDATE user_integrations SET status = $3, last_error = left($4, 1000), last_checked_at = now(), "
-		       "last_used_at = CASE WHEN $5::boolean THEN now() ELSE last_used_at END "
-		       "WHERE user_id = $1 AND provider = $2",
-		       5, p);
+	return db_exec(
+		a, NULL,
+		"UPDATE user_integrations SET status = $3, last_error = left($4, 1000), last_checked_at = now(), "
+		"last_used_at = CASE WHEN $5::boolean THEN now() ELSE last_used_at END "
+		"WHERE user_id = $1 AND provider = $2",
+		5, p);
 }
 
 enum db_status integration_delete(struct arena *a, const char *user_id, const char *provider, bool *deleted)
 {
 	PGresult *res;
 	const char *p[] = {user_id, provider};
-	enum db_status s = db_exec(a, &res,
-				   "DELETE FROM user_integrations WHERE user_id = $1 AND provider = $2 RETURNING id", 2, p);
+	enum db_status s = db_exec(
+		a, &res, "DELETE FROM user_integrations WHERE user_id = $1 AND provider = $2 RETURNING id", 2, p);
 	*deleted = s == DB_OK && PQntuples(res) > 0;
 	return s;
 }
@@ -110,7 +115,8 @@ enum db_status integration_list(struct arena *a, const char *user_id, PGresult *
 {
 	const char *p[] = {user_id};
 	return db_exec(a, res,
-		       "SELECT " INTEGRATION_COLUMNS " FROM user_integrations WHERE user_id = $1 ORDER BY provider", 1, p);
+		       "SELECT " INTEGRATION_COLUMNS " FROM user_integrations WHERE user_id = $1 ORDER BY provider", 1,
+		       p);
 }
 
 char *integration_aad(struct arena *a, const char *user_id, const char *provider, const char *field)

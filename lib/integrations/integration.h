@@ -33,8 +33,8 @@ enum db_status integration_upsert_config(struct arena *a, const char *user_id, c
 
 /* Records the outcome of a check: status, last_error (NULL clears), last_checked_at,
  * and last_used_at when it connected. */
-enum db_status integration_record_check(struct arena *a, const char *user_id, const char *provider,
-					const char *status, const char *last_error, bool connected);
+enum db_status integration_record_check(struct arena *a, const char *user_id, const char *provider, const char *status,
+					const char *last_error, bool connected);
 
 /* Deletes the row; *deleted tells whether there was one. */
 enum db_status integration_delete(struct arena *a, const char *user_id, const char *provider, bool *deleted);

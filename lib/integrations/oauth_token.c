@@ -6,16 +6,16 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "events/audit.h"
 #include "core/config.h"
 #include "core/crypto.h"
-#include "events/events.h"
-#include "integrations/health.h"
 #include "core/jsonx.h"
 #include "core/log.h"
-#include "oauth/oauth_client.h"
+#include "events/audit.h"
+#include "events/events.h"
 #include "http/reply.h"
 #include "http/request.h"
+#include "integrations/health.h"
+#include "oauth/oauth_client.h"
 
 long oauth_token_margin(void)
 {
@@ -37,12 +37,17 @@ static enum db_status snapshot_load(struct arena *a, const char *user_id, const 
 	PGresult *res;
 	enum db_status st = db_exec(
 		a, &res,
-		lock ? "SELECT access_token, refresh_token, " SQL_RFC3339("token_expires_at") ", status, "
-		       "token_expires_at IS NOT NULL AND token_expires_at <= now() + make_interval(secs => $3) "
-		       "FROM user_integrations WHERE user_id = $1 AND provider = $2 FOR UPDATE"
-		     : "SELECT access_token, refresh_token, " SQL_RFC3339("token_expires_at") ", status, "
-		       "token_expires_at IS NOT NULL AND token_expires_at <= now() + make_interval(secs => $3) "
-		       "FROM user_integrations WHERE user_id = $1 AND provider = $2",
+		lock ? "SELECT access_token, refresh_token, " SQL_RFC3339(
+			       "token_expires_at") ", status, "
+						   "token_expires_at IS NOT NULL AND token_expires_at <= now() + "
+						   "make_interval(secs => $3) "
+						   "FROM user_integrations WHERE user_id = $1 AND provider = $2 FOR "
+						   "UPDATE"
+		     : "SELECT access_token, refresh_token, " SQL_RFC3339(
+			       "token_expires_at") ", status, "
+						   "token_expires_at IS NOT NULL AND token_expires_at <= now() + "
+						   "make_interval(secs => $3) "
+						   "FROM user_integrations WHERE user_id = $1 AND provider = $2",
 		3, p);
 	memset(s, 0, sizeof(*s));
 	if (st != DB_OK)
@@ -102,23 +107,27 @@ static enum db_status mark_expired(struct request *rq, const char *user_id, cons
 	PGresult *was = NULL;
 	enum db_status s = db_begin(a);
 	if (s == DB_OK)
-		s = db_exec(a, &was, "SELECT status FROM user_integrations WHERE user_id = $1 AND provider = $2 FOR UPDATE",
-			    2, p);
+		s = db_exec(a, &was,
+			    "SELECT status FROM user_integrations WHERE user_id = $1 AND provider = $2 FOR UPDATE", 2,
+			    p);
 	if (s == DB_OK)
-		s = db_exec(a, &res,
-			    "UPDATE user_integrations SET status = 'expired', last_error = left($3, 1000), "
-			    "last_checked_at = now(), updated_at = now() "
-			    "WHERE user_id = $1 AND provider = $2 AND refresh_token IS NOT DISTINCT FROM $4 RETURNING id",
-			    4, p);
+		s = db_exec(
+			a, &res,
+			"UPDATE user_integrations SET status = 'expired', last_error = left($3, 1000), "
+			"last_checked_at = now(), updated_at = now() "
+			"WHERE user_id = $1 AND provider = $2 AND refresh_token IS NOT DISTINCT FROM $4 RETURNING id",
+			4, p);
 	*marked = s == DB_OK && PQntuples(res) == 1;
 	if (s == DB_OK && *marked) {
 		struct json_object *d = json_object_new_object();
 		json_object_object_add(d, "error", json_object_new_string(reason));
-		s = audit_record(rq->arena, request_actor(rq, user_id), "integration.token_refresh_failed", provider, d);
+		s = audit_record(rq->arena, request_actor(rq, user_id), "integration.token_refresh_failed", provider,
+				 d);
 	}
 	/* Published only when it is a change (an expired token refused again is not). */
 	if (s == DB_OK && *marked)
-		s = health_publish_change(a, user_id, provider, PQntuples(was) == 1 ? PQgetvalue(was, 0, 0) : NULL, "expired");
+		s = health_publish_change(a, user_id, provider, PQntuples(was) == 1 ? PQgetvalue(was, 0, 0) : NULL,
+					  "expired");
 	if (s == DB_OK)
 		s = db_commit(a);
 	if (s != DB_OK)
@@ -212,8 +221,9 @@ enum oauth_token_status oauth_token_get(struct request *rq, const char *user_id,
 	char *sealed_access, *sealed_refresh = NULL;
 	if (crypto_seal(a, t.access_token, strlen(t.access_token),
 			integration_token_aad(a, user_id, provider, "access_token"), &sealed_access) ||
-	    (t.refresh_token && crypto_seal(a, t.refresh_token, strlen(t.refresh_token),
-					    integration_token_aad(a, user_id, provider, "refresh_token"), &sealed_refresh))) {
+	    (t.refresh_token &&
+	     crypto_seal(a, t.refresh_token, strlen(t.refresh_token),
+			 integration_token_aad(a, user_id, provider, "refresh_token"), &sealed_refresh))) {
 		db_rollback(a);
 		out->reason = "could not seal the new token";
 		return OAUTH_TOKEN_SECRET;
@@ -221,14 +231,17 @@ enum oauth_token_status oauth_token_get(struct request *rq, const char *user_id,
 	char expires_in[24];
 	snprintf(expires_in, sizeof(expires_in), "%ld", t.expires_in);
 	struct json_object *scopes = t.scope ? arena_defer(a, jsonx_put, oauth_scope_list(t.scope)) : NULL;
-	const char *up[] = {user_id, provider, sealed_access, sealed_refresh, expires_in,
-			    scopes ? json_object_to_json_string_ext(scopes, JSON_C_TO_STRING_PLAIN) : NULL};
+	const char *up[] = {
+		user_id,       provider,
+		sealed_access, sealed_refresh,
+		expires_in,    scopes ? json_object_to_json_string_ext(scopes, JSON_C_TO_STRING_PLAIN) : NULL};
 	PGresult *res;
 	/* A refresh answer without a refresh token keeps the old one. */
 	s = db_exec(a, &res,
 		    "UPDATE user_integrations SET access_token = $3, refresh_token = coalesce($4, refresh_token), "
 		    "token_expires_at = CASE WHEN $5::bigint > 0 THEN now() + make_interval(secs => $5::bigint) END, "
-		    "metadata = CASE WHEN $6::jsonb IS NULL THEN metadata ELSE jsonb_set(metadata, '{scopes}', $6::jsonb) END, "
+		    "metadata = CASE WHEN $6::jsonb IS NULL THEN metadata ELSE jsonb_set(metadata, '{scopes}', "
+		    "$6::jsonb) END, "
 		    "status = 'active', last_error = NULL, last_used_at = now(), updated_at = now() "
 		    "WHERE user_id = $1 AND provider = $2 RETURNING " SQL_RFC3339("token_expires_at"),
 		    6, up);
@@ -262,8 +275,9 @@ int oauth_token_reply_error(struct request *rq, enum oauth_token_status st, cons
 	case OAUTH_TOKEN_UNKNOWN_PROVIDER:
 		return reply_error(rq, 404, "not_found", "This integration is not connected");
 	case OAUTH_TOKEN_EXPIRED:
-		return reply_error(rq, 409, "integration_expired",
-				   arena_printf(rq->arena, "The provider refused to renew access (%s): reconnect", u->reason));
+		return reply_error(
+			rq, 409, "integration_expired",
+			arena_printf(rq->arena, "The provider refused to renew access (%s): reconnect", u->reason));
 	case OAUTH_TOKEN_NO_REFRESH:
 		return reply_error(rq, 409, "refresh_unsupported", u->reason);
 	case OAUTH_TOKEN_UNAVAILABLE:

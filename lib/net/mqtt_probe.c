@@ -2,9 +2,9 @@
 #include "net/mqtt_probe.h"
 
 #include <MQTTClient.h>
-#include <openssl/x509.h>
 #include <arpa/inet.h>
 #include <json-c/json.h>
+#include <openssl/x509.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +17,7 @@
 #include "net/netprobe.h"
 
 #define SYS_VERSION_WAIT_MS 1500
-#define ROUNDTRIP_WAIT_MS 3000
+#define ROUNDTRIP_WAIT_MS   3000
 
 static double now_ms(void)
 {
@@ -48,8 +48,8 @@ static const char *v3_reason(int rc)
 }
 
 struct attempt {
-	int version;          /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
-	int rc;               /* paho return code or CONNACK reason */
+	int version; /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
+	int rc;	     /* paho return code or CONNACK reason */
 	double ms;
 	struct json_object *properties; /* MQTT 5 CONNACK properties */
 };
@@ -80,7 +80,8 @@ static struct json_object *properties_json(const MQTTProperties *props)
 			json_object_object_add(o, key, json_object_new_int64(p->value.integer4));
 			break;
 		case MQTTPROPERTY_TYPE_UTF_8_ENCODED_STRING:
-			json_object_object_add(o, key, json_object_new_string_len(p->value.data.data, p->value.data.len));
+			json_object_object_add(o, key,
+					       json_object_new_string_len(p->value.data.data, p->value.data.len));
 			break;
 		default:
 			break; /* binary data and user properties: nothing a person reads */
@@ -210,7 +211,8 @@ static void connect_error(const struct attempt *at, int timeout_ms, const char *
 		*message = "the broker refused the username or password";
 	} else if ((v5 && rc == MQTTREASONCODE_NOT_AUTHORIZED) || (!v5 && rc == 5)) {
 		*code = "not_authorized";
-		*message = "the broker refused to authorize this client: check the username and password (many brokers report a wrong password this way)";
+		*message = "the broker refused to authorize this client: check the username and password (many brokers "
+			   "report a wrong password this way)";
 	} else if (rc < 0 && at->ms >= timeout_ms - 50) {
 		/* paho reports a missing CONNACK as a plain failure once connectTimeout passes. */
 		*code = "timeout";
@@ -272,8 +274,8 @@ struct json_object *mqtt_probe(struct arena *a, const struct mqtt_probe_options 
 	json_object_object_add(connack, "reason_code", json_object_new_int(at.rc));
 	json_object_object_add(connack, "reason",
 			       json_object_new_string(at.rc < 0 ? MQTTClient_strerror(at.rc)
-							: v5 ? MQTTReasonCode_toString((enum MQTTReasonCodes)at.rc)
-							     : v3_reason(at.rc)));
+						      : v5	? MQTTReasonCode_toString((enum MQTTReasonCodes)at.rc)
+								: v3_reason(at.rc)));
 	if (at.properties)
 		json_object_object_add(connack, "properties", at.properties);
 	json_object_object_add(diag, "mqtt_connect_ms", jsonx_ms(at.ms));
@@ -311,8 +313,10 @@ struct json_object *mqtt_probe(struct arena *a, const struct mqtt_probe_options 
 	json_object_object_add(rt, "ok", json_object_new_boolean(ok));
 	json_object_object_add(rt, "rtt_ms", ok ? jsonx_ms(now_ms() - t0) : NULL);
 	if (!ok)
-		json_object_object_add(rt, "note", json_object_new_string(
-			"the test message did not come back: the broker's ACL may deny this topic"));
+		json_object_object_add(
+			rt, "note",
+			json_object_new_string(
+				"the test message did not come back: the broker's ACL may deny this topic"));
 	json_object_object_add(diag, "pubsub", rt);
 
 	MQTTClient_disconnect(c, 1000);

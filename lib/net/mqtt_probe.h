@@ -9,11 +9,11 @@ struct json_object;
 
 struct mqtt_probe_options {
 	const char *broker_url;
-	const char *username;      /* NULL: anonymous */
+	const char *username; /* NULL: anonymous */
 	const char *password;
-	const char *device_id;     /* part of the client id */
-	const char *topic_prefix;  /* the round-trip topic lives under it */
-	const char *ca_file;       /* NULL: the system trust store */
+	const char *device_id;	  /* part of the client id */
+	const char *topic_prefix; /* the round-trip topic lives under it */
+	const char *ca_file;	  /* NULL: the system trust store */
 	int timeout_ms;
 };
 

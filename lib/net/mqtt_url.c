@@ -14,7 +14,7 @@ static const struct {
 	bool tls, websocket;
 } schemes[] = {
 	{"mqtt", 1883, false, false}, {"tcp", 1883, false, false}, {"mqtts", 8883, true, false},
-	{"ssl", 8883, true, false},   {"ws", 80, false, true},     {"wss", 443, true, true},
+	{"ssl", 8883, true, false},   {"ws", 80, false, true},	   {"wss", 443, true, true},
 };
 
 static bool host_char_ok(char c)

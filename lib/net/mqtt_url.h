@@ -11,7 +11,7 @@ struct mqtt_url {
 	const char *scheme; /* as written, lower-case */
 	const char *host;   /* without IPv6 brackets */
 	int port;
-	const char *path;   /* websockets: "/mqtt" when absent; else "" */
+	const char *path; /* websockets: "/mqtt" when absent; else "" */
 	bool tls, websocket;
 };
 

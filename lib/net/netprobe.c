@@ -75,7 +75,9 @@ static enum netprobe_error tcp_connect(const struct sockaddr *sa, socklen_t len,
 	}
 	if (err) {
 		close(fd);
-		return err == ECONNREFUSED ? NETPROBE_REFUSED : err == ETIMEDOUT ? NETPROBE_TIMEOUT : NETPROBE_UNREACHABLE;
+		return err == ECONNREFUSED ? NETPROBE_REFUSED
+		       : err == ETIMEDOUT  ? NETPROBE_TIMEOUT
+					   : NETPROBE_UNREACHABLE;
 	}
 	*fd_out = fd;
 	return NETPROBE_OK;
@@ -107,8 +109,8 @@ static bool is_ip_literal(const char *host)
 
 /* Handshakes on fd, records the details in p->tls. Verification runs but does not stop
  * the handshake, so an untrusted certificate is still described. */
-static enum netprobe_error tls_handshake(struct arena *a, int fd, const char *host, const char *ca_file,
-					 int timeout_ms, struct netprobe *p, const char **message)
+static enum netprobe_error tls_handshake(struct arena *a, int fd, const char *host, const char *ca_file, int timeout_ms,
+					 struct netprobe *p, const char **message)
 {
 	enum netprobe_error e = NETPROBE_OK;
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -141,8 +143,9 @@ static enum netprobe_error tls_handshake(struct arena *a, int fd, const char *ho
 		if (rc == 1)
 			break;
 		int why = SSL_get_error(ssl, rc);
-		int w = why == SSL_ERROR_WANT_READ ? wait_fd(fd, POLLIN, deadline)
-		      : why == SSL_ERROR_WANT_WRITE ? wait_fd(fd, POLLOUT, deadline) : -1;
+		int w = why == SSL_ERROR_WANT_READ    ? wait_fd(fd, POLLIN, deadline)
+			: why == SSL_ERROR_WANT_WRITE ? wait_fd(fd, POLLOUT, deadline)
+						      : -1;
 		if (w == 0) {
 			*message = "the TLS handshake timed out";
 			e = NETPROBE_TIMEOUT;
@@ -150,8 +153,9 @@ static enum netprobe_error tls_handshake(struct arena *a, int fd, const char *ho
 		}
 		if (w < 0) {
 			unsigned long err = ERR_peek_error();
-			*message = arena_printf(a, "the TLS handshake failed: %s",
-						err ? ERR_reason_error_string(err) : "the server closed the connection");
+			*message =
+				arena_printf(a, "the TLS handshake failed: %s",
+					     err ? ERR_reason_error_string(err) : "the server closed the connection");
 			e = NETPROBE_TLS;
 			goto out;
 		}
@@ -167,7 +171,8 @@ static enum netprobe_error tls_handshake(struct arena *a, int fd, const char *ho
 	if (cert) {
 		json_object_object_add(t, "subject", jsonx_string_or_null(name_text(a, X509_get_subject_name(cert))));
 		json_object_object_add(t, "issuer", jsonx_string_or_null(name_text(a, X509_get_issuer_name(cert))));
-		json_object_object_add(t, "not_after", jsonx_string_or_null(asn1_time_text(a, X509_get0_notAfter(cert))));
+		json_object_object_add(t, "not_after",
+				       jsonx_string_or_null(asn1_time_text(a, X509_get0_notAfter(cert))));
 		host_ok = is_ip_literal(host) ? X509_check_ip_asc(cert, host, 0) == 1
 					      : X509_check_host(cert, host, 0, 0, NULL) == 1;
 		X509_free(cert);
@@ -215,7 +220,8 @@ enum netprobe_error netprobe_run(struct arena *a, const char *host, int port, bo
 		if (!netguard_permits(ai->ai_addr)) {
 			freeaddrinfo(res);
 			*message = arena_printf(
-				a, "%s resolves to a private, loopback or link-local address, which is not allowed", host);
+				a, "%s resolves to a private, loopback or link-local address, which is not allowed",
+				host);
 			return NETPROBE_BLOCKED;
 		}
 	/* Connect to the first address that answers; the caller connects to the same one
@@ -243,8 +249,8 @@ enum netprobe_error netprobe_run(struct arena *a, const char *host, int port, bo
 	case NETPROBE_OK:
 		break;
 	case NETPROBE_BLOCKED:
-		*message = arena_printf(a, "%s resolves to a private, loopback or link-local address, which is not allowed",
-					host);
+		*message = arena_printf(
+			a, "%s resolves to a private, loopback or link-local address, which is not allowed", host);
 		return e;
 	case NETPROBE_REFUSED:
 		*message = arena_printf(a, "connection refused by %s port %d", p->address, port);

@@ -12,22 +12,22 @@ struct json_object;
 
 enum netprobe_error {
 	NETPROBE_OK,
-	NETPROBE_DNS,           /* unknown host */
-	NETPROBE_BLOCKED,       /* resolves only to addresses the guard refuses */
-	NETPROBE_REFUSED,       /* connection refused */
-	NETPROBE_UNREACHABLE,   /* network or host unreachable */
-	NETPROBE_TIMEOUT,       /* no answer in time */
-	NETPROBE_TLS,           /* handshake failed */
+	NETPROBE_DNS,		/* unknown host */
+	NETPROBE_BLOCKED,	/* resolves only to addresses the guard refuses */
+	NETPROBE_REFUSED,	/* connection refused */
+	NETPROBE_UNREACHABLE,	/* network or host unreachable */
+	NETPROBE_TIMEOUT,	/* no answer in time */
+	NETPROBE_TLS,		/* handshake failed */
 	NETPROBE_TLS_UNTRUSTED, /* handshake done, certificate not trusted for this host */
 	NETPROBE_ERROR__MAX
 };
 
 struct netprobe {
-	double dns_ms, tcp_ms, tls_ms;    /* < 0 when the step did not run */
-	char address[64];                 /* the address connected to */
+	double dns_ms, tcp_ms, tls_ms; /* < 0 when the step did not run */
+	char address[64];	       /* the address connected to */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	struct json_object *tls;          /* details when a handshake ran (owned by the arena) */
+	struct json_object *tls; /* details when a handshake ran (owned by the arena) */
 };
 
 /* Runs the steps against host:port within timeout_ms each. ca_file (may be NULL: the

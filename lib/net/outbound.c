@@ -75,8 +75,9 @@ static int perform_once(struct arena *a, const struct outbound_request *rq, stru
 		return -1;
 	}
 	struct sink s = {.a = a,
-			 .max = rq->max_response ? rq->max_response
-						 : (size_t)config_int("SB_OUTBOUND_MAX_RESPONSE", 4L << 20, 1024, 64L << 20)};
+			 .max = rq->max_response
+					? rq->max_response
+					: (size_t)config_int("SB_OUTBOUND_MAX_RESPONSE", 4L << 20, 1024, 64L << 20)};
 	bool blocked = false;
 	struct curl_slist *hl = NULL;
 	for (const char *const *h = rq->headers; h && *h; h++)
@@ -136,9 +137,9 @@ static int perform_once(struct arena *a, const struct outbound_request *rq, stru
 		} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 			out->error = OUTBOUND_TIMEOUT;
 			out->message = "the service did not answer in time";
-		} else if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT || rc == CURLE_SSL_CONNECT_ERROR ||
-			   rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
-			   rc == CURLE_GOT_NOTHING) {
+		} else if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
+			   rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
+			   rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING) {
 			out->error = OUTBOUND_CONNECT;
 			out->message = arena_printf(a, "could not reach the service (%s)", curl_easy_strerror(rc));
 		} else {

@@ -10,7 +10,7 @@
 struct arena;
 
 enum outbound_error {
-	OUTBOUND_OK,        /* an HTTP answer arrived (any status) */
+	OUTBOUND_OK,	    /* an HTTP answer arrived (any status) */
 	OUTBOUND_TIMEOUT,   /* connect or total timeout: answer 504 */
 	OUTBOUND_CONNECT,   /* DNS, refused, TLS: answer 502 */
 	OUTBOUND_TOO_LARGE, /* the response passed the size cap: 502 */
@@ -20,27 +20,27 @@ enum outbound_error {
 };
 
 struct outbound_request {
-	const char *method;          /* "GET" when NULL */
+	const char *method; /* "GET" when NULL */
 	const char *url;
-	const char *const *headers;  /* NULL-terminated "Name: value" lines, may be NULL */
-	const char *bearer;          /* adds Authorization: Bearer <token> when set */
+	const char *const *headers;		 /* NULL-terminated "Name: value" lines, may be NULL */
+	const char *bearer;			 /* adds Authorization: Bearer <token> when set */
 	const char *basic_user, *basic_password; /* HTTP basic auth when basic_user is set */
-	const char *body;            /* sent as is; content type comes from headers */
+	const char *body;			 /* sent as is; content type comes from headers */
 	size_t body_len;
-	bool user_supplied;          /* apply the private-address guard (netguard.h) */
-	bool idempotent;             /* may be retried on a connect failure, timeout or 5xx */
-	long timeout_ms;             /* total; SB_OUTBOUND_TIMEOUT_MS (10 s) when 0 */
-	long connect_timeout_ms;     /* SB_OUTBOUND_CONNECT_TIMEOUT_MS (5 s) when 0 */
-	size_t max_response;         /* SB_OUTBOUND_MAX_RESPONSE (4 MiB) when 0 */
+	bool user_supplied;	 /* apply the private-address guard (netguard.h) */
+	bool idempotent;	 /* may be retried on a connect failure, timeout or 5xx */
+	long timeout_ms;	 /* total; SB_OUTBOUND_TIMEOUT_MS (10 s) when 0 */
+	long connect_timeout_ms; /* SB_OUTBOUND_CONNECT_TIMEOUT_MS (5 s) when 0 */
+	size_t max_response;	 /* SB_OUTBOUND_MAX_RESPONSE (4 MiB) when 0 */
 };
 
 struct outbound_response {
 	enum outbound_error error;
-	long status;                 /* HTTP status, 0 without an answer */
-	char *body;                  /* NUL-terminated, in the arena ("" when empty) */
+	long status; /* HTTP status, 0 without an answer */
+	char *body;  /* NUL-terminated, in the arena ("" when empty) */
 	size_t len;
-	const char *content_type;    /* in the arena, or NULL */
-	const char *message;         /* human reason when error != OUTBOUND_OK */
+	const char *content_type; /* in the arena, or NULL */
+	const char *message;	  /* human reason when error != OUTBOUND_OK */
 	int attempts;
 };
 

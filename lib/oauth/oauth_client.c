@@ -12,14 +12,14 @@
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/jsonx.h"
-#include "net/outbound.h"
 #include "core/urlenc.h"
+#include "net/outbound.h"
 
-#define MAX_PROVIDERS 64
+#define MAX_PROVIDERS  64
 #define MAX_FILE_BYTES (1 << 20)
 
-const char *const oauth_profile_names[OAUTH_PROFILE_FIELDS] = {"id", "username", "email", "name", "avatar_url",
-								 "email_verified"};
+const char *const oauth_profile_names[OAUTH_PROFILE_FIELDS] = {"id",   "username",   "email",
+							       "name", "avatar_url", "email_verified"};
 
 static struct oauth_provider *providers[MAX_PROVIDERS];
 static unsigned nproviders;
@@ -30,9 +30,10 @@ static void provider_free(struct oauth_provider *p)
 {
 	if (!p)
 		return;
-	char **strings[] = {&p->name, &p->display_name, &p->env_prefix, &p->authorize_url, &p->token_url,
-			    &p->userinfo_url, &p->emails_url, &p->revoke_url, &p->api_url, &p->userinfo_method,
-			    &p->scopes, &p->scope_separator, &p->client_id_env, &p->client_secret_env, &p->callback_env};
+	char **strings[] = {&p->name,	       &p->display_name,      &p->env_prefix,  &p->authorize_url,
+			    &p->token_url,     &p->userinfo_url,      &p->emails_url,  &p->revoke_url,
+			    &p->api_url,       &p->userinfo_method,   &p->scopes,      &p->scope_separator,
+			    &p->client_id_env, &p->client_secret_env, &p->callback_env};
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		free(*strings[i]);
 	for (int i = 0; i < OAUTH_PROFILE_FIELDS; i++)
@@ -172,7 +173,8 @@ static int parse_one(struct json_object *e, struct oauth_provider **out, char *e
 		p->client_secret_env = default_env(p->env_prefix, "CLIENT_SECRET");
 	if (!p->callback_env)
 		p->callback_env = default_env(p->env_prefix, "CALLBACK_URL");
-	if (!valid_env_name(p->client_id_env) || !valid_env_name(p->client_secret_env) || !valid_env_name(p->callback_env)) {
+	if (!valid_env_name(p->client_id_env) || !valid_env_name(p->client_secret_env) ||
+	    !valid_env_name(p->callback_env)) {
 		snprintf(err, errlen, "provider %s: environment variable names must be [A-Z0-9_]", name);
 		goto fail;
 	}
@@ -184,7 +186,8 @@ static int parse_one(struct json_object *e, struct oauth_provider **out, char *e
 	}
 	if (!p->scope_separator)
 		p->scope_separator = strdup(" ");
-	const char *urls[] = {p->authorize_url, p->token_url, p->userinfo_url, p->emails_url, p->revoke_url, p->api_url};
+	const char *urls[] = {p->authorize_url, p->token_url,  p->userinfo_url,
+			      p->emails_url,	p->revoke_url, p->api_url};
 	for (size_t i = 0; i < 6; i++) {
 		if (urls[i] && !valid_url(urls[i])) {
 			snprintf(err, errlen, "provider %s: %s is not an http(s) URL", name, urls[i]);
@@ -203,7 +206,8 @@ static int parse_one(struct json_object *e, struct oauth_provider **out, char *e
 	else if (!strcmp(tmp, "client_secret_basic"))
 		p->token_auth = OAUTH_AUTH_BASIC;
 	else {
-		snprintf(err, errlen, "provider %s: token_endpoint_auth must be client_secret_post or client_secret_basic", name);
+		snprintf(err, errlen,
+			 "provider %s: token_endpoint_auth must be client_secret_post or client_secret_basic", name);
 		free(tmp);
 		goto fail;
 	}
@@ -241,7 +245,8 @@ static int parse_one(struct json_object *e, struct oauth_provider **out, char *e
 		struct json_object *s = json_object_array_get_idx(v, i);
 		if (!json_object_is_type(s, json_type_string) || !*json_object_get_string(s) ||
 		    strpbrk(json_object_get_string(s), " ,")) {
-			snprintf(err, errlen, "provider %s: scopes must be non-empty strings without spaces or commas", name);
+			snprintf(err, errlen, "provider %s: scopes must be non-empty strings without spaces or commas",
+				 name);
 			goto fail;
 		}
 		cap += strlen(json_object_get_string(s)) + strlen(p->scope_separator);
@@ -254,13 +259,15 @@ static int parse_one(struct json_object *e, struct oauth_provider **out, char *e
 	}
 
 	if (!json_object_object_get_ex(e, "profile", &v) || !json_object_is_type(v, json_type_object)) {
-		snprintf(err, errlen, "provider %s: profile must map id, username, email, name, avatar_url to fields", name);
+		snprintf(err, errlen, "provider %s: profile must map id, username, email, name, avatar_url to fields",
+			 name);
 		goto fail;
 	}
 	for (int i = 0; i < OAUTH_PROFILE_FIELDS; i++)
 		if (get_str(v, oauth_profile_names[i], i == PROFILE_ID, &p->profile[i], name, err, errlen))
 			goto fail;
-	json_object_object_foreach(v, pk, pv) {
+	json_object_object_foreach(v, pk, pv)
+	{
 		(void)pv;
 		bool known = false;
 		for (int i = 0; i < OAUTH_PROFILE_FIELDS; i++)
@@ -278,7 +285,8 @@ static int parse_one(struct json_object *e, struct oauth_provider **out, char *e
 				 OAUTH_MAX_HEADERS);
 			goto fail;
 		}
-		json_object_object_foreach(v, hk, hv) {
+		json_object_object_foreach(v, hk, hv)
+		{
 			if (!json_object_is_type(hv, json_type_string) || strpbrk(hk, ":\r\n") ||
 			    strpbrk(json_object_get_string(hv), "\r\n")) {
 				snprintf(err, errlen, "provider %s: header %s is not a valid header", name, hk);
@@ -292,11 +300,12 @@ static int parse_one(struct json_object *e, struct oauth_provider **out, char *e
 	if (json_object_object_get_ex(e, "authorize_params", &v)) {
 		int n = 0;
 		if (!json_object_is_type(v, json_type_object) || json_object_object_length(v) > OAUTH_MAX_PARAMS) {
-			snprintf(err, errlen, "provider %s: authorize_params must be an object of at most %d strings", name,
-				 OAUTH_MAX_PARAMS);
+			snprintf(err, errlen, "provider %s: authorize_params must be an object of at most %d strings",
+				 name, OAUTH_MAX_PARAMS);
 			goto fail;
 		}
-		json_object_object_foreach(v, ak, av) {
+		json_object_object_foreach(v, ak, av)
+		{
 			if (!json_object_is_type(av, json_type_string)) {
 				snprintf(err, errlen, "provider %s: authorize_params.%s must be a string", name, ak);
 				goto fail;
@@ -317,7 +326,8 @@ int oauth_providers_parse(const char *text, char *err, size_t errlen)
 	struct json_object *root = json_tokener_parse(text);
 	struct json_object *list;
 	int rc = -1;
-	if (!root || !json_object_object_get_ex(root, "providers", &list) || !json_object_is_type(list, json_type_array)) {
+	if (!root || !json_object_object_get_ex(root, "providers", &list) ||
+	    !json_object_is_type(list, json_type_array)) {
 		snprintf(err, errlen, "the providers file must be a JSON object with a \"providers\" array");
 		goto out;
 	}
@@ -430,8 +440,8 @@ const char *oauth_url(struct arena *a, const struct oauth_provider *p, const cha
 		const char *kind, *env;
 		const char *tmpl;
 	} map[] = {{"authorize", "AUTHORIZE_URL", p->authorize_url}, {"token", "TOKEN_URL", p->token_url},
-		   {"userinfo", "USERINFO_URL", p->userinfo_url},     {"emails", "EMAILS_URL", p->emails_url},
-		   {"revoke", "REVOKE_URL", p->revoke_url},           {"api", "API_URL", p->api_url}};
+		   {"userinfo", "USERINFO_URL", p->userinfo_url},    {"emails", "EMAILS_URL", p->emails_url},
+		   {"revoke", "REVOKE_URL", p->revoke_url},	     {"api", "API_URL", p->api_url}};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		if (strcmp(map[i].kind, kind))
 			continue;
@@ -527,7 +537,7 @@ enum oauth_result oauth_parse_token_response(struct arena *a, long status, const
 		struct json_object *e;
 		if (json_object_object_get_ex(o, "expires_in", &e))
 			out->expires_in = json_object_is_type(e, json_type_string) ? atol(json_object_get_string(e))
-										    : (long)json_object_get_int64(e);
+										   : (long)json_object_get_int64(e);
 	} else {
 		/* application/x-www-form-urlencoded (GitHub's default). */
 		error = body ? form_get(a, body, "error") : NULL;
@@ -665,7 +675,8 @@ struct json_object *oauth_map_profile(struct arena *a, const struct oauth_provid
 		struct json_object *v = oauth_json_path(userinfo, p->profile[i]);
 		if (i == PROFILE_EMAIL_VERIFIED) {
 			bool ok = v && ((json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v)) ||
-					(json_object_is_type(v, json_type_string) && !strcmp(json_object_get_string(v), "true")));
+					(json_object_is_type(v, json_type_string) &&
+					 !strcmp(json_object_get_string(v), "true")));
 			json_object_object_add(out, oauth_profile_names[i], json_object_new_boolean(ok));
 		} else if (v && (json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_int))) {
 			const char *s = json_object_get_string(v);
@@ -740,8 +751,8 @@ enum oauth_result oauth_fetch_profile(struct arena *a, const struct oauth_provid
 	}
 	const char *emails = oauth_url(a, p, "emails");
 	if (emails) {
-		struct outbound_request er = {.url = emails, .headers = api_headers(a, p, NULL), .bearer = access_token,
-					      .idempotent = true};
+		struct outbound_request er = {
+			.url = emails, .headers = api_headers(a, p, NULL), .bearer = access_token, .idempotent = true};
 		/* Missing permission for the list is not fatal: the profile's own email stays, unverified. */
 		json_object_object_add(out, "email_verified", json_object_new_boolean(0));
 		if (!outbound_do(a, &er, &r) && r.status == 200)
@@ -773,7 +784,8 @@ enum oauth_result oauth_revoke_token(struct arena *a, const struct oauth_provide
 	form_init(&f, a);
 	switch (p->revoke) {
 	case OAUTH_REVOKE_GITHUB: {
-		static const char *const h[] = {"Accept: application/vnd.github+json", "Content-Type: application/json", NULL};
+		static const char *const h[] = {"Accept: application/vnd.github+json", "Content-Type: application/json",
+						NULL};
 		struct json_object *b = arena_defer(a, jsonx_put, json_object_new_object());
 		json_object_object_add(b, "access_token", json_object_new_string(token));
 		rq.method = "DELETE";
@@ -789,8 +801,8 @@ enum oauth_result oauth_revoke_token(struct arena *a, const struct oauth_provide
 		rq.headers = api_headers(a, p, NULL);
 		break;
 	default: {
-		static const char *const h[] = {"Accept: application/json", "Content-Type: application/x-www-form-urlencoded",
-						NULL};
+		static const char *const h[] = {"Accept: application/json",
+						"Content-Type: application/x-www-form-urlencoded", NULL};
 		form_add(&f, "token", token);
 		if (p->token_auth == OAUTH_AUTH_BASIC) {
 			rq.basic_user = id;

@@ -13,31 +13,44 @@ struct json_object;
 struct outbound_response;
 
 enum oauth_token_auth { OAUTH_AUTH_POST, OAUTH_AUTH_BASIC, OAUTH_TOKEN_AUTH__MAX };
-enum oauth_revoke { OAUTH_REVOKE_NONE, OAUTH_REVOKE_RFC7009, OAUTH_REVOKE_GITHUB, OAUTH_REVOKE_BEARER, OAUTH_REVOKE__MAX };
+enum oauth_revoke {
+	OAUTH_REVOKE_NONE,
+	OAUTH_REVOKE_RFC7009,
+	OAUTH_REVOKE_GITHUB,
+	OAUTH_REVOKE_BEARER,
+	OAUTH_REVOKE__MAX
+};
 
 #define OAUTH_PROFILE_FIELDS 6
 /* Profile fields mapped from the userinfo response, in this order. */
-enum oauth_profile_field { PROFILE_ID, PROFILE_USERNAME, PROFILE_EMAIL, PROFILE_NAME, PROFILE_AVATAR, PROFILE_EMAIL_VERIFIED };
+enum oauth_profile_field {
+	PROFILE_ID,
+	PROFILE_USERNAME,
+	PROFILE_EMAIL,
+	PROFILE_NAME,
+	PROFILE_AVATAR,
+	PROFILE_EMAIL_VERIFIED
+};
 extern const char *const oauth_profile_names[OAUTH_PROFILE_FIELDS];
 
 #define OAUTH_MAX_HEADERS 8
-#define OAUTH_MAX_PARAMS 8
+#define OAUTH_MAX_PARAMS  8
 
 struct oauth_provider {
-	char *name;          /* URL segment and user_integrations.provider */
+	char *name; /* URL segment and user_integrations.provider */
 	char *display_name;
-	char *env_prefix;    /* "GITHUB": GITHUB_AUTHORIZE_URL etc. override the URLs */
+	char *env_prefix; /* "GITHUB": GITHUB_AUTHORIZE_URL etc. override the URLs */
 	char *authorize_url, *token_url, *userinfo_url, *emails_url, *revoke_url, *api_url;
 	char *userinfo_method; /* "GET" or "POST" */
-	char *scopes;        /* joined with scope_separator, ready for the URL */
+	char *scopes;	       /* joined with scope_separator, ready for the URL */
 	char *scope_separator;
 	bool pkce, refresh, sign_in;
 	bool token_json; /* the token endpoint takes a JSON body (Notion) instead of a form */
 	enum oauth_token_auth token_auth;
 	enum oauth_revoke revoke;
 	char *client_id_env, *client_secret_env, *callback_env;
-	char *profile[OAUTH_PROFILE_FIELDS]; /* dotted paths into the userinfo JSON, may be NULL */
-	char *headers[OAUTH_MAX_HEADERS + 1];  /* extra "Name: value" lines for API calls */
+	char *profile[OAUTH_PROFILE_FIELDS];		  /* dotted paths into the userinfo JSON, may be NULL */
+	char *headers[OAUTH_MAX_HEADERS + 1];		  /* extra "Name: value" lines for API calls */
 	char *authorize_params[OAUTH_MAX_PARAMS * 2 + 1]; /* name, value, ..., NULL */
 };
 
@@ -77,7 +90,7 @@ struct oauth_tokens {
 
 enum oauth_result {
 	OAUTH_OK,
-	OAUTH_REFUSED,     /* the provider answered with an OAuth error (invalid_grant, ...) */
+	OAUTH_REFUSED,	   /* the provider answered with an OAuth error (invalid_grant, ...) */
 	OAUTH_UNAVAILABLE, /* not reached, timed out, or answered nonsense: 502/504 */
 	OAUTH_RESULT__MAX
 };
@@ -91,8 +104,8 @@ enum oauth_result oauth_exchange_code(struct arena *a, const struct oauth_provid
 enum oauth_result oauth_refresh(struct arena *a, const struct oauth_provider *p, const char *refresh_token,
 				struct oauth_tokens *out, const char **reason, int *http_status);
 /* Parses a token endpoint answer (JSON, or a form for old GitHub-style endpoints). */
-enum oauth_result oauth_parse_token_response(struct arena *a, long status, const char *body,
-					     struct oauth_tokens *out, const char **reason);
+enum oauth_result oauth_parse_token_response(struct arena *a, long status, const char *body, struct oauth_tokens *out,
+					     const char **reason);
 
 /* Fetches the profile with access_token and maps it to {id, username, email, name,
  * avatar_url, email_verified, raw} (a new object owned by the arena). The email is the

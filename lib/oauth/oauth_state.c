@@ -68,12 +68,16 @@ enum db_status oauth_state_create(struct arena *a, const char *purpose, const ch
 		return DB_ERROR;
 	char ttl[24];
 	snprintf(ttl, sizeof(ttl), "%ld", oauth_state_ttl());
-	enum db_status st = db_exec(a, NULL, "DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'", 0, NULL);
-	const char *p[] = {hash, purpose, user_id, provider, sealed, redirect_uri, ttl, crypto_sha256_hex(a, b, strlen(b))};
+	enum db_status st =
+		db_exec(a, NULL, "DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'", 0, NULL);
+	const char *p[] = {hash,   purpose,	 user_id, provider,
+			   sealed, redirect_uri, ttl,	  crypto_sha256_hex(a, b, strlen(b))};
 	if (st == DB_OK)
 		st = db_exec(a, NULL,
-			     "INSERT INTO oauth_states (state_hash, purpose, user_id, provider, code_verifier, redirect_uri, "
-			     "expires_at, browser_hash) VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8)",
+			     "INSERT INTO oauth_states (state_hash, purpose, user_id, provider, code_verifier, "
+			     "redirect_uri, "
+			     "expires_at, browser_hash) VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => "
+			     "$7), $8)",
 			     8, p);
 	if (st == DB_OK) {
 		*state = s;
@@ -101,7 +105,8 @@ enum db_status oauth_state_consume(struct arena *a, const char *state, const cha
 	enum db_status s = db_begin(a);
 	if (s == DB_OK)
 		s = db_exec(a, &res,
-			    "SELECT purpose, user_id, provider, code_verifier, used_at IS NOT NULL, expires_at <= now(), redirect_uri, "
+			    "SELECT purpose, user_id, provider, code_verifier, used_at IS NOT NULL, expires_at <= "
+			    "now(), redirect_uri, "
 			    "browser_hash "
 			    "FROM oauth_states WHERE state_hash = $1 FOR UPDATE",
 			    1, p);

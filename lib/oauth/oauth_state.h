@@ -12,8 +12,8 @@ struct arena;
 
 enum oauth_state_check {
 	OAUTH_STATE_OK,
-	OAUTH_STATE_MISSING,  /* no state parameter, or not of our shape */
-	OAUTH_STATE_UNKNOWN,  /* never issued (or cleaned up) */
+	OAUTH_STATE_MISSING, /* no state parameter, or not of our shape */
+	OAUTH_STATE_UNKNOWN, /* never issued (or cleaned up) */
 	OAUTH_STATE_EXPIRED,
 	OAUTH_STATE_REUSED,   /* already consumed */
 	OAUTH_STATE_MISMATCH, /* issued for another provider */
@@ -22,10 +22,10 @@ enum oauth_state_check {
 };
 
 struct oauth_pending {
-	const char *purpose;  /* "connect" or "login" */
-	const char *user_id;  /* NULL for login */
+	const char *purpose; /* "connect" or "login" */
+	const char *user_id; /* NULL for login */
 	const char *provider;
-	const char *verifier; /* opened PKCE verifier, NULL when the provider has no PKCE */
+	const char *verifier;	  /* opened PKCE verifier, NULL when the provider has no PKCE */
 	const char *redirect_uri; /* sent with the authorization: the exchange repeats it */
 };
 

@@ -37,19 +37,19 @@ struct webhook_job {
 	const char *url, *message_id, *event_type;
 	const char *body;
 	const char *secrets[WEBHOOK_MAX_SECRETS]; /* opened; NULL-padded */
-	int attempt;       /* this attempt's number, from 1 */
-	int retry_count;   /* retries after the first attempt */
+	int attempt;				  /* this attempt's number, from 1 */
+	int retry_count;			  /* retries after the first attempt */
 	int timeout_seconds;
 };
 
 /* What one attempt got back. */
 struct webhook_attempt {
-	long status;            /* HTTP status, 0 when none */
-	const char *error;      /* transport error, or NULL */
-	const char *body;       /* first 4 KiB of the response */
+	long status;	   /* HTTP status, 0 when none */
+	const char *error; /* transport error, or NULL */
+	const char *body;  /* first 4 KiB of the response */
 	const char *request_headers_json;
 	double ms;
-	long retry_after;       /* seconds from Retry-After, -1 when absent */
+	long retry_after; /* seconds from Retry-After, -1 when absent */
 };
 
 enum webhook_outcome { WEBHOOK_DELIVERED, WEBHOOK_RETRY, WEBHOOK_FAILED, WEBHOOK_GONE, WEBHOOK_OUTCOME__MAX };

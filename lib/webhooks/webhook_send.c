@@ -10,8 +10,8 @@
 
 #include "core/arena.h"
 #include "core/config.h"
-#include "net/netguard.h"
 #include "core/validate.h"
+#include "net/netguard.h"
 
 #define MAX_RESPONSE (1 << 20) /* read no more than this from a receiver */
 
@@ -93,7 +93,8 @@ int webhook_send_init(struct webhook_send *s, struct arena *a, const struct webh
 	CURL *e = s->easy;
 	curl_easy_setopt(e, CURLOPT_URL, job->url);
 	/* Checked at every send, not only at registration: the operator may turn http off. */
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, config_bool("SB_WEBHOOK_ALLOW_HTTP", false) ? "http,https" : "https");
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
+			 config_bool("SB_WEBHOOK_ALLOW_HTTP", false) ? "http,https" : "https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);

@@ -22,7 +22,7 @@ struct webhook_send {
 	bool blocked;
 	char errbuf[CURL_ERROR_SIZE];
 	const char *headers_json;
-	void *owner;     /* for the caller (the worker's job) */
+	void *owner;	 /* for the caller (the worker's job) */
 	CURLcode result; /* for the caller: how the transfer ended */
 };
 

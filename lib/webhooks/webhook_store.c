@@ -16,11 +16,12 @@ static const char *lease_margin(struct arena *a)
 	return arena_printf(a, "%ld", config_int("SB_WEBHOOK_LEASE_MARGIN_SECONDS", 30, 1, 3600));
 }
 
-#define CLAIM_RETURNING                                                                                          \
-	" RETURNING d.id, d.webhook_id, d.user_id, w.url, e.message_id, e.type, e.data::text, "                \
-	SQL_RFC3339("e.created_at") ", w.secret, "                                                             \
-	"CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END, d.attempt_count, "         \
-	"w.retry_count, w.timeout_seconds"
+#define CLAIM_RETURNING                                                                                       \
+	" RETURNING d.id, d.webhook_id, d.user_id, w.url, e.message_id, e.type, e.data::text, " SQL_RFC3339(  \
+		"e.created_at") ", w.secret, "                                                                \
+				"CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END, " \
+				"d.attempt_count, "                                                           \
+				"w.retry_count, w.timeout_seconds"
 
 enum db_status webhook_claim(struct arena *a, const char *owner, int limit, int per_webhook, PGresult **res)
 {
@@ -45,10 +46,11 @@ enum db_status webhook_claim(struct arena *a, const char *owner, int limit, int 
 		       "    FOR UPDATE OF d SKIP LOCKED) c "
 		       "  WHERE w.is_active AND coalesce(i.n, 0) < $3::int), "
 		       "chosen AS (SELECT id FROM due ORDER BY next_attempt_at LIMIT $2::int) "
-		       "UPDATE webhook_deliveries d SET lease_owner = $1, attempt_count = d.attempt_count + 1, updated_at = now(), "
+		       "UPDATE webhook_deliveries d SET lease_owner = $1, attempt_count = d.attempt_count + 1, "
+		       "updated_at = now(), "
 		       "lease_expires_at = now() + make_interval(secs => w.timeout_seconds + $4::int) "
-		       "FROM chosen c, webhooks w, events e WHERE d.id = c.id AND w.id = d.webhook_id AND e.id = d.event_id"
-		       CLAIM_RETURNING,
+		       "FROM chosen c, webhooks w, events e WHERE d.id = c.id AND w.id = d.webhook_id AND e.id = "
+		       "d.event_id" CLAIM_RETURNING,
 		       4, p);
 }
 
@@ -58,18 +60,20 @@ enum db_status webhook_test_delivery(struct arena *a, const char *owner, const c
 	const char *p[] = {owner, user_id, webhook_id, message_id, data_json, lease_margin(a)};
 	/* next_attempt_at 'infinity' keeps the worker away while this process holds the
 	 * lease; when the lease lapses (the process died), housekeeping makes it due. */
-	return db_exec(a, res,
-		       "WITH w AS (SELECT * FROM webhooks WHERE id = $3 AND user_id = $2), "
-		       "e AS (INSERT INTO events (user_id, type, data, message_id) SELECT $2, 'webhook.test', $5::jsonb, $4 "
-		       "  FROM w RETURNING id, message_id, type, data, created_at), "
-		       "d AS (INSERT INTO webhook_deliveries (webhook_id, event_id, user_id, next_attempt_at, lease_owner, "
-		       "  lease_expires_at, attempt_count) SELECT w.id, e.id, $2, 'infinity', $1, "
-		       "  now() + make_interval(secs => w.timeout_seconds + $6::int), 1 FROM w, e RETURNING *) "
-		       "SELECT d.id, d.webhook_id, d.user_id, w.url, e.message_id, e.type, e.data::text, "
-		       SQL_RFC3339("e.created_at") ", w.secret, "
-		       "CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END, d.attempt_count, "
-		       "w.retry_count, w.timeout_seconds FROM d, w, e",
-		       6, p);
+	return db_exec(
+		a, res,
+		"WITH w AS (SELECT * FROM webhooks WHERE id = $3 AND user_id = $2), "
+		"e AS (INSERT INTO events (user_id, type, data, message_id) SELECT $2, 'webhook.test', $5::jsonb, $4 "
+		"  FROM w RETURNING id, message_id, type, data, created_at), "
+		"d AS (INSERT INTO webhook_deliveries (webhook_id, event_id, user_id, next_attempt_at, lease_owner, "
+		"  lease_expires_at, attempt_count) SELECT w.id, e.id, $2, 'infinity', $1, "
+		"  now() + make_interval(secs => w.timeout_seconds + $6::int), 1 FROM w, e RETURNING *) "
+		"SELECT d.id, d.webhook_id, d.user_id, w.url, e.message_id, e.type, e.data::text, " SQL_RFC3339(
+			"e.created_at") ", w.secret, "
+					"CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END, "
+					"d.attempt_count, "
+					"w.retry_count, w.timeout_seconds FROM d, w, e",
+		6, p);
 }
 
 int webhook_job_from_row(struct arena *a, const PGresult *res, int r, struct webhook_job *job)
@@ -95,7 +99,7 @@ int webhook_job_from_row(struct arena *a, const PGresult *res, int r, struct web
 		if (crypto_open(a, sealed, aad, &secret, NULL)) {
 			if (c == 8)
 				return -1; /* the current secret: nothing may be sent unsigned */
-			continue;           /* a previous one that no key opens: sign with the current only */
+			continue;	   /* a previous one that no key opens: sign with the current only */
 		}
 		job->secrets[k++] = secret;
 	}

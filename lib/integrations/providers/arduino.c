@@ -10,13 +10,13 @@
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/crypto.h"
-#include "db/db.h"
-#include "integrations/integration.h"
 #include "core/jsonx.h"
-#include "net/outbound.h"
-#include "integrations/providers/provider.h"
 #include "core/urlenc.h"
 #include "core/validate.h"
+#include "db/db.h"
+#include "integrations/integration.h"
+#include "integrations/providers/provider.h"
+#include "net/outbound.h"
 
 #define PROVIDER "arduino_cloud"
 #define AUDIENCE "https://api2.arduino.cc/iot"
@@ -117,8 +117,8 @@ enum arduino_result arduino_row_token(struct arena *a, const struct integration 
 		return ARDUINO_DB;
 	if (PQntuples(res) == 1) {
 		char *token;
-		if (crypto_open(a, PQgetvalue(res, 0, 0), integration_token_aad(a, row->user_id, PROVIDER, "access_token"),
-				&token, NULL))
+		if (crypto_open(a, PQgetvalue(res, 0, 0),
+				integration_token_aad(a, row->user_id, PROVIDER, "access_token"), &token, NULL))
 			return ARDUINO_SECRET;
 		out->access_token = token;
 		return ARDUINO_OK;
@@ -233,8 +233,9 @@ static struct json_object *arduino_view(struct arena *a, const struct integratio
 	json_object_object_add(v, "connected", json_object_new_boolean(connected));
 	json_object_object_add(v, "enabled", json_object_new_boolean(row->enabled));
 	json_object_object_add(v, "client_id", jsonx_string_or_null(jsonx_get_string(row->config, "client_id")));
-	json_object_object_add(v, "has_client_secret",
-			       json_object_new_boolean(json_object_object_get_ex(row->config, "client_secret_encrypted", &tmp)));
+	json_object_object_add(
+		v, "has_client_secret",
+		json_object_new_boolean(json_object_object_get_ex(row->config, "client_secret_encrypted", &tmp)));
 	json_object_object_add(v, "status", jsonx_string_or_null(row->status));
 	json_object_object_add(v, "last_error", jsonx_string_or_null(row->last_error));
 	json_object_object_add(v, "connected_at", jsonx_string_or_null(row->connected_at));

@@ -15,16 +15,16 @@ enum arduino_result {
 	ARDUINO_OK,
 	ARDUINO_REFUSED,     /* the credentials were refused (400/401/403 at the token endpoint) */
 	ARDUINO_UNAVAILABLE, /* no answer, a timeout or a 5xx: *http_status is 502 or 504 */
-	ARDUINO_SECRET,      /* a stored secret could not be opened */
-	ARDUINO_DB,          /* database trouble */
+	ARDUINO_SECRET,	     /* a stored secret could not be opened */
+	ARDUINO_DB,	     /* database trouble */
 	ARDUINO_NO_SECRET,   /* no client secret is stored */
 };
 
 struct arduino_token {
 	const char *access_token; /* plaintext, in the arena */
-	long expires_in;          /* seconds */
-	const char *reason;       /* on failure */
-	int http_status;          /* 502 or 504 on ARDUINO_UNAVAILABLE */
+	long expires_in;	  /* seconds */
+	const char *reason;	  /* on failure */
+	int http_status;	  /* 502 or 504 on ARDUINO_UNAVAILABLE */
 };
 
 /* The base URL of the Arduino IoT API: ARDUINO_API_URL, https://api2.arduino.cc by default. */

@@ -16,17 +16,17 @@
 #include <time.h>
 
 #include "core/arena.h"
-#include "integrations/providers/blynk.h"
 #include "core/config.h"
-#include "integrations/integration.h"
 #include "core/jsonx.h"
-#include "net/outbound.h"
-#include "integrations/providers/provider.h"
 #include "core/urlenc.h"
 #include "core/validate.h"
+#include "integrations/integration.h"
+#include "integrations/providers/blynk.h"
+#include "integrations/providers/provider.h"
+#include "net/outbound.h"
 
 #define DEFAULT_SERVER "https://blynk.cloud"
-#define MAX_DEVICES 50
+#define MAX_DEVICES    50
 
 static const char *default_server(void)
 {
@@ -155,7 +155,8 @@ static void blynk_validate(struct json_object *body, struct json_object *errors)
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *d = json_object_array_get_idx(devices, i), *name = NULL, *tok;
 		if (!d || !json_object_is_type(d, json_type_object)) {
-			add_error(errors, arena_printf(a, "devices[%zu]", i), "must be an object with name and auth_token");
+			add_error(errors, arena_printf(a, "devices[%zu]", i),
+				  "must be an object with name and auth_token");
 			continue;
 		}
 		json_object_object_get_ex(d, "name", &name);
@@ -163,7 +164,8 @@ static void blynk_validate(struct json_object *body, struct json_object *errors)
 		if (!msg)
 			for (size_t j = 0; j < i; j++) {
 				struct json_object *o = json_object_array_get_idx(devices, j), *on;
-				if (o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, "name", &on) &&
+				if (o && json_object_is_type(o, json_type_object) &&
+				    json_object_object_get_ex(o, "name", &on) &&
 				    json_object_is_type(on, json_type_string) &&
 				    !strcmp(json_object_get_string(on), json_object_get_string(name)))
 					msg = "is the name of another device in the list";
@@ -188,7 +190,8 @@ static void blynk_validate_saved(struct json_object *body, const struct integrat
 		if (device_token_value(d))
 			continue;
 		const char *name = jsonx_get_string(d, "name");
-		if (!prev || !name || !jsonx_get_string(prev->config, arena_printf(a, "%s_encrypted", token_field(a, name))))
+		if (!prev || !name ||
+		    !jsonx_get_string(prev->config, arena_printf(a, "%s_encrypted", token_field(a, name))))
 			add_error(errors, arena_printf(a, "devices[%zu].auth_token", i),
 				  "is required for a device without a stored token");
 	}
@@ -247,7 +250,8 @@ const char *blynk_server_url(const struct integration *row)
 int blynk_device_token(struct arena *a, const struct integration *row, const char *name, char **token)
 {
 	struct json_object *devices;
-	if (!json_object_object_get_ex(row->config, "devices", &devices) || !json_object_is_type(devices, json_type_array))
+	if (!json_object_object_get_ex(row->config, "devices", &devices) ||
+	    !json_object_is_type(devices, json_type_array))
 		return 0;
 	for (size_t i = 0; i < json_object_array_length(devices); i++) {
 		const char *n = jsonx_get_string(json_object_array_get_idx(devices, i), "name");
@@ -262,7 +266,8 @@ static struct json_object *blynk_view(struct arena *a, const struct integration 
 	struct json_object *v = json_object_new_object(), *list = json_object_new_array(), *devices;
 	json_object_object_add(v, "enabled", json_object_new_boolean(row->enabled));
 	json_object_object_add(v, "server_url", json_object_new_string(blynk_server_url(row)));
-	if (json_object_object_get_ex(row->config, "devices", &devices) && json_object_is_type(devices, json_type_array))
+	if (json_object_object_get_ex(row->config, "devices", &devices) &&
+	    json_object_is_type(devices, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(devices); i++) {
 			const char *name = jsonx_get_string(json_object_array_get_idx(devices, i), "name");
 			if (!name)
@@ -273,8 +278,8 @@ static struct json_object *blynk_view(struct arena *a, const struct integration 
 			json_object_object_add(
 				d, "has_token",
 				json_object_new_boolean(
-					jsonx_get_string(row->config, arena_printf(a, "%s_encrypted", token_field(a, name))) !=
-					NULL));
+					jsonx_get_string(row->config, arena_printf(a, "%s_encrypted",
+										   token_field(a, name))) != NULL));
 			json_object_object_add(d, "error", NULL);
 			json_object_array_add(list, d);
 		}
@@ -305,8 +310,8 @@ static const char *error_message(struct arena *a, const struct outbound_response
 	return NULL;
 }
 
-static void blynk_call(struct arena *a, const char *server, const char *endpoint, const struct form *q,
-		       bool idempotent, struct blynk_reply *r)
+static void blynk_call(struct arena *a, const char *server, const char *endpoint, const struct form *q, bool idempotent,
+		       struct blynk_reply *r)
 {
 	long timeout = config_int("SB_BLYNK_TIMEOUT_MS", 5000, 200, 60000);
 	struct outbound_request rq = {
@@ -397,9 +402,10 @@ void blynk_view_live(struct arena *a, const struct integration *row, struct json
 		char *token = NULL;
 		int rc = blynk_device_token(a, row, name, &token);
 		if (rc <= 0) {
-			json_object_object_add(d, "error",
-					       json_object_new_string(rc < 0 ? "the stored token could not be decrypted: save it again"
-									     : "no token is stored"));
+			json_object_object_add(
+				d, "error",
+				json_object_new_string(rc < 0 ? "the stored token could not be decrypted: save it again"
+							      : "no token is stored"));
 			continue;
 		}
 		if (now_ms() > deadline) {
@@ -426,8 +432,8 @@ void blynk_health(struct arena *a, const struct integration *row, const char **s
 	*status = "error";
 	*error = NULL;
 	*secret_failed = false;
-	if (!json_object_object_get_ex(row->config, "devices", &devices) || !json_object_is_type(devices, json_type_array) ||
-	    json_object_array_length(devices) == 0) {
+	if (!json_object_object_get_ex(row->config, "devices", &devices) ||
+	    !json_object_is_type(devices, json_type_array) || json_object_array_length(devices) == 0) {
 		*error = "no device is saved";
 		return;
 	}

@@ -10,20 +10,20 @@ struct integration;
 struct json_object;
 
 enum blynk_outcome {
-	BLYNK_OK,            /* 2xx */
+	BLYNK_OK,	     /* 2xx */
 	BLYNK_INVALID_TOKEN, /* 400 {"error":{"message":"Invalid token."}} */
-	BLYNK_REJECTED,      /* another 4xx: the server refused the request */
+	BLYNK_REJECTED,	     /* another 4xx: the server refused the request */
 	BLYNK_UNREACHABLE,   /* no answer (refused, DNS, TLS, guard) or a 5xx: 502 */
-	BLYNK_TIMEOUT,       /* no answer in time: 504 */
+	BLYNK_TIMEOUT,	     /* no answer in time: 504 */
 	BLYNK_OUTCOME__MAX
 };
 
 struct blynk_reply {
 	enum blynk_outcome outcome;
-	long status;         /* HTTP status, 0 without an answer */
-	const char *body;    /* in the arena ("" when none) */
-	const char *reason;  /* human text for anything but BLYNK_OK; never holds the token */
-	bool blocked;        /* the private-address guard refused the server */
+	long status;	    /* HTTP status, 0 without an answer */
+	const char *body;   /* in the arena ("" when none) */
+	const char *reason; /* human text for anything but BLYNK_OK; never holds the token */
+	bool blocked;	    /* the private-address guard refused the server */
 };
 
 /* The saved server URL of a row (the default when none is saved). */

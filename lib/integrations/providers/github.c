@@ -8,12 +8,12 @@
 
 #include "core/arena.h"
 #include "core/crypto.h"
-#include "integrations/integration.h"
 #include "core/jsonx.h"
-#include "oauth/oauth_client.h"
-#include "net/outbound.h"
-#include "integrations/providers/provider.h"
 #include "core/urlenc.h"
+#include "integrations/integration.h"
+#include "integrations/providers/provider.h"
+#include "net/outbound.h"
+#include "oauth/oauth_client.h"
 
 #define PUSH_ATTEMPTS 3
 
@@ -167,8 +167,9 @@ enum github_result github_push_files(struct arena *a, const struct oauth_provide
 
 	for (int attempt = 1; attempt <= PUSH_ATTEMPTS; attempt++) {
 		out->attempts = attempt;
-		st = api(a, p, token, "GET", arena_printf(a, "/repos/%s/git/ref/heads/%s", repo, url_encode(a, out->branch)),
-			 NULL, &j, &reason, &hs);
+		st = api(a, p, token, "GET",
+			 arena_printf(a, "/repos/%s/git/ref/heads/%s", repo, url_encode(a, out->branch)), NULL, &j,
+			 &reason, &hs);
 		if (!st)
 			return fail(out, hs, reason);
 		if (st == 409 || st == 404)
@@ -176,14 +177,15 @@ enum github_result github_push_files(struct arena *a, const struct oauth_provide
 		const char *head = member(j, "object.sha");
 		if (st != 200 || !head)
 			return fail(out, 502, arena_printf(a, "GitHub answered %ld for the branch", st));
-		st = api(a, p, token, "GET", arena_printf(a, "/repos/%s/git/commits/%s", repo, head), NULL, &j, &reason, &hs);
+		st = api(a, p, token, "GET", arena_printf(a, "/repos/%s/git/commits/%s", repo, head), NULL, &j, &reason,
+			 &hs);
 		const char *base_tree = st == 200 ? member(j, "tree.sha") : NULL;
 		if (!st)
 			return fail(out, hs, reason);
 		if (!base_tree)
 			return fail(out, 502, arena_printf(a, "GitHub answered %ld for the head commit", st));
-		st = api(a, p, token, "GET", arena_printf(a, "/repos/%s/git/trees/%s?recursive=1", repo, base_tree), NULL,
-			 &j, &reason, &hs);
+		st = api(a, p, token, "GET", arena_printf(a, "/repos/%s/git/trees/%s?recursive=1", repo, base_tree),
+			 NULL, &j, &reason, &hs);
 		if (!st)
 			return fail(out, hs, reason);
 		struct json_object *entries = st == 200 ? oauth_json_path(j, "tree") : NULL;
@@ -201,7 +203,9 @@ enum github_result github_push_files(struct arena *a, const struct oauth_provide
 					break;
 				}
 			}
-			files[i].result = !existing ? "created" : strcmp(existing, files[i].blob_sha) ? "updated" : "unchanged";
+			files[i].result = !existing				? "created"
+					  : strcmp(existing, files[i].blob_sha) ? "updated"
+										: "unchanged";
 			changed += strcmp(files[i].result, "unchanged") != 0;
 		}
 		if (!changed) {
@@ -218,12 +222,14 @@ enum github_result github_push_files(struct arena *a, const struct oauth_provide
 				struct json_object *b = arena_defer(a, jsonx_put, json_object_new_object());
 				json_object_object_add(b, "content", json_object_new_string(files[i].content));
 				json_object_object_add(b, "encoding", json_object_new_string("utf-8"));
-				st = api(a, p, token, "POST", arena_printf(a, "/repos/%s/git/blobs", repo), b, &j, &reason, &hs);
+				st = api(a, p, token, "POST", arena_printf(a, "/repos/%s/git/blobs", repo), b, &j,
+					 &reason, &hs);
 				if (!st)
 					return fail(out, hs, reason);
 				if (st != 201 || !member(j, "sha"))
 					return fail(out, st == 403 || st == 404 ? 403 : 502,
-						    arena_printf(a, "GitHub answered %ld when uploading %s", st, files[i].path));
+						    arena_printf(a, "GitHub answered %ld when uploading %s", st,
+								 files[i].path));
 				uploaded[i] = true;
 			}
 			struct json_object *e = json_object_new_object();
@@ -243,7 +249,8 @@ enum github_result github_push_files(struct arena *a, const struct oauth_provide
 		if (!new_tree)
 			return fail(out, 502, arena_printf(a, "GitHub answered %ld when creating the tree", st));
 
-		struct json_object *cb = arena_defer(a, jsonx_put, json_object_new_object()), *parents = json_object_new_array();
+		struct json_object *cb = arena_defer(a, jsonx_put, json_object_new_object()),
+				   *parents = json_object_new_array();
 		json_object_array_add(parents, json_object_new_string(head));
 		json_object_object_add(cb, "message", json_object_new_string(message));
 		json_object_object_add(cb, "tree", json_object_new_string(new_tree));
@@ -298,8 +305,8 @@ struct json_object *github_view(struct arena *a, const struct integration *row)
 }
 
 enum github_result google_drive_upload(struct arena *a, const struct oauth_provider *p, const char *token,
-				       const char *name, const char *content, const char **file_id,
-				       const char **reason, int *http_status)
+				       const char *name, const char *content, const char **file_id, const char **reason,
+				       int *http_status)
 {
 	char *boundary = arena_printf(a, "sb-%s", crypto_token(a, 18));
 	struct json_object *meta = arena_defer(a, jsonx_put, json_object_new_object());
@@ -308,18 +315,19 @@ enum github_result google_drive_upload(struct arena *a, const struct oauth_provi
 	char *body = arena_printf(a,
 				  "--%s\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n%s\r\n"
 				  "--%s\r\nContent-Type: application/json\r\n\r\n%s\r\n--%s--\r\n",
-				  boundary, json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN), boundary, content,
-				  boundary);
+				  boundary, json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN), boundary,
+				  content, boundary);
 	const char *h[] = {arena_printf(a, "Content-Type: multipart/related; boundary=%s", boundary),
 			   "Accept: application/json", NULL};
 	const char *base = oauth_url(a, p, "api");
-	struct outbound_request rq = {.method = "POST",
-				      .url = arena_printf(a, "%s/upload/drive/v3/files?uploadType=multipart&fields=id,name",
-							  base ? base : ""),
-				      .headers = h,
-				      .bearer = token,
-				      .body = body,
-				      .body_len = strlen(body)};
+	struct outbound_request rq = {
+		.method = "POST",
+		.url = arena_printf(a, "%s/upload/drive/v3/files?uploadType=multipart&fields=id,name",
+				    base ? base : ""),
+		.headers = h,
+		.bearer = token,
+		.body = body,
+		.body_len = strlen(body)};
 	struct outbound_response r;
 	if (outbound_do(a, &rq, &r)) {
 		*reason = arena_printf(a, "Google Drive: %s", r.message);

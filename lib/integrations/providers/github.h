@@ -21,10 +21,10 @@ struct github_file {
 
 struct github_push {
 	const char *full_name, *branch; /* of the repository */
-	const char *commit_sha;         /* the new commit, NULL when nothing changed */
-	int attempts;                   /* ref updates tried */
-	const char *reason;             /* on failure */
-	int http_status;                /* on failure: 404, 409, 403, 502, 504 */
+	const char *commit_sha;		/* the new commit, NULL when nothing changed */
+	int attempts;			/* ref updates tried */
+	const char *reason;		/* on failure */
+	int http_status;		/* on failure: 404, 409, 403, 502, 504 */
 };
 
 enum github_result { GITHUB_OK, GITHUB_FAILED, GITHUB_RESULT__MAX };
@@ -52,7 +52,7 @@ struct json_object *github_view(struct arena *a, const struct integration *row);
 
 /* Google Drive: uploads one file (multipart upload); *file_id receives Drive's id. */
 enum github_result google_drive_upload(struct arena *a, const struct oauth_provider *p, const char *token,
-				       const char *name, const char *content, const char **file_id,
-				       const char **reason, int *http_status);
+				       const char *name, const char *content, const char **file_id, const char **reason,
+				       int *http_status);
 
 #endif

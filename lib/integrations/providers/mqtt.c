@@ -5,13 +5,13 @@
 
 #include "core/arena.h"
 #include "core/config.h"
-#include "integrations/integration.h"
 #include "core/jsonx.h"
+#include "core/validate.h"
+#include "integrations/integration.h"
 #include "integrations/providers/mqtt.h"
+#include "integrations/providers/provider.h"
 #include "net/mqtt_probe.h"
 #include "net/mqtt_url.h"
-#include "integrations/providers/provider.h"
-#include "core/validate.h"
 
 static const char *check_printable(struct json_object *v)
 {
@@ -69,13 +69,15 @@ static void mqtt_validate(struct json_object *body, struct json_object *errors)
 		static const char *const required[] = {"broker_url", "device_id", "topic_prefix"};
 		for (size_t i = 0; i < 3; i++)
 			if (!present(body, required[i]) && !json_object_object_get_ex(errors, required[i], &ignored))
-				json_object_object_add(errors, required[i],
-						       json_object_new_string("is required when the integration is enabled"));
+				json_object_object_add(
+					errors, required[i],
+					json_object_new_string("is required when the integration is enabled"));
 	}
 	const char *user = jsonx_get_string(body, "username");
 	if (jsonx_get_bool(body, "use_authentication", 0) && (!user || !*user) &&
 	    !json_object_object_get_ex(errors, "username", &ignored))
-		json_object_object_add(errors, "username", json_object_new_string("is required when use_authentication is true"));
+		json_object_object_add(errors, "username",
+				       json_object_new_string("is required when use_authentication is true"));
 }
 
 static void copy_string(struct json_object *from, struct json_object *to, const char *name)
@@ -142,7 +144,8 @@ static struct json_object *mqtt_view(struct arena *a, const struct integration *
 	json_object_object_add(v, "enabled", json_object_new_boolean(row->enabled));
 	json_object_object_add(v, "broker_url", jsonx_string_or_null(jsonx_get_string(c, "broker_url")));
 	json_object_object_add(v, "username", jsonx_string_or_null(jsonx_get_string(c, "username")));
-	json_object_object_add(v, "use_authentication", json_object_new_boolean(jsonx_get_bool(c, "use_authentication", 0)));
+	json_object_object_add(v, "use_authentication",
+			       json_object_new_boolean(jsonx_get_bool(c, "use_authentication", 0)));
 	json_object_object_add(v, "has_password",
 			       json_object_new_boolean(json_object_object_get_ex(c, "password_encrypted", &tmp)));
 	json_object_object_add(v, "device_id", jsonx_string_or_null(jsonx_get_string(c, "device_id")));

@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "integrations/integration.h"
 #include "core/jsonx.h"
-#include "oauth/oauth_client.h"
+#include "integrations/integration.h"
 #include "integrations/providers/provider.h"
+#include "oauth/oauth_client.h"
 
 struct json_object *github_view(struct arena *a, const struct integration *row);
 
@@ -51,7 +51,8 @@ const char *oauth_row_profile(const struct integration *row, const char *field)
 
 bool oauth_row_connected(const struct integration *row)
 {
-	return row->access_token && row->status && (!strcmp(row->status, "active") || !strcmp(row->status, "connected"));
+	return row->access_token && row->status &&
+	       (!strcmp(row->status, "active") || !strcmp(row->status, "connected"));
 }
 
 struct json_object *oauth_view(struct arena *a, const struct integration *row)

@@ -4,8 +4,8 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "oauth/oauth_client.h"
 #include "core/validate.h"
+#include "oauth/oauth_client.h"
 
 extern const struct provider provider_mqtt;
 extern const struct provider provider_arduino_cloud;
@@ -16,7 +16,7 @@ static const struct provider *const builtin[] = {
 	&provider_arduino_cloud,
 	&provider_blynk,
 };
-#define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
+#define NBUILTIN  (sizeof(builtin) / sizeof(builtin[0]))
 #define MAX_OAUTH 64
 
 /* Built-in providers first, then one per providers-file entry. */
@@ -66,15 +66,18 @@ const struct provider *const *provider_all(unsigned *n)
 
 const char *provider_auth_name(enum provider_auth a)
 {
-	static const char *const names[PROVIDER_AUTH__MAX] = {
-		[PROVIDER_AUTH_CONFIG] = "config", [PROVIDER_AUTH_OAUTH2] = "oauth2", [PROVIDER_AUTH_API_KEY] = "api_key"};
+	static const char *const names[PROVIDER_AUTH__MAX] = {[PROVIDER_AUTH_CONFIG] = "config",
+							      [PROVIDER_AUTH_OAUTH2] = "oauth2",
+							      [PROVIDER_AUTH_API_KEY] = "api_key"};
 	return a < PROVIDER_AUTH__MAX ? names[a] : "unknown";
 }
 
 static const char *field_type_name(enum field_type t)
 {
-	static const char *const names[FIELD_TYPE__MAX] = {[FIELD_STRING] = "string", [FIELD_INT] = "integer",
-							   [FIELD_BOOL] = "boolean", [FIELD_OBJECT] = "object",
+	static const char *const names[FIELD_TYPE__MAX] = {[FIELD_STRING] = "string",
+							   [FIELD_INT] = "integer",
+							   [FIELD_BOOL] = "boolean",
+							   [FIELD_OBJECT] = "object",
 							   [FIELD_ARRAY] = "array"};
 	return t < FIELD_TYPE__MAX ? names[t] : "unknown";
 }

@@ -16,8 +16,8 @@ struct oauth_provider;
 enum provider_auth { PROVIDER_AUTH_CONFIG, PROVIDER_AUTH_OAUTH2, PROVIDER_AUTH_API_KEY, PROVIDER_AUTH__MAX };
 
 struct provider {
-	const char *name;         /* URL segment and user_integrations.provider: "mqtt" */
-	const char *url_name;     /* another URL segment for it ("arduino-cloud"), or NULL */
+	const char *name;	  /* URL segment and user_integrations.provider: "mqtt" */
+	const char *url_name;	  /* another URL segment for it ("arduino-cloud"), or NULL */
 	const char *display_name; /* "MQTT Broker" */
 	const char *description;
 	enum provider_auth auth;

@@ -4,13 +4,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/arena.h"
 #include "auth/password.h"
+#include "core/arena.h"
 
 static struct arena *a;
 
@@ -102,10 +103,7 @@ static void test_verify_garbage_hash(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_hash_then_verify),
-		T(test_salted),
-		T(test_length_is_explicit),
-		T(test_verify_without_hash),
+		T(test_hash_then_verify),    T(test_salted), T(test_length_is_explicit), T(test_verify_without_hash),
 		T(test_verify_garbage_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,13 +4,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <json-c/json.h>
 #include <string.h>
 
-#include "core/arena.h"
 #include "auth/scope.h"
+#include "core/arena.h"
 
 static void test_null_grants_everything(void **state)
 {
@@ -116,9 +117,12 @@ static void test_array_checks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_null_grants_everything), cmocka_unit_test(test_hierarchy),
-		cmocka_unit_test(test_words_not_substrings),   cmocka_unit_test(test_subset),
-		cmocka_unit_test(test_normalise),              cmocka_unit_test(test_known),
+		cmocka_unit_test(test_null_grants_everything),
+		cmocka_unit_test(test_hierarchy),
+		cmocka_unit_test(test_words_not_substrings),
+		cmocka_unit_test(test_subset),
+		cmocka_unit_test(test_normalise),
+		cmocka_unit_test(test_known),
 		cmocka_unit_test(test_array_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <json-c/json.h>
@@ -12,20 +13,20 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/arena.h"
-#include "core/urlenc.h"
-#include "core/crypto.h"
 #include "auth/token.h"
+#include "core/arena.h"
+#include "core/crypto.h"
+#include "core/urlenc.h"
 
-#define SECRET "ours-0123456789abcdef0123456789abcdef"
-#define HOST_SECRET "host-0123456789abcdef0123456789abcdef"
+#define SECRET	     "ours-0123456789abcdef0123456789abcdef"
+#define HOST_SECRET  "host-0123456789abcdef0123456789abcdef"
 #define OTHER_SECRET "other-0123456789abcdef0123456789abcdef"
-#define ISS "switchboard"
-#define AUD "switchboard-api"
-#define HOST_ISS "https://host.example"
-#define HOST_AUD "host-api"
-#define UUID "0b7e5c1e-2f5d-4b7e-9c1a-3d2e4f5a6b7c"
-#define NOW 1700000000L
+#define ISS	     "switchboard"
+#define AUD	     "switchboard-api"
+#define HOST_ISS     "https://host.example"
+#define HOST_AUD     "host-api"
+#define UUID	     "0b7e5c1e-2f5d-4b7e-9c1a-3d2e4f5a6b7c"
+#define NOW	     1700000000L
 
 #define HDR "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
 /* Every claim our token needs but exp. */
@@ -240,14 +241,21 @@ static void test_other_algs_rejected(void **state)
 	char *input = fmt("%s.%s", b64j(hs512_header), b64j(payload));
 	unsigned char mac[64];
 	unsigned int mlen = sizeof(mac);
-	assert_non_null(HMAC(EVP_sha512(), SECRET, (int)strlen(SECRET), (unsigned char *)input, strlen(input), mac, &mlen));
+	assert_non_null(
+		HMAC(EVP_sha512(), SECRET, (int)strlen(SECRET), (unsigned char *)input, strlen(input), mac, &mlen));
 	assert_int_equal(mlen, 64);
 	assert_int_equal(verify(fmt("%s.%s", input, base64url_encode(a, mac, mlen))), TOKEN_BAD_ALG);
 
 	static const char *const headers[] = {
-		"{\"alg\":\"HS512\",\"typ\":\"JWT\"}", "{\"alg\":\"RS256\",\"typ\":\"JWT\"}",
-		"{\"alg\":\"ES256\"}", "{\"alg\":\"hs256\"}", "{\"alg\":\"HS256 \"}", "{\"alg\":256}",
-		"{\"alg\":null}", "{\"typ\":\"JWT\"}", "{\"alg\":[\"HS256\"]}",
+		"{\"alg\":\"HS512\",\"typ\":\"JWT\"}",
+		"{\"alg\":\"RS256\",\"typ\":\"JWT\"}",
+		"{\"alg\":\"ES256\"}",
+		"{\"alg\":\"hs256\"}",
+		"{\"alg\":\"HS256 \"}",
+		"{\"alg\":256}",
+		"{\"alg\":null}",
+		"{\"typ\":\"JWT\"}",
+		"{\"alg\":[\"HS256\"]}",
 	};
 	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
 		enum token_error e = verify(hs256(headers[i], payload, SECRET));
@@ -263,8 +271,8 @@ static void test_claims(void **state)
 		const char *claims; /* printf format taking the exp value */
 		enum token_error want;
 	} cases[] = {
-		{"{" STD "}", TOKEN_BAD_CLAIMS},                                        /* no exp (ignores arg) */
-		{"{" STD ",\"exp\":\"%ld\"}", TOKEN_BAD_CLAIMS},                          /* exp as text */
+		{"{" STD "}", TOKEN_BAD_CLAIMS},		 /* no exp (ignores arg) */
+		{"{" STD ",\"exp\":\"%ld\"}", TOKEN_BAD_CLAIMS}, /* exp as text */
 		{"{" STD ",\"exp\":%ld,\"nbf\":\"0\"}", TOKEN_BAD_CLAIMS},
 		{"{" STD ",\"exp\":%ld,\"iat\":null}", TOKEN_BAD_CLAIMS},
 		{"{\"iss\":\"evil\",\"aud\":\"" AUD "\",\"sub\":\"" UUID "\",\"typ\":\"access\",\"exp\":%ld}",
@@ -273,18 +281,24 @@ static void test_claims(void **state)
 		{"{\"iss\":\"" ISS "\",\"aud\":\"other\",\"sub\":\"" UUID "\",\"typ\":\"access\",\"exp\":%ld}",
 		 TOKEN_BAD_CLAIMS},
 		{"{\"iss\":\"" ISS "\",\"sub\":\"" UUID "\",\"typ\":\"access\",\"exp\":%ld}", TOKEN_BAD_CLAIMS},
-		{"{\"iss\":\"" ISS "\",\"aud\":[\"other\",\"" AUD "\"],\"sub\":\"" UUID "\",\"typ\":\"access\",\"exp\":%ld}",
+		{"{\"iss\":\"" ISS "\",\"aud\":[\"other\",\"" AUD "\"],\"sub\":\"" UUID
+		 "\",\"typ\":\"access\",\"exp\":%ld}",
 		 TOKEN_OK},
-		{"{\"iss\":\"" ISS "\",\"aud\":[\"other\",\"more\"],\"sub\":\"" UUID "\",\"typ\":\"access\",\"exp\":%ld}",
+		{"{\"iss\":\"" ISS "\",\"aud\":[\"other\",\"more\"],\"sub\":\"" UUID
+		 "\",\"typ\":\"access\",\"exp\":%ld}",
 		 TOKEN_BAD_CLAIMS},
-		{"{\"iss\":\"" ISS "\",\"aud\":[],\"sub\":\"" UUID "\",\"typ\":\"access\",\"exp\":%ld}", TOKEN_BAD_CLAIMS},
-		{"{\"iss\":\"" ISS "\",\"aud\":[1],\"sub\":\"" UUID "\",\"typ\":\"access\",\"exp\":%ld}", TOKEN_BAD_CLAIMS},
+		{"{\"iss\":\"" ISS "\",\"aud\":[],\"sub\":\"" UUID "\",\"typ\":\"access\",\"exp\":%ld}",
+		 TOKEN_BAD_CLAIMS},
+		{"{\"iss\":\"" ISS "\",\"aud\":[1],\"sub\":\"" UUID "\",\"typ\":\"access\",\"exp\":%ld}",
+		 TOKEN_BAD_CLAIMS},
 		{"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"" UUID "\",\"exp\":%ld}", TOKEN_BAD_CLAIMS},
 		{"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"" UUID "\",\"typ\":\"refresh\",\"exp\":%ld}",
 		 TOKEN_BAD_CLAIMS},
 		{"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"typ\":\"access\",\"exp\":%ld}", TOKEN_BAD_CLAIMS},
-		{"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"\",\"typ\":\"access\",\"exp\":%ld}", TOKEN_BAD_CLAIMS},
-		{"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":42,\"typ\":\"access\",\"exp\":%ld}", TOKEN_BAD_CLAIMS},
+		{"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"\",\"typ\":\"access\",\"exp\":%ld}",
+		 TOKEN_BAD_CLAIMS},
+		{"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":42,\"typ\":\"access\",\"exp\":%ld}",
+		 TOKEN_BAD_CLAIMS},
 		{"{" STD ",\"exp\":%ld}", TOKEN_OK},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -297,11 +311,13 @@ static void test_claims(void **state)
 	memset(long_sub, 'x', 256);
 	long_sub[256] = '\0';
 	assert_int_equal(verify(ours(fmt("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"%s\",\"typ\":\"access\","
-					 "\"exp\":%ld}", long_sub, NOW + 60))),
+					 "\"exp\":%ld}",
+					 long_sub, NOW + 60))),
 			 TOKEN_BAD_CLAIMS);
 	long_sub[255] = '\0';
 	assert_int_equal(verify(ours(fmt("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"%s\",\"typ\":\"access\","
-					 "\"exp\":%ld}", long_sub, NOW + 60))),
+					 "\"exp\":%ld}",
+					 long_sub, NOW + 60))),
 			 TOKEN_OK);
 }
 
@@ -316,12 +332,12 @@ static void test_malformed(void **state)
 	const char *const bad[] = {
 		"",
 		"abc",
-		fmt("%.*s", (int)(d2 - good), good),          /* two parts */
-		fmt("%s.AAAA", good),                         /* four parts */
+		fmt("%.*s", (int)(d2 - good), good), /* two parts */
+		fmt("%s.AAAA", good),		     /* four parts */
 		fmt("%s.", good),
-		fmt(".%s", d1 + 1),                           /* empty header */
-		fmt("%.*s.%s", hlen, good, d2),               /* empty payload: "h..s" */
-		fmt("!!!.%s", d1 + 1),                        /* garbage base64 */
+		fmt(".%s", d1 + 1),		/* empty header */
+		fmt("%.*s.%s", hlen, good, d2), /* empty payload: "h..s" */
+		fmt("!!!.%s", d1 + 1),		/* garbage base64 */
 		fmt("%.*s.$$$%s", hlen, good, d2),
 		fmt("%s.%s%s", b64j("not json"), b64j("{}"), d2),
 		fmt("%.*s.%s%s", hlen, good, b64j("[1,2]"), d2), /* payload not an object */
@@ -383,12 +399,17 @@ static void test_host_tokens(void **state)
 
 	/* Host rules: their audience, their expiry. */
 	assert_int_equal(token_sign_raw(a, HOST_SECRET,
-					fmt("{\"iss\":\"" HOST_ISS "\",\"aud\":\"" AUD "\",\"sub\":\"h\",\"exp\":%ld}", NOW + 60), &t),
+					fmt("{\"iss\":\"" HOST_ISS "\",\"aud\":\"" AUD "\",\"sub\":\"h\",\"exp\":%ld}",
+					    NOW + 60),
+					&t),
 			 0);
 	assert_int_equal(verify(t), TOKEN_BAD_CLAIMS);
-	assert_int_equal(token_sign_raw(a, HOST_SECRET,
-					fmt("{\"iss\":\"" HOST_ISS "\",\"aud\":\"" HOST_AUD "\",\"sub\":\"h\",\"exp\":%ld}", NOW - 60), &t),
-			 0);
+	assert_int_equal(
+		token_sign_raw(
+			a, HOST_SECRET,
+			fmt("{\"iss\":\"" HOST_ISS "\",\"aud\":\"" HOST_AUD "\",\"sub\":\"h\",\"exp\":%ld}", NOW - 60),
+			&t),
+		0);
 	assert_int_equal(verify(t), TOKEN_EXPIRED);
 
 	/* Host tokens off: the host issuer is unknown. */
@@ -448,18 +469,9 @@ static void test_error_messages(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_configure_rules),
-		T(test_issue_then_verify),
-		T(test_time_window),
-		T(test_far_future_exp),
-		T(test_bad_signatures),
-		T(test_alg_none_rejected),
-		T(test_other_algs_rejected),
-		T(test_claims),
-		T(test_malformed),
-		T(test_length_cap),
-		T(test_host_tokens),
-		T(test_sign_raw),
+		T(test_configure_rules), T(test_issue_then_verify), T(test_time_window),	 T(test_far_future_exp),
+		T(test_bad_signatures),	 T(test_alg_none_rejected), T(test_other_algs_rejected), T(test_claims),
+		T(test_malformed),	 T(test_length_cap),	    T(test_host_tokens),	 T(test_sign_raw),
 		T(test_error_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

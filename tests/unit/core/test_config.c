@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -140,9 +141,21 @@ static void test_config_int(void **state)
 		const char *value; /* NULL: unset */
 		long want;
 	} cases[] = {
-		{NULL, 7},   {"", 7},     {"42", 42},  {"0", 0},     {"1000", 1000}, {"1001", 1000},
-		{"-1", 0},   {"-99", 0},  {"abc", 7},  {"12abc", 7}, {"1.5", 7},     {"0x10", 7},
-		{"99999999999999999999", 7},           {"-99999999999999999999", 7}, {"500 ", 7},
+		{NULL, 7},
+		{"", 7},
+		{"42", 42},
+		{"0", 0},
+		{"1000", 1000},
+		{"1001", 1000},
+		{"-1", 0},
+		{"-99", 0},
+		{"abc", 7},
+		{"12abc", 7},
+		{"1.5", 7},
+		{"0x10", 7},
+		{"99999999999999999999", 7},
+		{"-99999999999999999999", 7},
+		{"500 ", 7},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (cases[i].value)

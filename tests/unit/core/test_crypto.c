@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -11,8 +12,8 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "core/urlenc.h"
 #include "core/crypto.h"
+#include "core/urlenc.h"
 
 static struct arena *a;
 static unsigned char key1[CRYPTO_KEY_LEN], key2[CRYPTO_KEY_LEN];
@@ -127,32 +128,21 @@ static void test_base64_rejects(void **state)
 {
 	(void)state;
 	static const char *const bad_std[] = {
-		"Zg",       /* padding required */
-		"Zg=",      /* short padding */
-		"Zg===",    /* too much */
-		"Z===",
-		"====",
-		"Zh==",     /* non-zero trailing bits */
-		"Zm9=",
-		"Zm9v!A==", /* invalid character */
-		"Zm-v",     /* url alphabet */
-		"Zm_v",
-		"Zm 9v",
-		"=Zm9",
-		"Zg==Zg==", /* padding in the middle */
+		"Zg",					 /* padding required */
+		"Zg=",					 /* short padding */
+		"Zg===",				 /* too much */
+		"Z===",	 "====",     "Zh==",		 /* non-zero trailing bits */
+		"Zm9=",	 "Zm9v!A==",			 /* invalid character */
+		"Zm-v",					 /* url alphabet */
+		"Zm_v",	 "Zm 9v",    "=Zm9", "Zg==Zg==", /* padding in the middle */
 		"Zm9vY",
 	};
 	static const char *const bad_url[] = {
-		"Zg==", /* no padding in url form */
-		"Zm8=",
-		"Z",    /* one character cannot encode a byte */
-		"Zm9vY",
-		"Zh",   /* non-zero trailing bits */
-		"Zm9",
-		"Zm+v", /* standard alphabet */
-		"Zm/v",
-		"Zm9v.",
-		"Zm\n9v",
+		"Zg==",		 /* no padding in url form */
+		"Zm8=",	 "Z",	 /* one character cannot encode a byte */
+		"Zm9vY", "Zh",	 /* non-zero trailing bits */
+		"Zm9",	 "Zm+v", /* standard alphabet */
+		"Zm/v",	 "Zm9v.", "Zm\n9v",
 	};
 	unsigned char *out;
 	size_t n;
@@ -353,8 +343,8 @@ static void test_sealed_version(void **state)
 	assert_int_equal(crypto_sealed_version("sb1.42.x"), 42);
 	assert_int_equal(crypto_sealed_version("sb1.255."), 255);
 	static const char *const bad[] = {
-		"sb1.256.x", "sb1.0.x", "sb1.01.x", "sb1.1", "sb1..x", "sb1.-1.x", "sb1.+1.x", "sb1. 1.x",
-		"sb2.1.x", "sb1.1a.x", "", "sb1.",
+		"sb1.256.x", "sb1.0.x",	 "sb1.01.x", "sb1.1",	 "sb1..x", "sb1.-1.x",
+		"sb1.+1.x",  "sb1. 1.x", "sb2.1.x",  "sb1.1a.x", "",	   "sb1.",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (crypto_sealed_version(bad[i]) != 0)
@@ -409,21 +399,21 @@ static void test_keys_load_rejects(void **state)
 	const char *b1 = base64_encode(a, key1, 32), *b2 = base64_encode(a, key2, 32);
 	char *unpadded = arena_strndup(a, b1, strlen(b1) - 1);
 	const char *const bad[] = {
-		arena_printf(a, "%s", b1),                      /* no version */
-		arena_printf(a, "1%s", b1),                     /* no colon */
-		arena_printf(a, "0:%s", b1),                    /* version 0 */
-		arena_printf(a, "256:%s", b1),                  /* version too big */
-		arena_printf(a, "x:%s", b1),                    /* not a number */
+		arena_printf(a, "%s", b1),     /* no version */
+		arena_printf(a, "1%s", b1),    /* no colon */
+		arena_printf(a, "0:%s", b1),   /* version 0 */
+		arena_printf(a, "256:%s", b1), /* version too big */
+		arena_printf(a, "x:%s", b1),   /* not a number */
 		arena_printf(a, "-1:%s", b1),
 		arena_printf(a, "1:%s", base64_encode(a, k16, sizeof(k16))), /* 16 bytes */
 		arena_printf(a, "1:%s", base64_encode(a, k33, sizeof(k33))), /* 33 bytes */
-		arena_printf(a, "1:%s", unpadded),              /* bad base64 */
+		arena_printf(a, "1:%s", unpadded),			     /* bad base64 */
 		"1:not*base64!",
 		"1:",
-		arena_printf(a, "1:%s,1:%s", b1, b2),           /* duplicate version */
-		arena_printf(a, "1:%s,garbage", b1),            /* one bad entry spoils all */
+		arena_printf(a, "1:%s,1:%s", b1, b2), /* duplicate version */
+		arena_printf(a, "1:%s,garbage", b1),  /* one bad entry spoils all */
 		",",
-		arena_printf(a, "1x:%s", b1),                   /* trailing junk in the version */
+		arena_printf(a, "1x:%s", b1), /* trailing junk in the version */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		crypto_key_add(9, key2, true); /* must be cleared by the failed load */

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <json-c/json.h>
@@ -21,16 +22,11 @@ static const char *check_even(struct json_object *v)
 }
 
 static const struct field table[] = {
-	{"name", FIELD_STRING, true, 1, 10, NULL},
-	{"code", FIELD_STRING, false, 3, 5, NULL},
-	{"note", FIELD_STRING, false, 0, 0, NULL},
-	{"age", FIELD_INT, false, 0, 150, NULL},
-	{"count", FIELD_INT, false, 0, 0, check_even},
-	{"active", FIELD_BOOL, false, 0, 0, NULL},
-	{"meta", FIELD_OBJECT, false, 0, 0, NULL},
-	{"tags", FIELD_ARRAY, false, 1, 3, NULL},
-	{"email", FIELD_STRING, false, 0, 0, check_email},
-	{NULL, FIELD_STRING, false, 0, 0, NULL},
+	{"name", FIELD_STRING, true, 1, 10, NULL},	   {"code", FIELD_STRING, false, 3, 5, NULL},
+	{"note", FIELD_STRING, false, 0, 0, NULL},	   {"age", FIELD_INT, false, 0, 150, NULL},
+	{"count", FIELD_INT, false, 0, 0, check_even},	   {"active", FIELD_BOOL, false, 0, 0, NULL},
+	{"meta", FIELD_OBJECT, false, 0, 0, NULL},	   {"tags", FIELD_ARRAY, false, 1, 3, NULL},
+	{"email", FIELD_STRING, false, 0, 0, check_email}, {NULL, FIELD_STRING, false, 0, 0, NULL},
 };
 
 /* Validates the JSON text against table; returns the failure count, *errors as given. */
@@ -116,7 +112,8 @@ static void test_string_length_in_characters(void **state)
 	expect_ok("{\"name\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\"}");
 	expect_ok("{\"name\":\"\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00"
 		  "\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\\ud83d\\ude00\"}");
-	expect_one("{\"name\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}",
+	expect_one("{\"name\":"
+		   "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}",
 		   "name", "must be at most 10 characters");
 	/* min 3, max 5 */
 	expect_one("{\"name\":\"a\",\"code\":\"ab\"}", "code", "must be at least 3 characters");
@@ -138,7 +135,7 @@ static void test_invalid_text_rejected(void **state)
 	expect_one("{\"name\":\"\\u0000\"}", "name", msg);
 	expect_one("{\"name\":\"a\xff\"}", "name", msg);
 	expect_one("{\"name\":\"\xc3\"}", "name", msg);
-	expect_one("{\"name\":\"\xed\xa0\x80\"}", "name", msg);     /* raw surrogate */
+	expect_one("{\"name\":\"\xed\xa0\x80\"}", "name", msg);		   /* raw surrogate */
 	expect_one("{\"name\":\"a\",\"note\":\"\xc0\xaf\"}", "note", msg); /* overlong, unbounded field */
 	/* json-c turns an escaped lone surrogate into U+FFFD, which is valid text. */
 	expect_ok("{\"name\":\"\\ud800\"}");
@@ -222,16 +219,37 @@ static void test_check_email(void **state)
 {
 	(void)state;
 	static const char *const good[] = {
-		"ann@example.com", "a.b+tag@sub.example.co.uk", "x@y.io", "o'neil@example.org",
-		"user@xn--bcher-kva.example", "UPPER@EXAMPLE.COM", "d\xc3\xa9j\xc3\xa0@exampl\xc3\xa9.fr",
+		"ann@example.com",
+		"a.b+tag@sub.example.co.uk",
+		"x@y.io",
+		"o'neil@example.org",
+		"user@xn--bcher-kva.example",
+		"UPPER@EXAMPLE.COM",
+		"d\xc3\xa9j\xc3\xa0@exampl\xc3\xa9.fr",
 		"a-b@my-host.example",
 	};
 	static const char *const bad[] = {
-		"", "ann", "@example.com", "ann@", "ann@example", "ann@@example.com", "ann@ex@ample.com",
-		"ann@.example.com", "ann@example.com.", "ann@exa..mple.com", "a b@example.com",
-		"ann@exa mple.com", "ann@exam_ple.com", "<ann>@example.com", "ann@example.com\n",
-		"\"ann\"@example.com", "ann,bob@example.com", "ann;x@example.com", "a\\b@example.com",
-		"ann@example.com>", "tab\t@example.com",
+		"",
+		"ann",
+		"@example.com",
+		"ann@",
+		"ann@example",
+		"ann@@example.com",
+		"ann@ex@ample.com",
+		"ann@.example.com",
+		"ann@example.com.",
+		"ann@exa..mple.com",
+		"a b@example.com",
+		"ann@exa mple.com",
+		"ann@exam_ple.com",
+		"<ann>@example.com",
+		"ann@example.com\n",
+		"\"ann\"@example.com",
+		"ann,bob@example.com",
+		"ann;x@example.com",
+		"a\\b@example.com",
+		"ann@example.com>",
+		"tab\t@example.com",
 	};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		if (email(good[i]))
@@ -297,8 +315,27 @@ static void test_validate_query_int(void **state)
 	assert_int_equal(out, 7);
 
 	static const char *const bad[] = {
-		"", "0", "101", "-1", "abc", "5x", "x5", "+5", " 5", "5 ", "\t5", "\n5", "\v5", "\f5", "\r5",
-		"1e2", "0x10", "1.0", "--5", "99999999999999999999", "1000000000000000000",
+		"",
+		"0",
+		"101",
+		"-1",
+		"abc",
+		"5x",
+		"x5",
+		"+5",
+		" 5",
+		"5 ",
+		"\t5",
+		"\n5",
+		"\v5",
+		"\f5",
+		"\r5",
+		"1e2",
+		"0x10",
+		"1.0",
+		"--5",
+		"99999999999999999999",
+		"1000000000000000000",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		out = 4242;
@@ -316,40 +353,40 @@ static void test_utf8_length(void **state)
 	} cases[] = {
 		{"", 0},
 		{"abc", 3},
-		{"\xc3\xa9", 1},                   /* U+00E9 */
-		{"\xe2\x82\xac", 1},               /* U+20AC */
-		{"\xf0\x9f\x98\x80", 1},           /* U+1F600 */
+		{"\xc3\xa9", 1},	 /* U+00E9 */
+		{"\xe2\x82\xac", 1},	 /* U+20AC */
+		{"\xf0\x9f\x98\x80", 1}, /* U+1F600 */
 		{"a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z", 5},
-		{"\xc2\x80", 1},                   /* U+0080, smallest two-byte */
-		{"\xe0\xa0\x80", 1},               /* U+0800, smallest three-byte */
-		{"\xf0\x90\x80\x80", 1},           /* U+10000, smallest four-byte */
-		{"\xed\x9f\xbf", 1},               /* U+D7FF, just below the surrogates */
-		{"\xee\x80\x80", 1},               /* U+E000, just above */
-		{"\xef\xbf\xbf", 1},               /* U+FFFF */
-		{"\xf4\x8f\xbf\xbf", 1},           /* U+10FFFF, the last code point */
-		{"\xc0\x80", -1},                  /* overlong NUL */
-		{"\xc0\xaf", -1},                  /* overlong '/' */
-		{"\xc1\xbf", -1},                  /* overlong U+007F */
-		{"\xe0\x80\xaf", -1},              /* overlong three-byte */
-		{"\xe0\x9f\xbf", -1},              /* overlong U+07FF */
-		{"\xf0\x80\x80\xaf", -1},          /* overlong four-byte */
-		{"\xf0\x8f\xbf\xbf", -1},          /* overlong U+FFFF */
-		{"\xed\xa0\x80", -1},              /* U+D800 */
-		{"\xed\xbf\xbf", -1},              /* U+DFFF */
-		{"\xed\xa0\xbd\xed\xb8\x80", -1},  /* CESU-8 pair */
-		{"\xf4\x90\x80\x80", -1},          /* U+110000 */
+		{"\xc2\x80", 1},		  /* U+0080, smallest two-byte */
+		{"\xe0\xa0\x80", 1},		  /* U+0800, smallest three-byte */
+		{"\xf0\x90\x80\x80", 1},	  /* U+10000, smallest four-byte */
+		{"\xed\x9f\xbf", 1},		  /* U+D7FF, just below the surrogates */
+		{"\xee\x80\x80", 1},		  /* U+E000, just above */
+		{"\xef\xbf\xbf", 1},		  /* U+FFFF */
+		{"\xf4\x8f\xbf\xbf", 1},	  /* U+10FFFF, the last code point */
+		{"\xc0\x80", -1},		  /* overlong NUL */
+		{"\xc0\xaf", -1},		  /* overlong '/' */
+		{"\xc1\xbf", -1},		  /* overlong U+007F */
+		{"\xe0\x80\xaf", -1},		  /* overlong three-byte */
+		{"\xe0\x9f\xbf", -1},		  /* overlong U+07FF */
+		{"\xf0\x80\x80\xaf", -1},	  /* overlong four-byte */
+		{"\xf0\x8f\xbf\xbf", -1},	  /* overlong U+FFFF */
+		{"\xed\xa0\x80", -1},		  /* U+D800 */
+		{"\xed\xbf\xbf", -1},		  /* U+DFFF */
+		{"\xed\xa0\xbd\xed\xb8\x80", -1}, /* CESU-8 pair */
+		{"\xf4\x90\x80\x80", -1},	  /* U+110000 */
 		{"\xf5\x80\x80\x80", -1},
 		{"\xf7\xbf\xbf\xbf", -1},
-		{"\xf8\x88\x80\x80\x80", -1},      /* five-byte form */
-		{"\xfc\x84\x80\x80\x80\x80", -1},  /* six-byte form */
+		{"\xf8\x88\x80\x80\x80", -1},	  /* five-byte form */
+		{"\xfc\x84\x80\x80\x80\x80", -1}, /* six-byte form */
 		{"\xfe", -1},
 		{"\xff", -1},
-		{"\x80", -1},                      /* lone continuation */
+		{"\x80", -1}, /* lone continuation */
 		{"a\xbf", -1},
-		{"\xc3", -1},                      /* truncated */
+		{"\xc3", -1}, /* truncated */
 		{"\xe2\x82", -1},
 		{"\xf0\x9f\x98", -1},
-		{"\xc3\x28", -1},                  /* bad continuation */
+		{"\xc3\x28", -1}, /* bad continuation */
 		{"\xe2\x28\xac", -1},
 		{"\xf0\x9f\x28\x80", -1},
 	};
@@ -369,18 +406,12 @@ static void test_utf8_length(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_object),
-		cmocka_unit_test(test_types),
-		cmocka_unit_test(test_required_and_null),
-		cmocka_unit_test(test_string_length_in_characters),
-		cmocka_unit_test(test_invalid_text_rejected),
-		cmocka_unit_test(test_int_bounds),
-		cmocka_unit_test(test_array_bounds),
-		cmocka_unit_test(test_custom_check),
-		cmocka_unit_test(test_all_failures_at_once),
-		cmocka_unit_test(test_check_email),
-		cmocka_unit_test(test_check_not_blank),
-		cmocka_unit_test(test_validate_query_int),
+		cmocka_unit_test(test_valid_object),	      cmocka_unit_test(test_types),
+		cmocka_unit_test(test_required_and_null),     cmocka_unit_test(test_string_length_in_characters),
+		cmocka_unit_test(test_invalid_text_rejected), cmocka_unit_test(test_int_bounds),
+		cmocka_unit_test(test_array_bounds),	      cmocka_unit_test(test_custom_check),
+		cmocka_unit_test(test_all_failures_at_once),  cmocka_unit_test(test_check_email),
+		cmocka_unit_test(test_check_not_blank),	      cmocka_unit_test(test_validate_query_int),
 		cmocka_unit_test(test_utf8_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

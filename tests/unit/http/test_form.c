@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <string.h>
@@ -120,8 +121,8 @@ static void test_basic_refusals(void **state)
 	assert_int_equal(basic_auth_parse(a, "Basic !!!", &u, &p), -1);
 	assert_int_equal(basic_auth_parse(a, "Basic bm9jb2xvbg==", &u, &p), -1); /* "nocolon" */
 	assert_int_equal(basic_auth_parse(a, "Basic OnNlY3JldA==", &u, &p), -1); /* ":secret" */
-	assert_int_equal(basic_auth_parse(a, "Basic YSUwMDpi", &u, &p), -1);     /* "a%00:b" */
-	assert_int_equal(basic_auth_parse(a, "Basic YQBiOmM=", &u, &p), -1);     /* "a\0b:c" */
+	assert_int_equal(basic_auth_parse(a, "Basic YSUwMDpi", &u, &p), -1);	 /* "a%00:b" */
+	assert_int_equal(basic_auth_parse(a, "Basic YQBiOmM=", &u, &p), -1);	 /* "a\0b:c" */
 }
 
 int main(void)

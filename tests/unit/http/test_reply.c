@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <json-c/json.h>
@@ -227,12 +228,29 @@ static void test_reason(void **state)
 		int code;
 		const char *text;
 	} cases[] = {
-		{200, "OK"}, {201, "Created"}, {204, "No Content"}, {400, "Bad Request"}, {401, "Unauthorized"},
-		{403, "Forbidden"}, {404, "Not Found"}, {405, "Method Not Allowed"}, {409, "Conflict"},
-		{411, "Length Required"}, {413, "Content Too Large"}, {414, "URI Too Long"},
-		{415, "Unsupported Media Type"}, {422, "Unprocessable Content"}, {429, "Too Many Requests"},
-		{500, "Internal Server Error"}, {502, "Bad Gateway"}, {503, "Service Unavailable"},
-		{504, "Gateway Timeout"}, {0, "Unknown"}, {299, "Unknown"}, {418, "Unknown"}, {-1, "Unknown"},
+		{200, "OK"},
+		{201, "Created"},
+		{204, "No Content"},
+		{400, "Bad Request"},
+		{401, "Unauthorized"},
+		{403, "Forbidden"},
+		{404, "Not Found"},
+		{405, "Method Not Allowed"},
+		{409, "Conflict"},
+		{411, "Length Required"},
+		{413, "Content Too Large"},
+		{414, "URI Too Long"},
+		{415, "Unsupported Media Type"},
+		{422, "Unprocessable Content"},
+		{429, "Too Many Requests"},
+		{500, "Internal Server Error"},
+		{502, "Bad Gateway"},
+		{503, "Service Unavailable"},
+		{504, "Gateway Timeout"},
+		{0, "Unknown"},
+		{299, "Unknown"},
+		{418, "Unknown"},
+		{-1, "Unknown"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		assert_string_equal(reply_reason(cases[i].code), cases[i].text);

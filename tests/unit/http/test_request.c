@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -154,8 +155,8 @@ static void test_malformed_escapes(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const uris[] = {
-		"/a/%zz",  "/a/%4",  "/a/%",    "/a/%00", "/a/%4g/b", "/x?a=%zz", "/x?a=%4",
-		"/x?%=1",  "/x?a=%00", "/x?a%00=1", "/x?a=b%",
+		"/a/%zz",  "/a/%4",  "/a/%",	 "/a/%00",    "/a/%4g/b", "/x?a=%zz",
+		"/x?a=%4", "/x?%=1", "/x?a=%00", "/x?a%00=1", "/x?a=b%",
 	};
 	for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
 		char uri[128];

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <json-c/json.h>
@@ -11,18 +12,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/token.h"
 #include "core/arena.h"
+#include "core/validate.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/responder.h"
 #include "http/router.h"
-#include "auth/token.h"
-#include "core/validate.h"
 
-#define UUID "0b7e5c1e-2f5d-4b7e-9c1a-3d2e4f5a6b7c"
+#define UUID   "0b7e5c1e-2f5d-4b7e-9c1a-3d2e4f5a6b7c"
 #define SECRET "responder-test-secret-0123456789abcdef"
 
-static int ran; /* handler calls in the current test */
+static int ran;			 /* handler calls in the current test */
 static const char *extra_header; /* one more "HTTP_NAME=value" parameter, or NULL */
 
 static int h_hello(struct request *rq)
@@ -238,9 +239,9 @@ static void test_json_content_type(void **state)
 	assert_int_equal(dispatch_full("POST", "/api/v1/items", NULL, "{\"name\":\"a\"}", -1, NULL), 415);
 	expect_error(415, "unsupported_media_type", NULL);
 
-	assert_int_equal(dispatch_full("POST", "/api/v1/items", "application/json; charset=utf-8", "{\"name\":\"a\"}", -1,
-				       NULL),
-			 201);
+	assert_int_equal(
+		dispatch_full("POST", "/api/v1/items", "application/json; charset=utf-8", "{\"name\":\"a\"}", -1, NULL),
+		201);
 	assert_int_equal(ran, 1);
 }
 
@@ -248,14 +249,8 @@ static void test_malformed_json(void **state)
 {
 	(void)state;
 	static const char *const bodies[] = {
-		"{\"name\":",
-		"{name:\"a\"}",
-		"{\"name\":\"a\"",
-		"{\"name\":\"a\"} x",
-		"{\"name\":\"a\"}{}",
-		"{\"name\":\"a\"},",
-		"not json",
-		"{\"name\":\"a\",}x",
+		"{\"name\":",	      "{name:\"a\"}",	   "{\"name\":\"a\"", "{\"name\":\"a\"} x",
+		"{\"name\":\"a\"}{}", "{\"name\":\"a\"},", "not json",	      "{\"name\":\"a\",}x",
 	};
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		if (post_json(bodies[i]) != 400)
@@ -369,8 +364,8 @@ static void test_user_route_bad_tokens(void **state)
 	time_t now = time(NULL);
 	assert_int_equal(token_issue(a, UUID, 60, now - 3600, &expired), 0);
 	assert_int_equal(token_issue(a, "not-a-uuid", 900, now, &not_uuid), 0);
-	assert_int_equal(token_configure("another-secret-0123456789abcdef012345", "switchboard", "switchboard-api", NULL,
-					 NULL, NULL),
+	assert_int_equal(token_configure("another-secret-0123456789abcdef012345", "switchboard", "switchboard-api",
+					 NULL, NULL, NULL),
 			 0);
 	assert_int_equal(token_issue(a, UUID, 900, now, &other_key), 0);
 	assert_int_equal(token_configure(SECRET, "switchboard", "switchboard-api", NULL, NULL, NULL), 0);
@@ -466,8 +461,8 @@ static void test_credentials_in_url_are_refused(void **state)
 	assert_int_equal(dispatch("GET", "/api/v1/hello?page=2"), 200);
 	ran = 0;
 	/* The OAuth routes answer in RFC 6749 form. */
-	assert_int_equal(dispatch_full("POST", "/api/v1/oauth/token?client_secret=x", "application/x-www-form-urlencoded",
-				       "grant_type=client_credentials", -1, NULL),
+	assert_int_equal(dispatch_full("POST", "/api/v1/oauth/token?client_secret=x",
+				       "application/x-www-form-urlencoded", "grant_type=client_credentials", -1, NULL),
 			 400);
 	assert_string_equal(get1("error"), "invalid_request");
 	assert_int_equal(ran, 0);
@@ -494,14 +489,16 @@ static void test_client_route_errors(void **state)
 	(void)state;
 	const char *form = "application/x-www-form-urlencoded";
 	/* No client credentials at all. */
-	assert_int_equal(dispatch_full("POST", "/api/v1/oauth/token", form, "grant_type=client_credentials", -1, NULL), 401);
+	assert_int_equal(dispatch_full("POST", "/api/v1/oauth/token", form, "grant_type=client_credentials", -1, NULL),
+			 401);
 	assert_string_equal(get1("error"), "invalid_client");
 	assert_non_null(strstr(resp_header("WWW-Authenticate"), "Basic"));
 	/* Malformed Basic. */
 	assert_int_equal(dispatch_full("POST", "/api/v1/oauth/token", form, "grant_type=x", -1, "Basic !!"), 401);
 	assert_string_equal(get1("error"), "invalid_client");
 	/* Two methods at once. */
-	assert_int_equal(dispatch_full("POST", "/api/v1/oauth/token", form, "client_secret=s", -1, "Basic aWQ6c2VjcmV0"), 400);
+	assert_int_equal(
+		dispatch_full("POST", "/api/v1/oauth/token", form, "client_secret=s", -1, "Basic aWQ6c2VjcmV0"), 400);
 	assert_string_equal(get1("error"), "invalid_request");
 	/* Not a form. */
 	assert_int_equal(dispatch_full("POST", "/api/v1/oauth/token", "application/json", "{}", -1, NULL), 415);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -13,13 +14,41 @@
 #include "http/request.h"
 #include "http/router.h"
 
-static int h_list(struct request *rq) { (void)rq; return 200; }
-static int h_create(struct request *rq) { (void)rq; return 201; }
-static int h_get(struct request *rq) { (void)rq; return 200; }
-static int h_put(struct request *rq) { (void)rq; return 200; }
-static int h_delete(struct request *rq) { (void)rq; return 204; }
-static int h_me(struct request *rq) { (void)rq; return 200; }
-static int h_event(struct request *rq) { (void)rq; return 200; }
+static int h_list(struct request *rq)
+{
+	(void)rq;
+	return 200;
+}
+static int h_create(struct request *rq)
+{
+	(void)rq;
+	return 201;
+}
+static int h_get(struct request *rq)
+{
+	(void)rq;
+	return 200;
+}
+static int h_put(struct request *rq)
+{
+	(void)rq;
+	return 200;
+}
+static int h_delete(struct request *rq)
+{
+	(void)rq;
+	return 204;
+}
+static int h_me(struct request *rq)
+{
+	(void)rq;
+	return 200;
+}
+static int h_event(struct request *rq)
+{
+	(void)rq;
+	return 200;
+}
 
 static const struct route routes[] = {
 	{"GET", "/api/v1/hooks", h_list, ROUTE_USER, BODY_NONE, NULL},
@@ -107,8 +136,15 @@ static void test_not_found(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const uris[] = {
-		"/", "/api", "/api/v1", "/api/v1/hook", "/api/v1/hooksx", "/api/v2/hooks",
-		"/api/v1/hooks/1/events", "/api/v1/hooks/1/events/2/3", "/API/v1/hooks",
+		"/",
+		"/api",
+		"/api/v1",
+		"/api/v1/hook",
+		"/api/v1/hooksx",
+		"/api/v2/hooks",
+		"/api/v1/hooks/1/events",
+		"/api/v1/hooks/1/events/2/3",
+		"/API/v1/hooks",
 	};
 	for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
 		if (match(f, "GET", uris[i]) != ROUTE_NOT_FOUND)

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <json-c/json.h>
@@ -12,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "integrations/providers/arduino.h"
 #include "core/arena.h"
-#include "integrations/providers/provider.h"
 #include "core/validate.h"
+#include "integrations/providers/arduino.h"
+#include "integrations/providers/provider.h"
 
 static void test_found_by_name_and_url_segment(void **state)
 {

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <json-c/json.h>
@@ -12,13 +13,13 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "integrations/providers/blynk.h"
 #include "core/crypto.h"
-#include "integrations/integration.h"
-#include "integrations/providers/provider.h"
 #include "core/validate.h"
+#include "integrations/integration.h"
+#include "integrations/providers/blynk.h"
+#include "integrations/providers/provider.h"
 
-#define USER "3f6c2a1e-8b7d-4c55-9a0e-2d4b1f7e9c10"
+#define USER  "3f6c2a1e-8b7d-4c55-9a0e-2d4b1f7e9c10"
 #define OTHER "9a0e2d4b-1f7e-4c55-8b7d-3f6c2a1e9c10"
 #define TOKEN "0123456789abcdef0123456789ABCDEF"
 
@@ -96,11 +97,13 @@ static bool has(struct json_object *errors, const char *key)
 static void test_device_validation(void **state)
 {
 	(void)state;
-	struct json_object *e = errors_of("{\"devices\": [{\"name\": \"a\", \"auth_token\": \"" TOKEN "\"}]}", NULL, true);
+	struct json_object *e =
+		errors_of("{\"devices\": [{\"name\": \"a\", \"auth_token\": \"" TOKEN "\"}]}", NULL, true);
 	assert_int_equal(json_object_object_length(e), 0);
 	json_object_put(e);
 
-	e = errors_of("{\"devices\": [{\"name\": \"a\", \"auth_token\": \"" TOKEN "\"}, {\"name\": \"a\", \"auth_token\": "
+	e = errors_of("{\"devices\": [{\"name\": \"a\", \"auth_token\": \"" TOKEN
+		      "\"}, {\"name\": \"a\", \"auth_token\": "
 		      "\"short\"}, 5, {\"name\": \"\"}, {\"auth_token\": \"" TOKEN "\"}]}",
 		      NULL, false);
 	assert_true(has(e, "devices[1].name"));
@@ -130,7 +133,8 @@ static void test_tokens_sealed_per_device(void **state)
 	assert_int_equal(crypto_key_add(1, key, true), 0);
 	struct arena *a = arena_new();
 
-	struct json_object *body = json_tokener_parse("{\"devices\": [{\"name\": \"Lamp\", \"auth_token\": \"" TOKEN "\"}]}");
+	struct json_object *body =
+		json_tokener_parse("{\"devices\": [{\"name\": \"Lamp\", \"auth_token\": \"" TOKEN "\"}]}");
 	struct json_object *config;
 	assert_int_equal(blynk()->config_build(a, USER, body, NULL, &config), 0);
 	json_object_put(body);

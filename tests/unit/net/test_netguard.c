@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <arpa/inet.h>
@@ -32,20 +33,47 @@ static bool private_ip(const char *text)
 static void test_private_ranges(void **state)
 {
 	(void)state;
-	static const char *const refused[] = {
-		"127.0.0.1", "127.255.255.254", "10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.1.1",
-		"169.254.169.254", "0.0.0.0", "100.64.0.1", "198.18.0.1", "198.19.255.255", "224.0.0.1", "255.255.255.255",
-		"192.0.0.8", "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1", "::ffff:127.0.0.1",
-		"::ffff:10.1.2.3", "64:ff9b::7f00:1", "2001:db8::1", "192.0.2.1", "198.51.100.7", "203.0.113.9",
-		"2002:7f00:1::1" /* 6to4 of 127.0.0.1 */, "2002:a00:1::1" /* 6to4 of 10.0.0.1 */, "2001:0:4136:e378::1" /* Teredo */,
-		"64:ff9b:1::a00:1", "::ffff:0:7f00:1", "100::1"};
+	static const char *const refused[] = {"127.0.0.1",
+					      "127.255.255.254",
+					      "10.0.0.1",
+					      "172.16.0.1",
+					      "172.31.255.255",
+					      "192.168.1.1",
+					      "169.254.169.254",
+					      "0.0.0.0",
+					      "100.64.0.1",
+					      "198.18.0.1",
+					      "198.19.255.255",
+					      "224.0.0.1",
+					      "255.255.255.255",
+					      "192.0.0.8",
+					      "::1",
+					      "::",
+					      "fe80::1",
+					      "fc00::1",
+					      "fd12:3456::1",
+					      "ff02::1",
+					      "::ffff:127.0.0.1",
+					      "::ffff:10.1.2.3",
+					      "64:ff9b::7f00:1",
+					      "2001:db8::1",
+					      "192.0.2.1",
+					      "198.51.100.7",
+					      "203.0.113.9",
+					      "2002:7f00:1::1" /* 6to4 of 127.0.0.1 */,
+					      "2002:a00:1::1" /* 6to4 of 10.0.0.1 */,
+					      "2001:0:4136:e378::1" /* Teredo */,
+					      "64:ff9b:1::a00:1",
+					      "::ffff:0:7f00:1",
+					      "100::1"};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		if (!private_ip(refused[i]))
 			fail_msg("%s should be private", refused[i]);
 	}
-	static const char *const allowed[] = {"8.8.8.8", "1.1.1.1", "172.15.255.255", "172.32.0.1", "100.63.255.255",
-					      "100.128.0.1", "198.17.255.255", "198.20.0.1", "2606:4700::1111",
-					      "::ffff:8.8.8.8", "223.255.255.255", "2002:808:808::1" /* 6to4 of 8.8.8.8 */};
+	static const char *const allowed[] = {
+		"8.8.8.8",	   "1.1.1.1",	     "172.15.255.255",	"172.32.0.1",
+		"100.63.255.255",  "100.128.0.1",    "198.17.255.255",	"198.20.0.1",
+		"2606:4700::1111", "::ffff:8.8.8.8", "223.255.255.255", "2002:808:808::1" /* 6to4 of 8.8.8.8 */};
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
 		if (private_ip(allowed[i]))
 			fail_msg("%s should be public", allowed[i]);
@@ -88,9 +116,10 @@ static void test_mqtt_urls(void **state)
 	assert_string_equal(u.host, "::1");
 	assert_int_equal(u.port, 1884);
 	assert_null(mqtt_url_parse(a, "ssl://10.0.0.1/", &u));
-	static const char *const bad[] = {"http://b.example", "mqtt//b", "mqtt://", "mqtt://:1883", "mqtt://u:p@b",
-					  "mqtt://b:0", "mqtt://b:65536", "mqtt://b:12a", "mqtt://b:", "mqtt://b/path",
-					  "mqtt://[::1", "mqtt://[]:1", "mqtt://b c", "ws://b/#frag"};
+	static const char *const bad[] = {"http://b.example", "mqtt//b",       "mqtt://",	 "mqtt://:1883",
+					  "mqtt://u:p@b",     "mqtt://b:0",    "mqtt://b:65536", "mqtt://b:12a",
+					  "mqtt://b:",	      "mqtt://b/path", "mqtt://[::1",	 "mqtt://[]:1",
+					  "mqtt://b c",	      "ws://b/#frag"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (!mqtt_url_parse(a, bad[i], &u))
 			fail_msg("%s should be refused", bad[i]);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <json-c/json.h>
@@ -14,12 +15,12 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "integrations/providers/github.h"
 #include "core/jsonx.h"
+#include "core/urlenc.h"
+#include "integrations/providers/github.h"
+#include "net/outbound.h"
 #include "oauth/oauth_client.h"
 #include "oauth/oauth_state.h"
-#include "net/outbound.h"
-#include "core/urlenc.h"
 
 static int setup(void **state)
 {
@@ -41,8 +42,8 @@ static void test_shipped_providers_file(void **state)
 	(void)state;
 	setenv("SB_PROVIDERS_FILE", "config/providers.json", 1);
 	assert_int_equal(oauth_providers_load(), 0);
-	static const char *const names[] = {"github", "google", "gitlab", "microsoft", "slack",
-					    "discord", "dropbox", "bitbucket", "notion", "spotify"};
+	static const char *const names[] = {"github",  "google",  "gitlab",    "microsoft", "slack",
+					    "discord", "dropbox", "bitbucket", "notion",    "spotify"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const struct oauth_provider *p = oauth_provider_find(names[i]);
 		if (!p)
@@ -88,11 +89,12 @@ static void test_parse_defaults(void **state)
 	assert_int_equal(p->revoke, OAUTH_REVOKE_NONE);
 	assert_string_equal(p->userinfo_method, "GET");
 	/* A later entry of the same name replaces the first. */
-	assert_int_equal(oauth_providers_parse("{\"providers\":[{\"name\":\"acme\",\"display_name\":\"Acme 2\","
-					       "\"authorize_url\":\"https://b/a\",\"token_url\":\"https://b/t\","
-					       "\"userinfo_url\":\"https://b/u\",\"scopes\":[],\"profile\":{\"id\":\"sub\"}}]}",
-					       err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		oauth_providers_parse("{\"providers\":[{\"name\":\"acme\",\"display_name\":\"Acme 2\","
+				      "\"authorize_url\":\"https://b/a\",\"token_url\":\"https://b/t\","
+				      "\"userinfo_url\":\"https://b/u\",\"scopes\":[],\"profile\":{\"id\":\"sub\"}}]}",
+				      err, sizeof(err)),
+		0);
 	assert_string_equal(oauth_provider_find("acme")->display_name, "Acme 2");
 	assert_null(oauth_provider_at(1));
 }
@@ -110,34 +112,48 @@ static void test_parse_errors(void **state)
 		{"{\"providers\":[1]}", "not an object"},
 		{"{\"providers\":[{\"name\":\"Bad Name\"}]}", "name of 1-40"},
 		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\"}]}", "authorize_url is required"},
-		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"ftp://a\",\"token_url\":\"https://t\","
+		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"ftp://"
+		 "a\",\"token_url\":\"https://t\","
 		 "\"userinfo_url\":\"https://u\",\"scopes\":[],\"profile\":{\"id\":\"id\"}}]}",
 		 "not an http(s) URL"},
-		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://a\",\"token_url\":\"https://t\","
+		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://"
+		 "a\",\"token_url\":\"https://t\","
 		 "\"userinfo_url\":\"https://u\",\"scopes\":[\"a b\"],\"profile\":{\"id\":\"id\"}}]}",
 		 "without spaces"},
-		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://a\",\"token_url\":\"https://t\","
+		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://"
+		 "a\",\"token_url\":\"https://t\","
 		 "\"userinfo_url\":\"https://u\",\"scopes\":[],\"profile\":{}}]}",
 		 "id is required"},
-		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://a\",\"token_url\":\"https://t\","
+		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://"
+		 "a\",\"token_url\":\"https://t\","
 		 "\"userinfo_url\":\"https://u\",\"scopes\":[],\"profile\":{\"id\":\"id\",\"shoe_size\":\"s\"}}]}",
 		 "unknown field shoe_size"},
-		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://a\",\"token_url\":\"https://t\","
-		 "\"userinfo_url\":\"https://u\",\"scopes\":[],\"profile\":{\"id\":\"id\"},\"token_endpoint_auth\":\"jwt\"}]}",
+		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://"
+		 "a\",\"token_url\":\"https://t\","
+		 "\"userinfo_url\":\"https://"
+		 "u\",\"scopes\":[],\"profile\":{\"id\":\"id\"},\"token_endpoint_auth\":\"jwt\"}]}",
 		 "token_endpoint_auth"},
-		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://a\",\"token_url\":\"https://t\","
-		 "\"userinfo_url\":\"https://u\",\"scopes\":[],\"profile\":{\"id\":\"id\"},\"revoke_style\":\"rfc7009\"}]}",
+		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://"
+		 "a\",\"token_url\":\"https://t\","
+		 "\"userinfo_url\":\"https://"
+		 "u\",\"scopes\":[],\"profile\":{\"id\":\"id\"},\"revoke_style\":\"rfc7009\"}]}",
 		 "needs a revoke_url"},
-		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://a\",\"token_url\":\"https://t\","
+		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://"
+		 "a\",\"token_url\":\"https://t\","
 		 "\"userinfo_url\":\"https://u\",\"scopes\":[],\"profile\":{\"id\":\"id\"},\"pkce\":\"yes\"}]}",
 		 "pkce must be true or false"},
-		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://a\",\"token_url\":\"https://t\","
-		 "\"userinfo_url\":\"https://u\",\"scopes\":[],\"profile\":{\"id\":\"id\"},\"headers\":{\"X\":\"a\\r\\nb\"}}]}",
+		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://"
+		 "a\",\"token_url\":\"https://t\","
+		 "\"userinfo_url\":\"https://"
+		 "u\",\"scopes\":[],\"profile\":{\"id\":\"id\"},\"headers\":{\"X\":\"a\\r\\nb\"}}]}",
 		 "not a valid header"},
-		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://a\",\"token_url\":\"https://t\","
-		 "\"userinfo_url\":\"https://u\",\"scopes\":[],\"profile\":{\"id\":\"id\"},\"client_id_env\":\"lower\"}]}",
+		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://"
+		 "a\",\"token_url\":\"https://t\","
+		 "\"userinfo_url\":\"https://"
+		 "u\",\"scopes\":[],\"profile\":{\"id\":\"id\"},\"client_id_env\":\"lower\"}]}",
 		 "environment variable names"},
-		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://a\",\"token_url\":\"https://t\","
+		{"{\"providers\":[{\"name\":\"x\",\"display_name\":\"X\",\"authorize_url\":\"https://"
+		 "a\",\"token_url\":\"https://t\","
 		 "\"userinfo_url\":\"{api}/me\",\"scopes\":[],\"profile\":{\"id\":\"id\"}}]}",
 		 "needs an api_url"},
 		{"not json", "\"providers\" array"},
@@ -262,37 +278,42 @@ static void test_token_responses(void **state)
 	struct arena *a = *state;
 	struct oauth_tokens t;
 	const char *reason = NULL;
-	assert_int_equal(oauth_parse_token_response(a, 200,
-						    "{\"access_token\":\"at\",\"refresh_token\":\"rt\",\"expires_in\":3599,"
-						    "\"token_type\":\"Bearer\",\"scope\":\"openid email\"}",
-						    &t, &reason),
-			 OAUTH_OK);
+	assert_int_equal(
+		oauth_parse_token_response(a, 200,
+					   "{\"access_token\":\"at\",\"refresh_token\":\"rt\",\"expires_in\":3599,"
+					   "\"token_type\":\"Bearer\",\"scope\":\"openid email\"}",
+					   &t, &reason),
+		OAUTH_OK);
 	assert_string_equal(t.access_token, "at");
 	assert_string_equal(t.refresh_token, "rt");
 	assert_int_equal(t.expires_in, 3599);
 	assert_string_equal(t.scope, "openid email");
 	/* GitHub's default form answer, and its errors as 200 + error. */
-	assert_int_equal(oauth_parse_token_response(a, 200, "access_token=gho_x&scope=repo%2Cgist&token_type=bearer", &t,
-						    &reason),
+	assert_int_equal(oauth_parse_token_response(a, 200, "access_token=gho_x&scope=repo%2Cgist&token_type=bearer",
+						    &t, &reason),
 			 OAUTH_OK);
 	assert_string_equal(t.access_token, "gho_x");
 	assert_null(t.refresh_token);
 	assert_int_equal(t.expires_in, 0);
-	assert_int_equal(oauth_parse_token_response(a, 200,
-						    "{\"error\":\"bad_verification_code\",\"error_description\":\"The code "
-						    "passed is incorrect or expired.\"}",
-						    &t, &reason),
-			 OAUTH_REFUSED);
+	assert_int_equal(
+		oauth_parse_token_response(a, 200,
+					   "{\"error\":\"bad_verification_code\",\"error_description\":\"The code "
+					   "passed is incorrect or expired.\"}",
+					   &t, &reason),
+		OAUTH_REFUSED);
 	assert_string_equal(reason, "bad_verification_code: The code passed is incorrect or expired.");
-	assert_int_equal(oauth_parse_token_response(a, 400, "{\"error\":\"invalid_grant\"}", &t, &reason), OAUTH_REFUSED);
+	assert_int_equal(oauth_parse_token_response(a, 400, "{\"error\":\"invalid_grant\"}", &t, &reason),
+			 OAUTH_REFUSED);
 	assert_string_equal(reason, "invalid_grant");
 	assert_int_equal(oauth_parse_token_response(a, 401, "", &t, &reason), OAUTH_REFUSED);
-	assert_int_equal(oauth_parse_token_response(a, 200, "{\"token_type\":\"bearer\"}", &t, &reason), OAUTH_UNAVAILABLE);
+	assert_int_equal(oauth_parse_token_response(a, 200, "{\"token_type\":\"bearer\"}", &t, &reason),
+			 OAUTH_UNAVAILABLE);
 	assert_int_equal(oauth_parse_token_response(a, 200, "<html>", &t, &reason), OAUTH_UNAVAILABLE);
 	/* expires_in as a string (some providers), an empty refresh token ignored. */
-	assert_int_equal(oauth_parse_token_response(a, 200, "{\"access_token\":\"a\",\"expires_in\":\"60\",\"refresh_token\":\"\"}",
-						    &t, &reason),
-			 OAUTH_OK);
+	assert_int_equal(
+		oauth_parse_token_response(
+			a, 200, "{\"access_token\":\"a\",\"expires_in\":\"60\",\"refresh_token\":\"\"}", &t, &reason),
+		OAUTH_OK);
 	assert_int_equal(t.expires_in, 60);
 	assert_null(t.refresh_token);
 }
@@ -301,16 +322,19 @@ static void test_profile_mapping(void **state)
 {
 	struct arena *a = *state;
 	char err[256];
-	assert_int_equal(oauth_providers_parse("{\"providers\":[{\"name\":\"sp\",\"display_name\":\"S\","
-					       "\"authorize_url\":\"https://a\",\"token_url\":\"https://t\",\"userinfo_url\":\"https://u\","
-					       "\"scopes\":[],\"profile\":{\"id\":\"id\",\"username\":\"login\",\"email\":\"mail.primary\","
-					       "\"name\":\"name.display_name\",\"avatar_url\":\"images.1.url\",\"email_verified\":\"ok\"}}]}",
-					       err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		oauth_providers_parse(
+			"{\"providers\":[{\"name\":\"sp\",\"display_name\":\"S\","
+			"\"authorize_url\":\"https://a\",\"token_url\":\"https://t\",\"userinfo_url\":\"https://u\","
+			"\"scopes\":[],\"profile\":{\"id\":\"id\",\"username\":\"login\",\"email\":\"mail.primary\","
+			"\"name\":\"name.display_name\",\"avatar_url\":\"images.1.url\",\"email_verified\":\"ok\"}}]}",
+			err, sizeof(err)),
+		0);
 	struct json_object *info = arena_defer(
 		a, jsonx_put,
-		json_tokener_parse("{\"id\":12345,\"login\":\"\",\"mail\":{\"primary\":\"x@y.z\"},\"name\":{\"display_name\":"
-				   "\"X Y\"},\"images\":[{\"url\":\"a\"},{\"url\":\"b\"}],\"ok\":true}"));
+		json_tokener_parse(
+			"{\"id\":12345,\"login\":\"\",\"mail\":{\"primary\":\"x@y.z\"},\"name\":{\"display_name\":"
+			"\"X Y\"},\"images\":[{\"url\":\"a\"},{\"url\":\"b\"}],\"ok\":true}"));
 	struct json_object *m = oauth_map_profile(a, oauth_provider_find("sp"), info);
 	assert_string_equal(jsonx_get_string(m, "id"), "12345");
 	assert_null(jsonx_get_string(m, "username")); /* empty string -> null */

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <json-c/json.h>
@@ -68,7 +69,8 @@ static void test_body_is_stable_json(void **state)
 {
 	(void)state;
 	char *b = webhook_body(a, "ticket.created", "2026-01-01T00:00:00Z", "{\"id\": 7}");
-	assert_string_equal(b, "{\"type\":\"ticket.created\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"data\":{\"id\": 7}}");
+	assert_string_equal(
+		b, "{\"type\":\"ticket.created\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"data\":{\"id\": 7}}");
 	struct json_object *o = json_tokener_parse(b);
 	assert_non_null(o);
 	json_object_put(o);
