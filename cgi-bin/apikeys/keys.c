@@ -1,13 +1,11 @@
 /* API keys: shown once at creation, stored as SHA-256 with a display prefix. */
 #include <ctype.h>
 #include <json-c/json.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "auth/apikey.h"
+#include "auth/apikey_store.h"
 #include "auth/scope.h"
-#include "core/arena.h"
 #include "core/crypto.h"
 #include "core/jsonx.h"
 #include "core/validate.h"
@@ -52,116 +50,93 @@ const struct field apikey_create_fields[] = {
 	{NULL, 0, false, 0, 0, NULL},
 };
 
-/* The public view of a key row; never the key or its hash. */
-#define KEY_JSON                                                                                             \
-	"json_build_object('id', id, 'name', name, 'description', description, 'key_prefix', key_prefix, "   \
-	"'scopes', to_json(scopes), 'rate_limit_per_hour', rate_limit_per_hour, "                            \
-	"'last_used_at', " SQL_RFC3339("last_used_at") ", 'expires_at', " SQL_RFC3339(                       \
-		"expires_at") ", "                                                                           \
-			      "'expired', coalesce(expires_at <= now(), false), 'created_at', " SQL_RFC3339( \
-				      "created_at") ")::text"
+static int no_such_key(struct request *rq)
+{
+	return reply_error(rq, 404, "not_found", "No such API key");
+}
+
+/* The audit details of a key: its id and display prefix, never the key. */
+static struct json_object *key_details(const char *id, const char *prefix)
+{
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "api_key_id", json_object_new_string(id));
+	json_object_object_add(d, "key_prefix", json_object_new_string(prefix));
+	return d;
+}
 
 /* 201 key (with "key" once) | 401 | 403 | 422 | 500 | 503 */
 int handle_apikey_create(struct request *rq)
 {
-	struct json_object *scopes_json = NULL;
+	struct json_object *scopes_json = NULL, *rl = NULL;
 	json_object_object_get_ex(rq->json, "scopes", &scopes_json);
 	const char *scopes = scopes_json ? scope_join(rq->arena, scopes_json) : "read";
 	/* A credential never mints a broader one: a key's scopes stay within the caller's. */
 	if (!scope_subset(scopes, rq->scopes))
 		return reply_invalid_field(rq, "scopes",
 					   "must be within the scopes of the credential creating the key");
-	const char *expires = jsonx_get_string(rq->json, "expires_at");
-	struct json_object *rl = NULL;
-	char rate[24] = "1000";
-	if (json_object_object_get_ex(rq->json, "rate_limit_per_hour", &rl) && rl)
-		snprintf(rate, sizeof(rate), "%lld", (long long)json_object_get_int64(rl));
-
 	char *key = apikey_generate(rq->arena, APIKEY_PREFIX);
 	if (!key)
 		return reply_internal(rq);
-	const char *p[] = {rq->user_id,
-			   jsonx_get_string(rq->json, "name"),
-			   jsonx_get_string(rq->json, "description"),
-			   crypto_sha256_hex(rq->arena, key, strlen(key)),
-			   apikey_display_prefix(rq->arena, key, APIKEY_PREFIX),
-			   scopes,
-			   rate,
-			   expires};
-	PGresult *res;
+	struct apikey_new k = {
+		.user_id = rq->user_id,
+		.name = jsonx_get_string(rq->json, "name"),
+		.description = jsonx_get_string(rq->json, "description"),
+		.key_hash = crypto_sha256_hex(rq->arena, key, strlen(key)),
+		.key_prefix = apikey_display_prefix(rq->arena, key, APIKEY_PREFIX),
+		.scopes = scopes,
+		.rate_limit_per_hour = 1000,
+		.expires_at = jsonx_get_string(rq->json, "expires_at"),
+	};
+	if (json_object_object_get_ex(rq->json, "rate_limit_per_hour", &rl) && rl)
+		k.rate_limit_per_hour = (long)json_object_get_int64(rl);
+
+	struct json_object *view = NULL;
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
-		s = db_exec(rq->arena, &res,
-			    "INSERT INTO api_keys (user_id, name, description, key_hash, key_prefix, scopes, "
-			    "rate_limit_per_hour, expires_at) "
-			    "SELECT $1, $2, $3, $4, $5, string_to_array($6, ' '), $7::int, $8::timestamptz "
-			    "WHERE $8::timestamptz IS NULL OR $8::timestamptz > now() RETURNING id, " KEY_JSON,
-			    8, p);
-	if (s == DB_INVALID) {
-		db_rollback(rq->arena);
+		s = apikey_store_create(rq->arena, &k, &view);
+	if (s == DB_OK && view)
+		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "api_key.created", NULL,
+				 key_details(jsonx_get_string(view, "id"), k.key_prefix));
+	s = db_finish(rq->arena, s);
+	if (s == DB_INVALID)
 		return reply_invalid_field(rq, "expires_at", "must be a valid date-time");
-	}
-	if (s != DB_OK)
+	if (s != DB_OK) {
+		json_object_put(view);
 		return reply_db_failure(rq, s);
-	if (PQntuples(res) != 1) {
-		db_rollback(rq->arena);
+	}
+	if (!view)
 		return reply_invalid_field(rq, "expires_at", "must be in the future");
-	}
-	struct json_object *details = json_object_new_object();
-	json_object_object_add(details, "api_key_id", json_object_new_string(PQgetvalue(res, 0, 0)));
-	json_object_object_add(details, "key_prefix", json_object_new_string(p[4]));
-	s = audit_record(rq->arena, request_actor(rq, rq->user_id), "api_key.created", NULL, details);
-	if (s == DB_OK)
-		s = db_commit(rq->arena);
-	if (s != DB_OK)
-		return reply_db_failure(rq, s);
-	return reply_created_with_secret(rq, PQgetvalue(res, 0, 1), "key", key,
-					 "API key created; store it now: it is not shown again");
+	json_object_object_add(view, "key", json_object_new_string(key));
+	return reply_ok(rq, 201, view, "API key created; store it now: it is not shown again");
 }
 
 /* 200 [key] (active and expired, not revoked) | 401 | 403 | 500 | 503 */
 int handle_apikey_list(struct request *rq)
 {
-	const char *p[] = {rq->user_id};
-	PGresult *res;
-	enum db_status s = db_exec(rq->arena, &res,
-				   "SELECT " KEY_JSON " FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL "
-				   "ORDER BY created_at DESC, id",
-				   1, p);
+	struct json_object *keys;
+	enum db_status s = apikey_store_list(rq->arena, rq->user_id, &keys);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	return reply_json_rows(rq, res, 0);
+	return reply_ok(rq, 200, keys, NULL);
 }
 
 /* 200 | 401 | 403 | 404 (not the caller's, unknown or already revoked) | 500 | 503 */
 int handle_apikey_revoke(struct request *rq)
 {
-	const char *id = request_param(rq, "id");
+	const char *id = request_param(rq, "id"), *prefix = NULL;
 	if (!auth_is_uuid(id))
-		return reply_error(rq, 404, "not_found", "No such API key");
-	const char *p[] = {id, rq->user_id};
-	PGresult *res;
+		return no_such_key(rq);
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
-		s = db_exec(
-			rq->arena, &res,
-			"UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL "
-			"RETURNING key_prefix",
-			2, p);
+		s = apikey_store_revoke(rq->arena, rq->user_id, id, &prefix);
+	if (s == DB_OK && prefix)
+		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "api_key.revoked", NULL,
+				 key_details(id, prefix));
+	s = db_finish(rq->arena, s);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	if (PQntuples(res) != 1) {
-		db_rollback(rq->arena);
-		return reply_error(rq, 404, "not_found", "No such API key");
-	}
-	struct json_object *details = json_object_new_object();
-	json_object_object_add(details, "api_key_id", json_object_new_string(id));
-	json_object_object_add(details, "key_prefix", json_object_new_string(PQgetvalue(res, 0, 0)));
-	s = audit_record(rq->arena, request_actor(rq, rq->user_id), "api_key.revoked", NULL, details);
-	if (s == DB_OK)
-		s = db_commit(rq->arena);
-	if (s != DB_OK)
-		return reply_db_failure(rq, s);
+	if (!prefix)
+		return no_such_key(rq);
 	return reply_ok(rq, 200, NULL, "API key revoked");
 }
 
@@ -170,70 +145,15 @@ int handle_apikey_usage(struct request *rq)
 {
 	const char *id = request_param(rq, "id");
 	if (!auth_is_uuid(id))
-		return reply_error(rq, 404, "not_found", "No such API key");
+		return no_such_key(rq);
 	long hours;
 	if (validate_query_int(request_query(rq, "hours"), 24, 1, 24 * 90, &hours))
 		return reply_invalid_field(rq, "hours", "must be an integer between 1 and 2160");
-	char hbuf[24];
-	snprintf(hbuf, sizeof(hbuf), "%ld", hours);
-	const char *p[] = {id, rq->user_id, hbuf};
-	PGresult *own, *by_hour, *by_status, *range;
-	enum db_status s = db_exec(rq->arena, &own, "SELECT 1 FROM api_keys WHERE id = $1 AND user_id = $2", 2, p);
+	struct json_object *usage;
+	enum db_status s = apikey_store_usage(rq->arena, rq->user_id, id, hours, &usage);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	if (PQntuples(own) != 1)
-		return reply_error(rq, 404, "not_found", "No such API key");
-	const char *q[] = {id, hbuf};
-	s = db_exec(
-		rq->arena, &range,
-		"SELECT " SQL_RFC3339(
-			"(date_trunc('hour', now()) - make_interval(hours => $1::int - 1))") ", " SQL_RFC3339("now()"),
-		1, q + 1);
-	if (s == DB_OK)
-		s = db_exec(
-			rq->arena, &by_hour,
-			"SELECT " SQL_RFC3339(
-				"date_trunc('hour', created_at)") ", count(*), "
-								  "count(*) FILTER (WHERE response_status >= 400) FROM "
-								  "api_request_logs "
-								  "WHERE api_key_id = $1 AND created_at >= "
-								  "date_trunc('hour', now()) - make_interval(hours => "
-								  "$2::int - 1) "
-								  "GROUP BY date_trunc('hour', created_at) ORDER BY 1",
-			2, q);
-	if (s == DB_OK)
-		s = db_exec(rq->arena, &by_status,
-			    "SELECT response_status, count(*) FROM api_request_logs "
-			    "WHERE api_key_id = $1 AND created_at >= date_trunc('hour', now()) - make_interval(hours "
-			    "=> $2::int - 1) "
-			    "GROUP BY response_status ORDER BY 1",
-			    2, q);
-	if (s != DB_OK)
-		return reply_db_failure(rq, s);
-	long long total = 0;
-	struct json_object *hours_list = json_object_new_array(), *status_list = json_object_new_array();
-	for (int i = 0; i < PQntuples(by_hour); i++) {
-		struct json_object *h = json_object_new_object();
-		long long n = atoll(PQgetvalue(by_hour, i, 1));
-		total += n;
-		json_object_object_add(h, "hour", json_object_new_string(PQgetvalue(by_hour, i, 0)));
-		json_object_object_add(h, "requests", json_object_new_int64(n));
-		json_object_object_add(h, "errors", json_object_new_int64(atoll(PQgetvalue(by_hour, i, 2))));
-		json_object_array_add(hours_list, h);
-	}
-	for (int i = 0; i < PQntuples(by_status); i++) {
-		struct json_object *st = json_object_new_object();
-		json_object_object_add(st, "status", json_object_new_int(atoi(PQgetvalue(by_status, i, 0))));
-		json_object_object_add(st, "requests", json_object_new_int64(atoll(PQgetvalue(by_status, i, 1))));
-		json_object_array_add(status_list, st);
-	}
-	struct json_object *d = json_object_new_object();
-	json_object_object_add(d, "api_key_id", json_object_new_string(id));
-	json_object_object_add(d, "hours", json_object_new_int64(hours));
-	json_object_object_add(d, "from", json_object_new_string(PQgetvalue(range, 0, 0)));
-	json_object_object_add(d, "to", json_object_new_string(PQgetvalue(range, 0, 1)));
-	json_object_object_add(d, "total", json_object_new_int64(total));
-	json_object_object_add(d, "by_hour", hours_list);
-	json_object_object_add(d, "by_status", status_list);
-	return reply_ok(rq, 200, d, NULL);
+	if (!usage)
+		return no_such_key(rq);
+	return reply_ok(rq, 200, usage, NULL);
 }
