@@ -205,3 +205,23 @@ char *scope_join(struct arena *a, struct json_object *array)
 				   json_object_get_string(json_object_array_get_idx(array, i)));
 	return out;
 }
+
+bool scope_has(const char *set, const char *word)
+{
+	size_t n = strlen(word);
+	if (!set || !n)
+		return false;
+	for (const char *p = set; (p = strstr(p, word)); p += n)
+		if ((p == set || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return true;
+	return false;
+}
+
+char *scope_without(struct arena *a, const char *set, const char *word)
+{
+	char *out = arena_strdup(a, ""), *copy = arena_strdup(a, set ? set : ""), *save = NULL;
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		if (strcmp(w, word))
+			out = arena_printf(a, "%s%s%s", out, *out ? " " : "", w);
+	return out;
+}

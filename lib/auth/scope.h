@@ -37,6 +37,13 @@ char *scope_normalise(struct arena *a, const char *set, const char **bad);
 const char *check_scope_array(struct json_object *v);
 const char *check_scope_array_key(struct json_object *v);
 
+/* True when the set (space-separated, may be NULL) names word itself: a literal member,
+ * not the hierarchy (scope_has("write", "read") is false). */
+bool scope_has(const char *set, const char *word);
+
+/* The set without the member word, order kept, single spaces, in the arena. */
+char *scope_without(struct arena *a, const char *set, const char *word);
+
 /* The items of a checked JSON array of scopes joined by spaces, in the arena. */
 char *scope_join(struct arena *a, struct json_object *array);
 

@@ -114,6 +114,25 @@ static void test_array_checks(void **state)
 	json_object_put(notstr);
 }
 
+static void test_has_and_without(void **state)
+{
+	(void)state;
+	assert_true(scope_has("read offline_access", "offline_access"));
+	assert_true(scope_has("offline_access", "offline_access"));
+	assert_true(scope_has("a offline_access b", "offline_access"));
+	assert_false(scope_has("read", "offline_access"));
+	assert_false(scope_has("xoffline_access offline_accessx", "offline_access")); /* words, not substrings */
+	assert_false(scope_has("write", "read"));				      /* members, not the hierarchy */
+	assert_false(scope_has(NULL, "read"));
+	assert_false(scope_has("read", ""));
+	struct arena *a = arena_new();
+	assert_string_equal(scope_without(a, "read offline_access write", "offline_access"), "read write");
+	assert_string_equal(scope_without(a, "offline_access", "offline_access"), "");
+	assert_string_equal(scope_without(a, "  read   write ", "offline_access"), "read write");
+	assert_string_equal(scope_without(a, NULL, "read"), "");
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +143,7 @@ int main(void)
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_known),
 		cmocka_unit_test(test_array_checks),
+		cmocka_unit_test(test_has_and_without),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
