@@ -4,11 +4,10 @@
  * (argon2id) exist for low-entropy, human-chosen passwords. */
 #include <json-c/json.h>
 #include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "auth/apikey.h"
+#include "auth/oauth_client_store.h"
 #include "auth/scope.h"
 #include "core/arena.h"
 #include "core/crypto.h"
@@ -60,15 +59,12 @@ const struct field client_create_fields[] = {
 	{NULL, 0, false, 0, 0, NULL},
 };
 
-/* The public view of a client; never the secret or its hash. */
-#define CLIENT_JSON                                                                                      \
-	"json_build_object('id', id, 'client_id', client_id, 'name', name, 'description', description, " \
-	"'redirect_uris', to_json(redirect_uris), 'scopes', to_json(scopes), "                           \
-	"'rate_limit_per_hour', rate_limit_per_hour, 'created_at', " SQL_RFC3339(                        \
-		"created_at") ", "                                                                       \
-			      "'updated_at', " SQL_RFC3339("updated_at") ")::text"
+static int no_such_client(struct request *rq)
+{
+	return reply_error(rq, 404, "not_found", "No such OAuth client");
+}
 
-/* The redirect URIs as a PostgreSQL array parameter (JSON text, expanded in SQL). */
+/* The member name of the body as compact JSON text, or def when absent. */
 static const char *json_text(struct request *rq, const char *name, const char *def)
 {
 	struct json_object *v = NULL;
@@ -77,66 +73,63 @@ static const char *json_text(struct request *rq, const char *name, const char *d
 	return arena_strdup(rq->arena, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
 }
 
+static struct json_object *client_details(const char *client_id)
+{
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "client_id", json_object_new_string(client_id));
+	return d;
+}
+
 /* 201 client (with client_secret once) | 401 | 403 | 422 | 500 | 503 */
 int handle_client_create(struct request *rq)
 {
-	struct json_object *scopes_json = NULL;
+	struct json_object *scopes_json = NULL, *rl = NULL;
 	json_object_object_get_ex(rq->json, "scopes", &scopes_json);
 	const char *scopes = scopes_json ? scope_join(rq->arena, scopes_json) : "read";
 	if (!scope_subset(scopes, rq->scopes))
 		return reply_invalid_field(rq, "scopes",
 					   "must be within the scopes of the credential creating the client");
-	struct json_object *rl = NULL;
-	char rate[24] = "1000";
-	if (json_object_object_get_ex(rq->json, "rate_limit_per_hour", &rl) && rl)
-		snprintf(rate, sizeof(rate), "%lld", (long long)json_object_get_int64(rl));
 	char *client_id = apikey_generate(rq->arena, CLIENT_ID_PREFIX);
 	char *secret = apikey_generate(rq->arena, CLIENT_SECRET_PREFIX);
 	if (!client_id || !secret)
 		return reply_internal(rq);
-	const char *p[] = {client_id,
-			   crypto_sha256_hex(rq->arena, secret, strlen(secret)),
-			   rq->user_id,
-			   jsonx_get_string(rq->json, "name"),
-			   jsonx_get_string(rq->json, "description"),
-			   json_text(rq, "redirect_uris", "[]"),
-			   scopes,
-			   rate};
-	PGresult *res;
+	struct oauth_client_new c = {
+		.user_id = rq->user_id,
+		.client_id = client_id,
+		.secret_hash = crypto_sha256_hex(rq->arena, secret, strlen(secret)),
+		.name = jsonx_get_string(rq->json, "name"),
+		.description = jsonx_get_string(rq->json, "description"),
+		.redirect_uris_json = json_text(rq, "redirect_uris", "[]"),
+		.scopes = scopes,
+		.rate_limit_per_hour = 1000,
+	};
+	if (json_object_object_get_ex(rq->json, "rate_limit_per_hour", &rl) && rl)
+		c.rate_limit_per_hour = (long)json_object_get_int64(rl);
+
+	struct json_object *view = NULL;
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
-		s = db_exec(rq->arena, &res,
-			    "INSERT INTO api_clients (client_id, client_secret_hash, user_id, name, description, "
-			    "redirect_uris, "
-			    "scopes, rate_limit_per_hour) VALUES ($1, $2, $3, $4, $5, "
-			    "ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), string_to_array($7, ' '), $8::int) "
-			    "RETURNING id, " CLIENT_JSON,
-			    8, p);
-	if (s != DB_OK)
-		return reply_db_failure(rq, s);
-	struct json_object *details = json_object_new_object();
-	json_object_object_add(details, "client_id", json_object_new_string(client_id));
-	s = audit_record(rq->arena, request_actor(rq, rq->user_id), "oauth_client.created", NULL, details);
+		s = oauth_client_store_create(rq->arena, &c, &view);
 	if (s == DB_OK)
-		s = db_commit(rq->arena);
-	if (s != DB_OK)
+		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "oauth_client.created", NULL,
+				 client_details(client_id));
+	s = db_finish(rq->arena, s);
+	if (s != DB_OK) {
+		json_object_put(view);
 		return reply_db_failure(rq, s);
-	return reply_created_with_secret(rq, PQgetvalue(res, 0, 1), "client_secret", secret,
-					 "OAuth client created; store the secret now: it is not shown again");
+	}
+	json_object_object_add(view, "client_secret", json_object_new_string(secret));
+	return reply_ok(rq, 201, view, "OAuth client created; store the secret now: it is not shown again");
 }
 
 /* 200 [client] | 401 | 403 | 500 | 503 */
 int handle_client_list(struct request *rq)
 {
-	const char *p[] = {rq->user_id};
-	PGresult *res;
-	enum db_status s = db_exec(rq->arena, &res,
-				   "SELECT " CLIENT_JSON " FROM api_clients WHERE user_id = $1 AND revoked_at IS NULL "
-				   "ORDER BY created_at DESC, id",
-				   1, p);
+	struct json_object *clients;
+	enum db_status s = oauth_client_store_list(rq->arena, rq->user_id, &clients);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	return reply_json_rows(rq, res, 0);
+	return reply_ok(rq, 200, clients, NULL);
 }
 
 /* 200 client | 401 | 403 | 404 (unknown, deleted or another user's) | 500 | 503 */
@@ -144,58 +137,32 @@ int handle_client_get(struct request *rq)
 {
 	const char *id = request_param(rq, "id");
 	if (!auth_is_uuid(id))
-		return reply_error(rq, 404, "not_found", "No such OAuth client");
-	const char *p[] = {id, rq->user_id};
-	PGresult *res;
-	enum db_status s = db_exec(
-		rq->arena, &res,
-		"SELECT " CLIENT_JSON " FROM api_clients WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL", 2, p);
+		return no_such_client(rq);
+	struct json_object *client;
+	enum db_status s = oauth_client_store_get(rq->arena, rq->user_id, id, &client);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	if (PQntuples(res) != 1)
-		return reply_error(rq, 404, "not_found", "No such OAuth client");
-	struct json_object *c = json_tokener_parse(PQgetvalue(res, 0, 0));
-	return c ? reply_ok(rq, 200, c, NULL) : reply_internal(rq);
+	if (!client)
+		return no_such_client(rq);
+	return reply_ok(rq, 200, client, NULL);
 }
 
 /* 200 | 401 | 403 | 404 | 500 | 503. The client and every token it holds stop working at once. */
 int handle_client_delete(struct request *rq)
 {
-	const char *id = request_param(rq, "id");
+	const char *id = request_param(rq, "id"), *client_id = NULL;
 	if (!auth_is_uuid(id))
-		return reply_error(rq, 404, "not_found", "No such OAuth client");
-	const char *p[] = {id, rq->user_id};
-	PGresult *res;
+		return no_such_client(rq);
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
-		s = db_exec(rq->arena, &res,
-			    "UPDATE api_clients SET revoked_at = now(), updated_at = now() "
-			    "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING client_id",
-			    2, p);
+		s = oauth_client_store_delete(rq->arena, rq->user_id, id, &client_id);
+	if (s == DB_OK && client_id)
+		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "oauth_client.deleted", NULL,
+				 client_details(client_id));
+	s = db_finish(rq->arena, s);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	if (PQntuples(res) != 1) {
-		db_rollback(rq->arena);
-		return reply_error(rq, 404, "not_found", "No such OAuth client");
-	}
-	const char *ip[] = {id};
-	s = db_exec(rq->arena, NULL,
-		    "UPDATE oauth_access_tokens SET revoked_at = now() WHERE client_id = $1 AND revoked_at IS NULL", 1,
-		    ip);
-	if (s == DB_OK)
-		s = db_exec(rq->arena, NULL,
-			    "UPDATE oauth_refresh_tokens SET revoked_at = now() WHERE client_id = $1 AND revoked_at IS "
-			    "NULL",
-			    1, ip);
-	struct json_object *details = json_object_new_object();
-	json_object_object_add(details, "client_id", json_object_new_string(PQgetvalue(res, 0, 0)));
-	if (s == DB_OK)
-		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "oauth_client.deleted", NULL, details);
-	else
-		json_object_put(details);
-	if (s == DB_OK)
-		s = db_commit(rq->arena);
-	if (s != DB_OK)
-		return reply_db_failure(rq, s);
+	if (!client_id)
+		return no_such_client(rq);
 	return reply_ok(rq, 200, NULL, "OAuth client deleted");
 }

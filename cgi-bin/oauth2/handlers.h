@@ -21,9 +21,4 @@ int handle_introspect(struct request *rq);
 int handle_userinfo(struct request *rq);
 int handle_metadata(struct request *rq);
 
-/* Access tokens live one hour (SB_OAUTH_ACCESS_TOKEN_TTL), refresh tokens 30 days
- * (SB_OAUTH_REFRESH_TOKEN_TTL). */
-long oauth_access_ttl(void);
-long oauth_refresh_ttl(void);
-
 #endif

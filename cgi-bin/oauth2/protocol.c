@@ -8,15 +8,14 @@
  * use; presenting a rotated one again revokes every token of its grant. */
 #include <json-c/json.h>
 #include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "auth/apikey.h"
+#include "auth/oauth_grant_store.h"
 #include "auth/scope.h"
+#include "auth/user_store.h"
 #include "core/arena.h"
 #include "core/config.h"
-#include "core/crypto.h"
 #include "core/jsonx.h"
 #include "db/db.h"
 #include "events/audit.h"
@@ -25,19 +24,9 @@
 #include "http/reply.h"
 #include "http/request.h"
 
-long oauth_access_ttl(void)
-{
-	return config_int("SB_OAUTH_ACCESS_TOKEN_TTL", 3600, 30, 86400);
-}
-
-long oauth_refresh_ttl(void)
-{
-	return config_int("SB_OAUTH_REFRESH_TOKEN_TTL", 30L * 86400, 60, 365L * 86400);
-}
-
+/* The one answer to database trouble at the RFC endpoints (the transaction has ended). */
 static int db_failure(struct request *rq, enum db_status s)
 {
-	db_rollback(rq->arena);
 	if (s == DB_UNAVAILABLE) {
 		reply_header(rq, "Retry-After", "5");
 		return reply_oauth_error(rq, 503, "temporarily_unavailable",
@@ -46,68 +35,16 @@ static int db_failure(struct request *rq, enum db_status s)
 	return reply_oauth_error(rq, 500, "server_error", "Internal error");
 }
 
-static bool has_word(const char *set, const char *word)
+/* 200 with the RFC 6749 §5.1 body of what was issued. */
+static int reply_tokens(struct request *rq, const struct oauth_issued *t)
 {
-	size_t n = strlen(word);
-	for (const char *p = set; (p = strstr(p, word)); p += n)
-		if ((p == set || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
-			return true;
-	return false;
-}
-
-/* Issues an access token (and a refresh token when offline) for the client of rq in
- * grant_id (NULL: a new grant), inside the caller's transaction, commits, and answers
- * 200 with the RFC 6749 §5.1 body. */
-static int issue(struct request *rq, const char *grant_id, const char *scopes, bool offline)
-{
-	char *access = apikey_generate(rq->arena, ACCESS_TOKEN_PREFIX);
-	char *refresh = offline ? apikey_generate(rq->arena, REFRESH_TOKEN_PREFIX) : NULL;
-	if (!access || (offline && !refresh)) {
-		db_rollback(rq->arena);
-		return reply_oauth_error(rq, 500, "server_error", "Internal error");
-	}
-	char attl[24], rttl[24];
-	snprintf(attl, sizeof(attl), "%ld", oauth_access_ttl());
-	snprintf(rttl, sizeof(rttl), "%ld", oauth_refresh_ttl());
-	const char *p[] = {crypto_sha256_hex(rq->arena, access, strlen(access)),
-			   rq->client_id,
-			   rq->user_id,
-			   grant_id,
-			   scopes,
-			   attl};
-	PGresult *res;
-	enum db_status s = db_exec(
-		rq->arena, &res,
-		"INSERT INTO oauth_access_tokens (token_hash, client_id, user_id, grant_id, scopes, expires_at) "
-		"VALUES ($1, $2, $3, coalesce($4::uuid, gen_random_uuid()), string_to_array($5, ' '), "
-		"now() + make_interval(secs => $6::int)) RETURNING id, grant_id",
-		6, p);
-	if (s == DB_OK && offline) {
-		const char *rp[] = {crypto_sha256_hex(rq->arena, refresh, strlen(refresh)),
-				    rq->client_id,
-				    rq->user_id,
-				    PQgetvalue(res, 0, 1),
-				    PQgetvalue(res, 0, 0),
-				    scopes,
-				    rttl};
-		s = db_exec(
-			rq->arena, NULL,
-			"INSERT INTO oauth_refresh_tokens (token_hash, client_id, user_id, grant_id, access_token_id, "
-			"scopes, expires_at) VALUES ($1, $2, $3, $4, $5, string_to_array($6, ' '), "
-			"now() + make_interval(secs => $7::int))",
-			7, rp);
-	}
-	if (s == DB_OK)
-		s = db_commit(rq->arena);
-	if (s != DB_OK)
-		return db_failure(rq, s);
 	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "access_token", json_object_new_string(access));
+	json_object_object_add(o, "access_token", json_object_new_string(t->access_token));
 	json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
-	json_object_object_add(o, "expires_in", json_object_new_int64(oauth_access_ttl()));
-	json_object_object_add(o, "scope", json_object_new_string(scopes));
-	if (refresh)
-		json_object_object_add(o, "refresh_token", json_object_new_string(refresh));
+	json_object_object_add(o, "expires_in", json_object_new_int64(t->expires_in));
+	json_object_object_add(o, "scope", json_object_new_string(t->scopes));
+	if (t->refresh_token)
+		json_object_object_add(o, "refresh_token", json_object_new_string(t->refresh_token));
 	reply_header(rq, "Pragma", "no-cache");
 	return reply_json(rq, 200, o);
 }
@@ -134,26 +71,21 @@ static const char *requested_scope(struct request *rq, const char *granted, cons
 	return norm;
 }
 
-/* The client's scopes without offline_access: the default grant asks for no refresh token. */
-static char *default_scope(struct request *rq)
-{
-	char *out = arena_strdup(rq->arena, "");
-	char *copy = arena_strdup(rq->arena, rq->scopes), *save = NULL;
-	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
-		if (strcmp(w, "offline_access"))
-			out = arena_printf(rq->arena, "%s%s%s", out, *out ? " " : "", w);
-	return out;
-}
-
 static int grant_client_credentials(struct request *rq)
 {
-	const char *scopes = requested_scope(rq, rq->scopes, default_scope(rq));
+	/* By default the client's scopes without offline_access: no refresh token unless asked. */
+	const char *scopes = requested_scope(rq, rq->scopes, scope_without(rq->arena, rq->scopes, "offline_access"));
 	if (!scopes)
 		return rq->status;
+	struct oauth_issue what = {rq->client_id, rq->user_id, NULL, scopes, scope_has(scopes, "offline_access")};
+	struct oauth_issued t;
 	enum db_status s = db_begin(rq->arena);
+	if (s == DB_OK)
+		s = oauth_grant_issue(rq->arena, &what, &t);
+	s = db_finish(rq->arena, s);
 	if (s != DB_OK)
 		return db_failure(rq, s);
-	return issue(rq, NULL, scopes, has_word(scopes, "offline_access"));
+	return reply_tokens(rq, &t);
 }
 
 static int invalid_grant(struct request *rq)
@@ -161,8 +93,35 @@ static int invalid_grant(struct request *rq)
 	return reply_oauth_error(rq, 400, "invalid_grant", "The refresh token is invalid, expired or revoked");
 }
 
+/* A rotated token came back: someone holds a copy. End the whole grant. */
+static enum db_status end_grant(struct request *rq, const struct oauth_refresh *r)
+{
+	enum db_status s = oauth_grant_revoke(rq->arena, r->grant_id);
+	if (s == DB_OK) {
+		struct json_object *d = json_object_new_object();
+		json_object_object_add(d, "client_id", json_object_new_string(rq->client_public_id));
+		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "oauth.refresh_reuse_detected", NULL, d);
+	}
+	return s;
+}
+
+/* Exchanges the live token r for a new pair in its grant, with the scopes want. */
+static enum db_status continue_grant(struct request *rq, const struct oauth_refresh *r, const char *want,
+				     struct oauth_issued *t)
+{
+	/* offline_access stays: the new pair continues the grant. */
+	if (!scope_has(want, "offline_access"))
+		want = arena_printf(rq->arena, "%s offline_access", want);
+	struct oauth_issue what = {rq->client_id, rq->user_id, r->grant_id, want, true};
+	enum db_status s = oauth_refresh_rotate(rq->arena, r->id);
+	if (s == DB_OK)
+		s = oauth_grant_issue(rq->arena, &what, t);
+	return s;
+}
+
 /* Rotation under the row lock: of two concurrent uses of one token, the second waits,
- * then sees it rotated and is treated as reuse. */
+ * then sees it rotated and is treated as reuse. Another client's token is refused
+ * without touching it. A refresh may narrow the scope, never widen it (RFC 6749 §6). */
 static int grant_refresh_token(struct request *rq)
 {
 	const char *token = form_value(rq, "refresh_token");
@@ -170,65 +129,27 @@ static int grant_refresh_token(struct request *rq)
 		return reply_oauth_error(rq, 400, "invalid_request", "refresh_token is required");
 	if (!apikey_well_formed(token, REFRESH_TOKEN_PREFIX))
 		return invalid_grant(rq);
-	const char *p[] = {crypto_sha256_hex(rq->arena, token, strlen(token))};
-	PGresult *res;
+	struct oauth_refresh *r = NULL;
+	struct oauth_issued t = {0};
+	const char *want = NULL;
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
-		s = db_exec(rq->arena, &res,
-			    "SELECT id, client_id, grant_id, array_to_string(scopes, ' '), rotated_at IS NOT NULL, "
-			    "revoked_at IS NOT NULL OR expires_at <= now() FROM oauth_refresh_tokens "
-			    "WHERE token_hash = $1 FOR UPDATE",
-			    1, p);
+		s = oauth_refresh_lock(rq->arena, token, &r);
+	if (s == DB_OK && r && strcmp(r->client_id, rq->client_id))
+		r = NULL;
+	bool live = s == DB_OK && r && !r->rotated && !r->dead;
+	if (s == DB_OK && r && r->rotated)
+		s = end_grant(rq, r);
+	else if (live && (want = requested_scope(rq, r->scopes, r->scopes)))
+		s = continue_grant(rq, r, want, &t);
+	s = db_finish(rq->arena, s);
 	if (s != DB_OK)
 		return db_failure(rq, s);
-	/* Another client's token is refused without touching it. */
-	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 1), rq->client_id)) {
-		db_rollback(rq->arena);
-		return invalid_grant(rq);
-	}
-	const char *id = PQgetvalue(res, 0, 0), *grant = PQgetvalue(res, 0, 2), *scopes = PQgetvalue(res, 0, 3);
-	if (PQgetvalue(res, 0, 4)[0] == 't') {
-		/* A rotated token came back: someone holds a copy. End the whole grant. */
-		const char *gp[] = {grant};
-		s = db_exec(
-			rq->arena, NULL,
-			"UPDATE oauth_refresh_tokens SET revoked_at = now() WHERE grant_id = $1 AND revoked_at IS NULL",
-			1, gp);
-		if (s == DB_OK)
-			s = db_exec(rq->arena, NULL,
-				    "UPDATE oauth_access_tokens SET revoked_at = now() WHERE grant_id = $1 AND "
-				    "revoked_at IS NULL",
-				    1, gp);
-		if (s == DB_OK) {
-			struct json_object *d = json_object_new_object();
-			json_object_object_add(d, "client_id", json_object_new_string(rq->client_public_id));
-			s = audit_record(rq->arena, request_actor(rq, rq->user_id), "oauth.refresh_reuse_detected",
-					 NULL, d);
-		}
-		if (s == DB_OK)
-			s = db_commit(rq->arena);
-		if (s != DB_OK)
-			return db_failure(rq, s);
-		return invalid_grant(rq);
-	}
-	if (PQgetvalue(res, 0, 5)[0] == 't') {
-		db_rollback(rq->arena);
-		return invalid_grant(rq);
-	}
-	/* A refresh may narrow the scope, never widen it (RFC 6749 §6). offline_access stays:
-	 * the new pair continues the grant. */
-	const char *want = requested_scope(rq, scopes, scopes);
-	if (!want) {
-		db_rollback(rq->arena);
-		return rq->status;
-	}
-	if (!has_word(want, "offline_access"))
-		want = arena_printf(rq->arena, "%s offline_access", want);
-	const char *ip[] = {id};
-	s = db_exec(rq->arena, NULL, "UPDATE oauth_refresh_tokens SET rotated_at = now() WHERE id = $1", 1, ip);
-	if (s != DB_OK)
-		return db_failure(rq, s);
-	return issue(rq, grant, want, true);
+	if (t.access_token)
+		return reply_tokens(rq, &t);
+	if (live)
+		return rq->status; /* requested_scope answered invalid_scope */
+	return invalid_grant(rq);
 }
 
 /* 200 token | 400 invalid_request, invalid_grant, invalid_scope, unsupported_grant_type |
@@ -248,23 +169,14 @@ int handle_token(struct request *rq)
 
 /* RFC 7009. 200 (also for unknown tokens and other clients' tokens, which stay valid) |
  * 400 invalid_request | 401 invalid_client | 429 | 500 | 503. A refresh token takes its
- * whole grant with it: every access token issued from it. */
+ * whole grant with it: every access token issued from it. One statement, so no explicit
+ * transaction: it is atomic on its own. */
 int handle_revoke(struct request *rq)
 {
 	const char *token = form_value(rq, "token");
 	if (!token || !*token)
 		return reply_oauth_error(rq, 400, "invalid_request", "token is required");
-	const char *p[] = {crypto_sha256_hex(rq->arena, token, strlen(token)), rq->client_id};
-	enum db_status s = db_exec(
-		rq->arena, NULL,
-		"WITH rt AS (SELECT grant_id FROM oauth_refresh_tokens WHERE token_hash = $1 AND client_id = $2), "
-		"r AS (UPDATE oauth_refresh_tokens SET revoked_at = now() "
-		"      WHERE grant_id IN (SELECT grant_id FROM rt) AND client_id = $2 AND revoked_at IS NULL RETURNING "
-		"1), "
-		"a AS (UPDATE oauth_access_tokens SET revoked_at = now() WHERE client_id = $2 AND revoked_at IS NULL "
-		"      AND (token_hash = $1 OR grant_id IN (SELECT grant_id FROM rt)) RETURNING 1) "
-		"SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM a)",
-		2, p);
+	enum db_status s = oauth_token_revoke(rq->arena, rq->client_id, token);
 	if (s != DB_OK)
 		return db_failure(rq, s);
 	return reply_raw(rq, 200, "application/json", "{}", 2);
@@ -286,57 +198,40 @@ int handle_introspect(struct request *rq)
 	const char *token = form_value(rq, "token");
 	if (!token || !*token)
 		return reply_oauth_error(rq, 400, "invalid_request", "token is required");
-	const char *p[] = {crypto_sha256_hex(rq->arena, token, strlen(token)), rq->client_id};
-	PGresult *res;
-	enum db_status s = db_exec(
-		rq->arena, &res,
-		"SELECT 'Bearer', array_to_string(t.scopes, ' '), extract(epoch FROM t.expires_at)::bigint, "
-		"  extract(epoch FROM t.created_at)::bigint, t.user_id, u.email "
-		"FROM oauth_access_tokens t JOIN users u ON u.id = t.user_id JOIN api_clients c ON c.id = t.client_id "
-		"WHERE t.token_hash = $1 AND t.client_id = $2 AND t.revoked_at IS NULL AND t.expires_at > now() "
-		"  AND c.revoked_at IS NULL "
-		"UNION ALL "
-		"SELECT 'refresh_token', array_to_string(t.scopes, ' '), extract(epoch FROM t.expires_at)::bigint, "
-		"  extract(epoch FROM t.created_at)::bigint, t.user_id, u.email "
-		"FROM oauth_refresh_tokens t JOIN users u ON u.id = t.user_id JOIN api_clients c ON c.id = t.client_id "
-		"WHERE t.token_hash = $1 AND t.client_id = $2 AND t.revoked_at IS NULL AND t.rotated_at IS NULL "
-		"  AND t.expires_at > now() AND c.revoked_at IS NULL",
-		2, p);
+	struct oauth_token_info *i;
+	enum db_status s = oauth_token_introspect(rq->arena, rq->client_id, token, &i);
 	if (s != DB_OK)
 		return db_failure(rq, s);
 	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "active", json_object_new_boolean(PQntuples(res) == 1));
-	if (PQntuples(res) == 1) {
-		json_object_object_add(o, "scope", json_object_new_string(PQgetvalue(res, 0, 1)));
+	json_object_object_add(o, "active", json_object_new_boolean(i != NULL));
+	if (i) {
+		json_object_object_add(o, "scope", json_object_new_string(i->scope));
 		json_object_object_add(o, "client_id", json_object_new_string(rq->client_public_id));
-		json_object_object_add(o, "token_type", json_object_new_string(PQgetvalue(res, 0, 0)));
-		json_object_object_add(o, "exp", json_object_new_int64(atoll(PQgetvalue(res, 0, 2))));
-		json_object_object_add(o, "iat", json_object_new_int64(atoll(PQgetvalue(res, 0, 3))));
-		json_object_object_add(o, "sub", json_object_new_string(PQgetvalue(res, 0, 4)));
-		if (!PQgetisnull(res, 0, 5))
-			json_object_object_add(o, "username", json_object_new_string(PQgetvalue(res, 0, 5)));
+		json_object_object_add(o, "token_type", json_object_new_string(i->token_type));
+		json_object_object_add(o, "exp", json_object_new_int64(i->exp));
+		json_object_object_add(o, "iat", json_object_new_int64(i->iat));
+		json_object_object_add(o, "sub", json_object_new_string(i->sub));
+		if (i->username)
+			json_object_object_add(o, "username", json_object_new_string(i->username));
 		json_object_object_add(o, "iss", json_object_new_string(issuer(rq)));
 	}
 	return reply_json(rq, 200, o);
 }
 
-/* 200 {sub, email, name} | 401 invalid_token | 403 | 429 | 500 | 503 */
+/* 200 {sub, email, name, updated_at} | 401 invalid_token | 403 | 429 | 500 | 503 */
 int handle_userinfo(struct request *rq)
 {
-	const char *p[] = {rq->user_id};
-	PGresult *res;
-	enum db_status s = db_exec(
-		rq->arena, &res,
-		"SELECT id, email, name, extract(epoch FROM updated_at)::bigint FROM users WHERE id = $1", 1, p);
+	struct user *u;
+	enum db_status s = user_store_by_id(rq->arena, rq->user_id, &u);
 	if (s != DB_OK)
 		return db_failure(rq, s);
-	if (PQntuples(res) != 1)
+	if (!u)
 		return reply_unauthorized_oauth(rq, "The account no longer exists", 1);
 	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "sub", json_object_new_string(PQgetvalue(res, 0, 0)));
-	json_object_object_add(o, "email", jsonx_string_or_null(db_value(res, 0, 1)));
-	json_object_object_add(o, "name", json_object_new_string(PQgetvalue(res, 0, 2)));
-	json_object_object_add(o, "updated_at", json_object_new_int64(atoll(PQgetvalue(res, 0, 3))));
+	json_object_object_add(o, "sub", json_object_new_string(u->id));
+	json_object_object_add(o, "email", jsonx_string_or_null(u->email));
+	json_object_object_add(o, "name", json_object_new_string(u->name));
+	json_object_object_add(o, "updated_at", json_object_new_int64(u->updated_epoch));
 	return reply_json(rq, 200, o);
 }
 

@@ -1,0 +1,40 @@
+/* The api_clients table: the OAuth clients users register with our own OAuth2 provider.
+ * A client's secret is stored as SHA-256; no function here sees or returns it. Writes
+ * run in the caller's transaction; the caller audits and commits. */
+#ifndef SB_OAUTH_CLIENT_STORE_H
+#define SB_OAUTH_CLIENT_STORE_H
+
+#include "db/db.h"
+
+struct arena;
+struct json_object;
+
+/* What a new client is made of. */
+struct oauth_client_new {
+	const char *user_id;
+	const char *client_id;	 /* the public "sbc_..." id */
+	const char *secret_hash; /* crypto_sha256_hex of the secret */
+	const char *name;
+	const char *description;	/* NULL: none */
+	const char *redirect_uris_json; /* a JSON array of checked URLs */
+	const char *scopes;		/* space-separated, already checked */
+	long rate_limit_per_hour;
+};
+
+/* Inserts c and fills *client with its public view (caller owns). */
+enum db_status oauth_client_store_create(struct arena *a, const struct oauth_client_new *c,
+					 struct json_object **client);
+
+/* The public views of user_id's clients that are not deleted, newest first. */
+enum db_status oauth_client_store_list(struct arena *a, const char *user_id, struct json_object **clients);
+
+/* The public view of client id (a UUID) of user_id, or NULL when it is unknown, deleted
+ * or another user's. */
+enum db_status oauth_client_store_get(struct arena *a, const char *user_id, const char *id,
+				      struct json_object **client);
+
+/* Deletes client id of user_id and revokes every token it holds; *client_id is its public
+ * id (in the arena), or NULL when it is unknown, already deleted or another user's. */
+enum db_status oauth_client_store_delete(struct arena *a, const char *user_id, const char *id, const char **client_id);
+
+#endif
