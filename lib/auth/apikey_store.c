@@ -3,8 +3,11 @@
 
 #include <json-c/json.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "auth/credential.h"
 #include "core/arena.h"
+#include "core/crypto.h"
 #include "db/rows.h"
 
 /* The public view of a key row; never the key or its hash. */
@@ -104,11 +107,11 @@ enum db_status apikey_store_usage(struct arena *a, const char *user_id, const ch
 	PGresult *range;
 	*usage = NULL;
 	/* One row when the key is the caller's: the bounds of the report. */
-	enum db_status s =
-		db_exec(a, &range,
-			"SELECT " SQL_RFC3339("(" USAGE_FROM ")") ", " SQL_RFC3339("now()") " FROM api_keys "
+	enum db_status s = db_exec(
+		a, &range,
+		"SELECT " SQL_RFC3339("(" USAGE_FROM ")") ", " SQL_RFC3339("now()") " FROM api_keys "
 										    "WHERE id = $1 AND user_id = $3",
-			3, p);
+		3, p);
 	if (s != DB_OK || PQntuples(range) != 1)
 		return s;
 	struct json_object *d = json_object_new_object();
@@ -122,5 +125,29 @@ enum db_status apikey_store_usage(struct arena *a, const char *user_id, const ch
 		return s;
 	}
 	*usage = d;
+	return DB_OK;
+}
+
+enum db_status apikey_store_find(struct arena *a, const char *key, struct credential **out)
+{
+	const char *p[] = {crypto_sha256_hex(a, key, strlen(key))};
+	PGresult *res;
+	*out = NULL;
+	enum db_status s = db_exec(a, &res,
+				   "SELECT id, user_id, array_to_string(scopes, ' '), rate_limit_per_hour, "
+				   "expires_at IS NOT NULL AND expires_at <= now() "
+				   "FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+				   1, p);
+	if (s != DB_OK || PQntuples(res) != 1)
+		return s;
+	struct credential *c = arena_alloc(a, sizeof(*c));
+	if (!c)
+		return DB_ERROR;
+	*c = (struct credential){.api_key_id = PQgetvalue(res, 0, 0),
+				 .user_id = PQgetvalue(res, 0, 1),
+				 .scopes = PQgetvalue(res, 0, 2),
+				 .rate_limit = atol(PQgetvalue(res, 0, 3)),
+				 .expired = PQgetvalue(res, 0, 4)[0] == 't'};
+	*out = c;
 	return DB_OK;
 }

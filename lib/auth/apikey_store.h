@@ -8,6 +8,7 @@
 #include "db/db.h"
 
 struct arena;
+struct credential;
 struct json_object;
 
 /* What a new key is made of (strings; NULL for the optional ones). */
@@ -39,5 +40,9 @@ enum db_status apikey_store_revoke(struct arena *a, const char *user_id, const c
  * NULL when the key is not user_id's. Revoked keys keep their history. */
 enum db_status apikey_store_usage(struct arena *a, const char *user_id, const char *id, long hours,
 				  struct json_object **usage);
+
+/* The live (not revoked) key key, as presented, into *out (in the arena; expired keys are
+ * found with expired set), or NULL when there is none. */
+enum db_status apikey_store_find(struct arena *a, const char *key, struct credential **out);
 
 #endif

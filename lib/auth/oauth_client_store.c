@@ -1,7 +1,12 @@
 /* api_clients rows; see oauth_client_store.h. */
 #include "auth/oauth_client_store.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/credential.h"
 #include "core/arena.h"
+#include "core/crypto.h"
 #include "db/rows.h"
 
 /* The public view of a client; never the secret or its hash. */
@@ -68,4 +73,34 @@ enum db_status oauth_client_store_delete(struct arena *a, const char *user_id, c
 	if (s == DB_OK)
 		*client_id = PQgetvalue(res, 0, 0);
 	return s;
+}
+
+enum db_status oauth_client_verify(struct arena *a, const char *client_id, const char *secret, struct credential **out)
+{
+	const char *p[] = {client_id};
+	PGresult *res;
+	*out = NULL;
+	enum db_status s =
+		db_exec(a, &res,
+			"SELECT id, user_id, client_secret_hash, array_to_string(scopes, ' '), rate_limit_per_hour "
+			"FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL",
+			1, p);
+	if (s != DB_OK)
+		return s;
+	bool found = PQntuples(res) == 1;
+	const char *stored =
+		found ? PQgetvalue(res, 0, 2) : "0000000000000000000000000000000000000000000000000000000000000000";
+	const char *given = crypto_sha256_hex(a, secret, strlen(secret));
+	if (!(crypto_str_equal(given, stored) && found))
+		return DB_OK;
+	struct credential *c = arena_alloc(a, sizeof(*c));
+	if (!c)
+		return DB_ERROR;
+	*c = (struct credential){.client_id = PQgetvalue(res, 0, 0),
+				 .client_public_id = arena_strdup(a, client_id),
+				 .user_id = PQgetvalue(res, 0, 1),
+				 .scopes = PQgetvalue(res, 0, 3),
+				 .rate_limit = atol(PQgetvalue(res, 0, 4))};
+	*out = c;
+	return DB_OK;
 }

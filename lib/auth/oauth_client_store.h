@@ -7,6 +7,7 @@
 #include "db/db.h"
 
 struct arena;
+struct credential;
 struct json_object;
 
 /* What a new client is made of. */
@@ -36,5 +37,11 @@ enum db_status oauth_client_store_get(struct arena *a, const char *user_id, cons
 /* Deletes client id of user_id and revokes every token it holds; *client_id is its public
  * id (in the arena), or NULL when it is unknown, already deleted or another user's. */
 enum db_status oauth_client_store_delete(struct arena *a, const char *user_id, const char *id, const char **client_id);
+
+/* Client authentication: the live client client_id ("sbc_...") when secret is its secret,
+ * into *out (in the arena), or NULL when the client is unknown, deleted or the secret is
+ * wrong. Both cases take the same work (hash and constant-time compare), so timing does
+ * not tell which client ids exist. */
+enum db_status oauth_client_verify(struct arena *a, const char *client_id, const char *secret, struct credential **out);
 
 #endif

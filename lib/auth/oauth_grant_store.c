@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth/apikey.h"
+#include "auth/credential.h"
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/crypto.h"
@@ -161,5 +162,32 @@ enum db_status oauth_token_introspect(struct arena *a, const char *client_id, co
 	i->sub = PQgetvalue(res, 0, 4);
 	i->username = db_value(res, 0, 5);
 	*out = i;
+	return DB_OK;
+}
+
+enum db_status oauth_access_token_find(struct arena *a, const char *token, struct credential **out)
+{
+	const char *p[] = {hash_of(a, token)};
+	PGresult *res;
+	*out = NULL;
+	enum db_status s = db_exec(a, &res,
+				   "SELECT t.id, t.user_id, array_to_string(t.scopes, ' '), c.id, c.client_id, "
+				   "c.rate_limit_per_hour, t.expires_at <= now() "
+				   "FROM oauth_access_tokens t JOIN api_clients c ON c.id = t.client_id "
+				   "WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND c.revoked_at IS NULL",
+				   1, p);
+	if (s != DB_OK || PQntuples(res) != 1)
+		return s;
+	struct credential *c = arena_alloc(a, sizeof(*c));
+	if (!c)
+		return DB_ERROR;
+	*c = (struct credential){.token_id = PQgetvalue(res, 0, 0),
+				 .user_id = PQgetvalue(res, 0, 1),
+				 .scopes = PQgetvalue(res, 0, 2),
+				 .client_id = PQgetvalue(res, 0, 3),
+				 .client_public_id = PQgetvalue(res, 0, 4),
+				 .rate_limit = atol(PQgetvalue(res, 0, 5)),
+				 .expired = PQgetvalue(res, 0, 6)[0] == 't'};
+	*out = c;
 	return DB_OK;
 }

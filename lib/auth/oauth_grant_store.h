@@ -11,6 +11,7 @@
 #include "db/db.h"
 
 struct arena;
+struct credential;
 
 /* Access tokens live one hour (SB_OAUTH_ACCESS_TOKEN_TTL), refresh tokens 30 days
  * (SB_OAUTH_REFRESH_TOKEN_TTL). */
@@ -76,5 +77,9 @@ struct oauth_token_info {
  * client) into *out, or NULL when it is none of those. */
 enum db_status oauth_token_introspect(struct arena *a, const char *client_id, const char *token,
 				      struct oauth_token_info **out);
+
+/* The access token token, as presented, not revoked and of a client not deleted, into
+ * *out (expired ones are found with expired set), or NULL when there is none. */
+enum db_status oauth_access_token_find(struct arena *a, const char *token, struct credential **out);
 
 #endif

@@ -84,6 +84,32 @@ enum db_status user_store_by_id(struct arena *a, const char *id, struct user **o
 	return fetch_user(a, out, false, "SELECT " USER_COLUMNS " FROM users WHERE id = $1", 1, p);
 }
 
+enum db_status user_store_for_host(struct arena *a, const char *subject, const char *email, const char *name,
+				   const char **user_id)
+{
+	static const char sql[] = "WITH found AS (SELECT id FROM users WHERE external_subject = $1), "
+				  "ins AS (INSERT INTO users (external_subject, email, name) "
+				  "  SELECT $1, CASE WHEN $2::text IS NULL OR EXISTS (SELECT 1 FROM users WHERE "
+				  "lower(email) = lower($2)) "
+				  "  THEN NULL ELSE $2 END, coalesce(left($3, 100), '') "
+				  "  WHERE NOT EXISTS (SELECT 1 FROM found) ON CONFLICT DO NOTHING RETURNING id) "
+				  "SELECT id FROM found UNION ALL SELECT id FROM ins";
+	const char *p[] = {subject, email, name};
+	*user_id = NULL;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		PGresult *r;
+		enum db_status s = db_exec(a, &r, sql, 3, p);
+		if (s != DB_OK)
+			return s;
+		if (PQntuples(r) > 0) {
+			*user_id = PQgetvalue(r, 0, 0);
+			return DB_OK;
+		}
+		/* Lost a race with a concurrent first sight: the row exists now. */
+	}
+	return DB_ERROR;
+}
+
 enum db_status refresh_token_lock(struct arena *a, const char *token, struct refresh_token **out)
 {
 	const char *p[] = {crypto_sha256_hex(a, token, strlen(token))};

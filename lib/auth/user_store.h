@@ -37,6 +37,12 @@ enum db_status user_store_by_email(struct arena *a, const char *email, struct us
 /* The account id (a UUID); *out is NULL when there is none. */
 enum db_status user_store_by_id(struct arena *a, const char *id, struct user **out);
 
+/* The account of a host-platform identity (its token's sub), created on first sight with
+ * email (when no other account uses it: a host token never takes over an account) and
+ * name; *user_id is its id, in the arena. Safe against a concurrent first sight. */
+enum db_status user_store_for_host(struct arena *a, const char *subject, const char *email, const char *name,
+				   const char **user_id);
+
 /* A refresh token as found under its row lock. */
 struct refresh_token {
 	const char *id;

@@ -9,10 +9,14 @@
 #include <time.h>
 
 #include "auth/apikey.h"
+#include "auth/apikey_store.h"
+#include "auth/credential.h"
+#include "auth/oauth_client_store.h"
+#include "auth/oauth_grant_store.h"
 #include "auth/scope.h"
 #include "auth/token.h"
+#include "auth/user_store.h"
 #include "core/arena.h"
-#include "core/crypto.h"
 #include "db/db.h"
 #include "http/form.h"
 #include "http/reply.h"
@@ -36,34 +40,6 @@ int auth_is_uuid(const char *s)
 	return 1;
 }
 
-/* A host-platform identity maps to one user row, created on first sight. The email is
- * kept only when no other account uses it: a host token never takes over an account. */
-static int host_user(struct request *rq, const struct token_claims *c, const char **user_id)
-{
-	static const char sql[] = "WITH found AS (SELECT id FROM users WHERE external_subject = $1), "
-				  "ins AS (INSERT INTO users (external_subject, email, name) "
-				  "  SELECT $1, CASE WHEN $2::text IS NULL OR EXISTS (SELECT 1 FROM users WHERE "
-				  "lower(email) = lower($2)) "
-				  "  THEN NULL ELSE $2 END, coalesce(left($3, 100), '') "
-				  "  WHERE NOT EXISTS (SELECT 1 FROM found) ON CONFLICT DO NOTHING RETURNING id) "
-				  "SELECT id FROM found UNION ALL SELECT id FROM ins";
-	const char *p[] = {c->sub, c->email, c->name};
-	for (int attempt = 0; attempt < 2; attempt++) {
-		PGresult *r;
-		enum db_status s = db_exec(rq->arena, &r, sql, 3, p);
-		if (s == DB_UNAVAILABLE)
-			return reply_db_unavailable(rq);
-		if (s != DB_OK)
-			return reply_internal(rq);
-		if (PQntuples(r) > 0) {
-			*user_id = PQgetvalue(r, 0, 0);
-			return 0;
-		}
-		/* Lost a race with a concurrent first request: the row exists now. */
-	}
-	return reply_internal(rq);
-}
-
 /* 401 in the route's format. */
 static int unauthorized(struct request *rq, const char *message, int token_was_sent)
 {
@@ -77,29 +53,33 @@ static int db_trouble(struct request *rq, enum db_status s)
 	return s == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
 }
 
+/* Puts what authenticated rq onto it. */
+static void take_credential(struct request *rq, enum auth_kind kind, const struct credential *c)
+{
+	rq->auth_kind = kind;
+	rq->user_id = c->user_id;
+	rq->scopes = c->scopes;
+	rq->rate_limit = c->rate_limit;
+	rq->api_key_id = c->api_key_id;
+	rq->client_id = c->client_id;
+	rq->client_public_id = c->client_public_id;
+	rq->token_id = c->token_id;
+}
+
 /* An API key: its owner, its scopes, its limit. Revoked and unknown keys are one answer. */
 static int auth_api_key(struct request *rq, const char *key)
 {
 	if (!apikey_well_formed(key, APIKEY_PREFIX))
 		return unauthorized(rq, "The API key is invalid", 1);
-	const char *p[] = {crypto_sha256_hex(rq->arena, key, strlen(key))};
-	PGresult *res;
-	enum db_status s = db_exec(rq->arena, &res,
-				   "SELECT id, user_id, array_to_string(scopes, ' '), rate_limit_per_hour, "
-				   "expires_at IS NOT NULL AND expires_at <= now() "
-				   "FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
-				   1, p);
+	struct credential *c;
+	enum db_status s = apikey_store_find(rq->arena, key, &c);
 	if (s != DB_OK)
 		return db_trouble(rq, s);
-	if (PQntuples(res) != 1)
+	if (!c)
 		return unauthorized(rq, "The API key is invalid or revoked", 1);
-	if (PQgetvalue(res, 0, 4)[0] == 't')
+	if (c->expired)
 		return unauthorized(rq, "The API key has expired", 1);
-	rq->auth_kind = AUTH_API_KEY;
-	rq->api_key_id = PQgetvalue(res, 0, 0);
-	rq->user_id = PQgetvalue(res, 0, 1);
-	rq->scopes = PQgetvalue(res, 0, 2);
-	rq->rate_limit = atol(PQgetvalue(res, 0, 3));
+	take_credential(rq, AUTH_API_KEY, c);
 	return 0;
 }
 
@@ -108,27 +88,15 @@ static int auth_access_token(struct request *rq, const char *token)
 {
 	if (!apikey_well_formed(token, ACCESS_TOKEN_PREFIX))
 		return unauthorized(rq, "The access token is invalid", 1);
-	const char *p[] = {crypto_sha256_hex(rq->arena, token, strlen(token))};
-	PGresult *res;
-	enum db_status s = db_exec(rq->arena, &res,
-				   "SELECT t.id, t.user_id, array_to_string(t.scopes, ' '), c.id, c.client_id, "
-				   "c.rate_limit_per_hour, t.expires_at <= now() "
-				   "FROM oauth_access_tokens t JOIN api_clients c ON c.id = t.client_id "
-				   "WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND c.revoked_at IS NULL",
-				   1, p);
+	struct credential *c;
+	enum db_status s = oauth_access_token_find(rq->arena, token, &c);
 	if (s != DB_OK)
 		return db_trouble(rq, s);
-	if (PQntuples(res) != 1)
+	if (!c)
 		return unauthorized(rq, "The access token is invalid or revoked", 1);
-	if (PQgetvalue(res, 0, 6)[0] == 't')
+	if (c->expired)
 		return unauthorized(rq, "The access token has expired", 1);
-	rq->auth_kind = AUTH_OAUTH_TOKEN;
-	rq->token_id = PQgetvalue(res, 0, 0);
-	rq->user_id = PQgetvalue(res, 0, 1);
-	rq->scopes = PQgetvalue(res, 0, 2);
-	rq->client_id = PQgetvalue(res, 0, 3);
-	rq->client_public_id = PQgetvalue(res, 0, 4);
-	rq->rate_limit = atol(PQgetvalue(res, 0, 5));
+	take_credential(rq, AUTH_OAUTH_TOKEN, c);
 	return 0;
 }
 
@@ -154,10 +122,12 @@ int auth_require_user(struct request *rq)
 	if (e != TOKEN_OK)
 		return unauthorized(rq, token_error_message(e), 1);
 	if (c.issuer == TOKEN_HOST) {
-		int st = host_user(rq, &c, &rq->user_id);
-		if (!st)
-			rq->auth_kind = AUTH_JWT;
-		return st;
+		/* A host-platform identity maps to one user row, created on first sight. */
+		enum db_status s = user_store_for_host(rq->arena, c.sub, c.email, c.name, &rq->user_id);
+		if (s != DB_OK)
+			return db_trouble(rq, s);
+		rq->auth_kind = AUTH_JWT;
+		return 0;
 	}
 	if (!auth_is_uuid(c.sub))
 		return unauthorized(rq, token_error_message(TOKEN_BAD_CLAIMS), 1);
@@ -201,27 +171,12 @@ int auth_require_client(struct request *rq)
 		user = fid;
 		pass = fsecret;
 	}
-	const char *p[] = {user};
-	PGresult *res;
-	enum db_status s =
-		db_exec(rq->arena, &res,
-			"SELECT id, user_id, client_secret_hash, array_to_string(scopes, ' '), rate_limit_per_hour "
-			"FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL",
-			1, p);
+	struct credential *c;
+	enum db_status s = oauth_client_verify(rq->arena, user, pass, &c);
 	if (s != DB_OK)
 		return db_trouble(rq, s);
-	/* Hash and compare even for an unknown client, so timing does not tell which ids exist. */
-	const char *stored = PQntuples(res) == 1 ? PQgetvalue(res, 0, 2)
-						 : "0000000000000000000000000000000000000000000000000000000000000000";
-	const char *given = crypto_sha256_hex(rq->arena, pass, strlen(pass));
-	bool ok = crypto_str_equal(given, stored) && PQntuples(res) == 1;
-	if (!ok)
+	if (!c)
 		return invalid_client(rq, "Unknown client or wrong secret");
-	rq->auth_kind = AUTH_OAUTH_CLIENT;
-	rq->client_id = PQgetvalue(res, 0, 0);
-	rq->client_public_id = arena_strdup(rq->arena, user);
-	rq->user_id = PQgetvalue(res, 0, 1);
-	rq->scopes = PQgetvalue(res, 0, 3);
-	rq->rate_limit = atol(PQgetvalue(res, 0, 4));
+	take_credential(rq, AUTH_OAUTH_CLIENT, c);
 	return 0;
 }

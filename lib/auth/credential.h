@@ -1,0 +1,20 @@
+/* What a presented API key, OAuth access token or OAuth client credential stands for, as
+ * the stores find it: whose it is, what it may do, how fast. The HTTP edge copies it onto
+ * the request; nothing here knows about HTTP. */
+#ifndef SB_CREDENTIAL_H
+#define SB_CREDENTIAL_H
+
+#include <stdbool.h>
+
+struct credential {
+	const char *user_id;	      /* the owner (UUID text) */
+	const char *scopes;	      /* granted scopes, space-separated */
+	long rate_limit;	      /* requests per window (rate_limit_per_hour) */
+	bool expired;		      /* found but past its expiry */
+	const char *api_key_id;	      /* api_keys.id of an API key, else NULL */
+	const char *client_id;	      /* api_clients.id of a token or client, else NULL */
+	const char *client_public_id; /* its "sbc_..." id, else NULL */
+	const char *token_id;	      /* oauth_access_tokens.id of an access token, else NULL */
+};
+
+#endif
