@@ -49,12 +49,9 @@ void api_request_log_write(struct request *rq, double ms)
 			"UPDATE api_keys SET last_used_at = now() WHERE id = $1::uuid "
 			"  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 second')",
 			10, p);
-	if (s == DB_OK)
-		s = db_commit(rq->arena);
-	if (s != DB_OK) {
-		db_rollback(rq->arena);
+	s = db_finish(rq->arena, s);
+	if (s != DB_OK)
 		log_msg(LOG_WARN, "request log not written (%d)", (int)s);
-	}
 }
 
 int api_request_logs_prune(struct arena *a, long retention_days)

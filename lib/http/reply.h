@@ -7,7 +7,6 @@
 
 struct request;
 struct json_object;
-struct pg_result;
 
 /* {"success":true,"data":data,"message":message}. Takes ownership of data (may be
  * NULL for "data": null); message may be NULL. */
@@ -34,13 +33,7 @@ int reply_db_failure(struct request *rq, int db_status);
 /* Reads ?page= (from 1) and ?limit= (1..100, default 20); answers 422 naming the bad
  * ones and returns that status, or returns 0. */
 int reply_page_params(struct request *rq, long *page, long *limit);
-/* 200 with a JSON array of the JSON texts in column col of every row (rows a query
- * built with json_build_object); rows that do not parse are left out. */
-int reply_json_rows(struct request *rq, const struct pg_result *res, int col);
-/* 201 with the JSON object text obj_json plus name: secret, a secret shown this once. */
-int reply_created_with_secret(struct request *rq, const char *obj_json, const char *name, const char *secret,
-			      const char *message);
-/* {"items": items, "page", "limit", "total"}; takes ownership of items. */
+/* rows_page_json (db/rows.h) for handlers that hold page and limit apart; takes ownership of items. */
 struct json_object *reply_page(struct json_object *items, long page, long limit, long long total);
 
 /* The standard answers the library gives for database trouble and the unexpected. */
