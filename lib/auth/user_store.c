@@ -66,9 +66,11 @@ enum db_status user_store_create(struct arena *a, const char *email, const char 
 				 struct user **out)
 {
 	const char *p[] = {email, name, password_hash};
-	return fetch_user(a, out, false,
-			  "INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) RETURNING " USER_COLUMNS,
-			  3, p);
+	enum db_status s = fetch_user(
+		a, out, false,
+		"INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) RETURNING " USER_COLUMNS, 3, p);
+	/* An INSERT ... RETURNING without its row is not a state the caller can answer. */
+	return s == DB_OK && !*out ? DB_ERROR : s;
 }
 
 enum db_status user_store_by_email(struct arena *a, const char *email, struct user **out)

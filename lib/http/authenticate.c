@@ -48,11 +48,6 @@ static int unauthorized(struct request *rq, const char *message, int token_was_s
 	return reply_unauthorized(rq, message, token_was_sent);
 }
 
-static int db_trouble(struct request *rq, enum db_status s)
-{
-	return s == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
-}
-
 /* Puts what authenticated rq onto it. */
 static void take_credential(struct request *rq, enum auth_kind kind, const struct credential *c)
 {
@@ -74,7 +69,7 @@ static int auth_api_key(struct request *rq, const char *key)
 	struct credential *c;
 	enum db_status s = apikey_store_find(rq->arena, key, &c);
 	if (s != DB_OK)
-		return db_trouble(rq, s);
+		return reply_db_failure(rq, s);
 	if (!c)
 		return unauthorized(rq, "The API key is invalid or revoked", 1);
 	if (c->expired)
@@ -91,7 +86,7 @@ static int auth_access_token(struct request *rq, const char *token)
 	struct credential *c;
 	enum db_status s = oauth_access_token_find(rq->arena, token, &c);
 	if (s != DB_OK)
-		return db_trouble(rq, s);
+		return reply_db_failure(rq, s);
 	if (!c)
 		return unauthorized(rq, "The access token is invalid or revoked", 1);
 	if (c->expired)
@@ -125,7 +120,7 @@ int auth_require_user(struct request *rq)
 		/* A host-platform identity maps to one user row, created on first sight. */
 		enum db_status s = user_store_for_host(rq->arena, c.sub, c.email, c.name, &rq->user_id);
 		if (s != DB_OK)
-			return db_trouble(rq, s);
+			return reply_db_failure(rq, s);
 		rq->auth_kind = AUTH_JWT;
 		return 0;
 	}
@@ -174,7 +169,7 @@ int auth_require_client(struct request *rq)
 	struct credential *c;
 	enum db_status s = oauth_client_verify(rq->arena, user, pass, &c);
 	if (s != DB_OK)
-		return db_trouble(rq, s);
+		return reply_db_failure(rq, s);
 	if (!c)
 		return invalid_client(rq, "Unknown client or wrong secret");
 	take_credential(rq, AUTH_OAUTH_CLIENT, c);

@@ -113,7 +113,7 @@ int ratelimit_apply(struct request *rq)
 	PGresult *res;
 	enum db_status s = db_exec(rq->arena, &res, upsert_sql, 3, p);
 	if (s != DB_OK)
-		return s == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
+		return reply_db_failure(rq, s);
 	bool allowed = !PQgetisnull(res, 0, 0);
 	long prev = atol(PQgetvalue(res, 0, 1));
 	long cur = allowed ? atol(PQgetvalue(res, 0, 0)) : atol(PQgetvalue(res, 0, 2));
