@@ -11,15 +11,14 @@
 #include "db/rows.h"
 #include "http/request.h"
 
-#define HTTP_STATUS_LIST(X)                                                                                     \
-	X(200, "OK")                                                                                            \
-	X(201, "Created")                                                                                       \
-	X(202, "Accepted") X(204, "No Content") X(302, "Found") X(304, "Not Modified") X(400, "Bad Request")    \
-		X(401, "Unauthorized") X(403, "Forbidden") X(404, "Not Found") X(405, "Method Not Allowed")     \
-			X(409, "Conflict") X(410, "Gone") X(411, "Length Required") X(413, "Content Too Large") \
-				X(414, "URI Too Long") X(415, "Unsupported Media Type")                         \
-					X(422, "Unprocessable Content") X(429, "Too Many Requests")             \
-						X(500, "Internal Server Error") X(502, "Bad Gateway")           \
+#define HTTP_STATUS_LIST(X)                                                                                         \
+	X(200, "OK")                                                                                                \
+	X(201, "Created") X(202, "Accepted") X(204, "No Content") X(302, "Found") X(304, "Not Modified")            \
+		X(400, "Bad Request") X(401, "Unauthorized") X(403, "Forbidden") X(404, "Not Found")                \
+			X(405, "Method Not Allowed") X(409, "Conflict") X(410, "Gone") X(411, "Length Required")    \
+				X(413, "Content Too Large") X(414, "URI Too Long") X(415, "Unsupported Media Type") \
+					X(422, "Unprocessable Content") X(429, "Too Many Requests")                 \
+						X(500, "Internal Server Error") X(502, "Bad Gateway")               \
 							X(503, "Service Unavailable") X(504, "Gateway Timeout")
 
 const char *reply_reason(int status)
