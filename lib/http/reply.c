@@ -8,7 +8,6 @@
 #include "core/arena.h"
 #include "core/validate.h"
 #include "db/db.h"
-#include "db/rows.h"
 #include "http/request.h"
 
 #define HTTP_STATUS_LIST(X)                                                                                         \
@@ -125,7 +124,12 @@ int reply_page_params(struct request *rq, long *page, long *limit)
 
 struct json_object *reply_page(struct json_object *items, long page, long limit, long long total)
 {
-	return rows_page_json(items, (struct rows_page){page, limit}, total);
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "items", items);
+	json_object_object_add(d, "page", json_object_new_int64(page));
+	json_object_object_add(d, "limit", json_object_new_int64(limit));
+	json_object_object_add(d, "total", json_object_new_int64(total));
+	return d;
 }
 
 int reply_unauthorized(struct request *rq, const char *message, int token_was_sent)
