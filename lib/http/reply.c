@@ -8,16 +8,18 @@
 #include "core/arena.h"
 #include "core/validate.h"
 #include "db/db.h"
+#include "db/rows.h"
 #include "http/request.h"
 
-#define HTTP_STATUS_LIST(X)                                                                                         \
-	X(200, "OK")                                                                                                \
-	X(201, "Created") X(202, "Accepted") X(204, "No Content") X(302, "Found") X(304, "Not Modified")            \
-		X(400, "Bad Request") X(401, "Unauthorized") X(403, "Forbidden") X(404, "Not Found")                \
-			X(405, "Method Not Allowed") X(409, "Conflict") X(410, "Gone") X(411, "Length Required")    \
-				X(413, "Content Too Large") X(414, "URI Too Long") X(415, "Unsupported Media Type") \
-					X(422, "Unprocessable Content") X(429, "Too Many Requests")                 \
-						X(500, "Internal Server Error") X(502, "Bad Gateway")               \
+#define HTTP_STATUS_LIST(X)                                                                                     \
+	X(200, "OK")                                                                                            \
+	X(201, "Created")                                                                                       \
+	X(202, "Accepted") X(204, "No Content") X(302, "Found") X(304, "Not Modified") X(400, "Bad Request")    \
+		X(401, "Unauthorized") X(403, "Forbidden") X(404, "Not Found") X(405, "Method Not Allowed")     \
+			X(409, "Conflict") X(410, "Gone") X(411, "Length Required") X(413, "Content Too Large") \
+				X(414, "URI Too Long") X(415, "Unsupported Media Type")                         \
+					X(422, "Unprocessable Content") X(429, "Too Many Requests")             \
+						X(500, "Internal Server Error") X(502, "Bad Gateway")           \
 							X(503, "Service Unavailable") X(504, "Gateway Timeout")
 
 const char *reply_reason(int status)
@@ -124,12 +126,7 @@ int reply_page_params(struct request *rq, long *page, long *limit)
 
 struct json_object *reply_page(struct json_object *items, long page, long limit, long long total)
 {
-	struct json_object *d = json_object_new_object();
-	json_object_object_add(d, "items", items);
-	json_object_object_add(d, "page", json_object_new_int64(page));
-	json_object_object_add(d, "limit", json_object_new_int64(limit));
-	json_object_object_add(d, "total", json_object_new_int64(total));
-	return d;
+	return rows_page_json(items, (struct rows_page){page, limit}, total);
 }
 
 int reply_unauthorized(struct request *rq, const char *message, int token_was_sent)

@@ -33,8 +33,7 @@ int reply_db_failure(struct request *rq, int db_status);
 /* Reads ?page= (from 1) and ?limit= (1..100, default 20); answers 422 naming the bad
  * ones and returns that status, or returns 0. */
 int reply_page_params(struct request *rq, long *page, long *limit);
-/* {"items": items, "page", "limit", "total"}; takes ownership of items. (Stores use
- * rows_page_json of db/rows.h; this goes once no handler calls it.) */
+/* rows_page_json (db/rows.h) for handlers that hold page and limit apart; takes ownership of items. */
 struct json_object *reply_page(struct json_object *items, long page, long limit, long long total);
 
 /* The standard answers the library gives for database trouble and the unexpected. */
