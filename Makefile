@@ -6,7 +6,7 @@ override CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -W
            -Wno-missing-field-initializers -fno-strict-aliasing -fPIC -Ilib -I/usr/include/postgresql
 # The scripts (stack, test-e2e, bench) run the binaries of this build.
 export SB_BUILD := $(abspath $(BUILD))
-LDLIBS  := -lpaho-mqtt3cs -lfcgi -lssl -lpq -ljson-c -ljwt -largon2 -lcrypto -lcurl -lm
+LDLIBS  := -lxlsxwriter -lcsv -lpaho-mqtt3cs -lfcgi -lssl -lpq -ljson-c -ljwt -largon2 -lcrypto -lcurl -lm
 
 LIB_SRC := $(wildcard lib/*/*.c lib/*/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -1,0 +1,418 @@
+/* CSV imports; see import_run.h. */
+#include "transfer/import_run.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/actor.h"
+#include "core/arena.h"
+#include "core/crypto.h"
+#include "core/jsonx.h"
+#include "events/audit.h"
+#include "events/events.h"
+#include "transfer/csv_read.h"
+#include "transfer/entity.h"
+
+#define BATCH	    500
+#define KEEP_ERRORS 100
+#define MAX_FIELDS  32
+
+struct failed_row {
+	size_t record;
+	const char **cells;
+	size_t n;
+	const char *errors; /* "column: message; ..." */
+};
+
+struct run {
+	struct arena *a;
+	const struct import_entity *e;
+	const char *user_id;
+	void *state;
+	bool write; /* not a dry run */
+	size_t nfields;
+	int col_of[MAX_FIELDS]; /* CSV column of each field */
+	size_t ncsv;
+	long max_rows;
+	long rows, good;
+	bool too_many, header_bad;
+	const char *header_detail;
+	struct json_object *details; /* the first KEEP_ERRORS {row, column, code, message} */
+	long nerrors;		     /* cell errors */
+	struct failed_row *failed;
+	size_t nfailed, capfailed;
+	struct json_object *batch_rows[BATCH];
+	int batch_numbers[BATCH];
+	size_t nbatch;
+	enum db_status st;
+};
+
+static const char *error_code(const char *message)
+{
+	if (!strcmp(message, "is required"))
+		return "required";
+	if (strstr(message, "another of your") || strstr(message, "another device"))
+		return "duplicate";
+	if (strstr(message, "must be a whole number") || strstr(message, "must be true or false") ||
+	    strstr(message, "must be a string") || strstr(message, "must be an integer"))
+		return "invalid_type";
+	if (strstr(message, "characters") || strstr(message, "between") || strstr(message, "at most") ||
+	    strstr(message, "at least"))
+		return "out_of_range";
+	return "invalid";
+}
+
+static void flush(struct run *r)
+{
+	if (!r->nbatch || r->st != DB_OK)
+		return;
+	if (r->write) {
+		struct import_batch b = {r->batch_rows, r->batch_numbers, r->nbatch};
+		r->st = r->e->store(r->a, r->user_id, r->state, &b);
+	}
+	r->nbatch = 0;
+}
+
+static int header_row(struct run *r, const char *const *cells, size_t n)
+{
+	for (size_t f = 0; f < r->nfields; f++)
+		r->col_of[f] = -1;
+	r->ncsv = n;
+	for (size_t c = 0; c < n; c++) {
+		size_t f;
+		for (f = 0; f < r->nfields; f++)
+			if (!strcmp(cells[c], r->e->fields[f].name))
+				break;
+		if (f == r->nfields) {
+			r->header_detail =
+				arena_printf(r->a, "column \"%s\" is not a column of %s", cells[c], r->e->name);
+			return 1;
+		}
+		if (r->col_of[f] >= 0) {
+			r->header_detail = arena_printf(r->a, "column \"%s\" appears twice", cells[c]);
+			return 1;
+		}
+		r->col_of[f] = (int)c;
+	}
+	for (size_t f = 0; f < r->nfields; f++)
+		if (r->col_of[f] < 0) {
+			r->header_detail = arena_printf(r->a, "column \"%s\" is missing", r->e->fields[f].name);
+			return 1;
+		}
+	return 0;
+}
+
+static void add_failed(struct run *r, size_t record, const char *const *cells, size_t n, struct json_object *errors)
+{
+	char *joined = "";
+	json_object_object_foreach(errors, col, msg)
+	{
+		const char *m = json_object_get_string(msg);
+		joined = arena_printf(r->a, "%s%s%s: %s", joined, *joined ? "; " : "", col, m);
+		if (json_object_array_length(r->details) < KEEP_ERRORS) {
+			struct json_object *d = json_object_new_object();
+			json_object_object_add(d, "row", json_object_new_int64((long long)record));
+			json_object_object_add(d, "column", json_object_new_string(col));
+			json_object_object_add(d, "code", json_object_new_string(error_code(m)));
+			json_object_object_add(d, "message", json_object_new_string(m));
+			json_object_array_add(r->details, d);
+		}
+		r->nerrors++;
+	}
+	if (r->nfailed == r->capfailed) {
+		size_t cap = r->capfailed ? r->capfailed * 2 : 64;
+		struct failed_row *f = arena_alloc(r->a, cap * sizeof(*f));
+		if (r->nfailed)
+			memcpy(f, r->failed, r->nfailed * sizeof(*f));
+		r->failed = f;
+		r->capfailed = cap;
+	}
+	struct failed_row *f = &r->failed[r->nfailed++];
+	f->record = record;
+	f->n = n;
+	f->cells = arena_alloc(r->a, (n ? n : 1) * sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		f->cells[i] = arena_strdup(r->a, cells[i]);
+	f->errors = joined;
+}
+
+static int on_row(void *ctx, size_t record, const char *const *cells, const size_t *lens, size_t n)
+{
+	(void)lens;
+	struct run *r = ctx;
+	if (record == 1)
+		return header_row(r, cells, n) ? (r->header_bad = true, 1) : 0;
+	if (++r->rows > r->max_rows) {
+		r->too_many = true;
+		return 1;
+	}
+	struct json_object *row = json_object_new_object(), *errors = json_object_new_object();
+	if (n != r->ncsv)
+		json_object_object_add(
+			errors, "row",
+			json_object_new_string(arena_printf(r->a, "has %zu cells; the header has %zu", n, r->ncsv)));
+	for (size_t f = 0; f < r->nfields && n == r->ncsv; f++) {
+		struct json_object *v;
+		const char *msg = import_cell_value(&r->e->fields[f], cells[r->col_of[f]], &v);
+		if (msg)
+			json_object_object_add(errors, r->e->fields[f].name, json_object_new_string(msg));
+		else if (v)
+			json_object_object_add(row, r->e->fields[f].name, v);
+	}
+	if (!json_object_object_length(errors)) {
+		struct json_object *ve = NULL;
+		if (validate_object(row, r->e->fields, &ve)) {
+			json_object_put(errors);
+			errors = ve;
+		} else if (r->e->row_check) {
+			r->e->row_check(r->a, r->user_id, row, errors);
+		}
+	}
+	if (!json_object_object_length(errors) && r->e->cross_check)
+		r->e->cross_check(r->a, r->state, row, errors);
+	if (json_object_object_length(errors)) {
+		add_failed(r, record, cells, n, errors);
+		json_object_put(row);
+	} else {
+		r->good++;
+		r->batch_rows[r->nbatch] = arena_defer(r->a, jsonx_put, row);
+		r->batch_numbers[r->nbatch++] = (int)record;
+		if (r->nbatch == BATCH)
+			flush(r);
+	}
+	json_object_put(errors);
+	return r->st == DB_OK ? 0 : 1;
+}
+
+static char *cells_literal(struct arena *a, const struct failed_row *f)
+{
+	size_t cap = 3;
+	for (size_t i = 0; i < f->n; i++)
+		cap += 2 * strlen(f->cells[i]) + 3;
+	char *o = arena_alloc(a, cap);
+	size_t k = 0;
+	o[k++] = '{';
+	for (size_t i = 0; i < f->n; i++) {
+		if (i)
+			o[k++] = ',';
+		o[k++] = '"';
+		for (const char *p = f->cells[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				o[k++] = '\\';
+			o[k++] = *p;
+		}
+		o[k++] = '"';
+	}
+	o[k++] = '}';
+	o[k] = '\0';
+	return o;
+}
+
+static enum db_status existing_job(struct arena *a, const char *user_id, const char *key, const char *sha,
+				   enum import_outcome *outcome, const char **job_id, bool *found)
+{
+	const char *p[] = {user_id, key};
+	PGresult *res;
+	enum db_status s = db_exec(
+		a, &res, "SELECT id, file_url FROM import_jobs WHERE user_id = $1 AND idempotency_key = $2", 2, p);
+	*found = s == DB_OK && PQntuples(res) > 0;
+	if (*found) {
+		*job_id = PQgetvalue(res, 0, 0);
+		*outcome = strcmp(PQgetvalue(res, 0, 1), sha) ? IMPORT_KEY_REUSED : IMPORT_REPLAYED;
+	}
+	return s;
+}
+
+enum db_status import_execute(struct arena *a, const struct actor *who, const struct import_params *ip,
+			      enum import_outcome *outcome, const char **job_id, const char **detail, size_t *record)
+{
+	*detail = NULL;
+	*record = 0;
+	const struct import_entity *e = import_entity_find(ip->entity);
+	const char *sha = arena_printf(a, "upload:sha256:%s", crypto_sha256_hex(a, ip->data, ip->len));
+	bool found = false;
+	enum db_status s = DB_OK;
+	if (ip->idempotency_key) {
+		s = existing_job(a, who->user_id, ip->idempotency_key, sha, outcome, job_id, &found);
+		if (s != DB_OK || found)
+			return s;
+	}
+	struct run r = {.a = a,
+			.e = e,
+			.user_id = who->user_id,
+			.write = strcmp(ip->mode, "dry_run") != 0,
+			.nfields = import_entity_ncolumns(e),
+			.max_rows = ip->max_rows,
+			.st = DB_OK};
+	r.details = arena_defer(a, jsonx_put, json_object_new_array());
+	if (r.nfields > MAX_FIELDS)
+		return DB_ERROR;
+	s = db_begin(a);
+	PGresult *res;
+	const char *p[] = {who->user_id, ip->mode, ip->entity, sha, ip->filename, ip->idempotency_key};
+	if (s == DB_OK)
+		s = db_exec(a, &res,
+			    "INSERT INTO import_jobs (user_id, import_type, entity_type, file_url, original_filename, "
+			    "status, started_at, idempotency_key, created_by) VALUES ($1, $2, $3, $4, $5, 'running', "
+			    "now(), $6, $1) ON CONFLICT DO NOTHING RETURNING id",
+			    6, p);
+	if (s == DB_OK && PQntuples(res) == 0) {
+		/* The same key committed by a concurrent upload just now. */
+		db_rollback(a);
+		s = existing_job(a, who->user_id, ip->idempotency_key, sha, outcome, job_id, &found);
+		return s == DB_OK && !found ? DB_CONFLICT : s;
+	}
+	if (s == DB_OK)
+		*job_id = PQgetvalue(res, 0, 0);
+	if (s == DB_OK && e->begin)
+		s = e->begin(a, who->user_id, &r.state);
+	if (s == DB_OK)
+		s = db_exec(a, NULL, "SAVEPOINT import_rows", 0, NULL);
+	if (s != DB_OK) {
+		db_rollback(a);
+		return s;
+	}
+	enum csv_read_status cs = csv_read(ip->data, ip->len, on_row, &r, record);
+	if (cs == CSV_READ_OK || cs == CSV_READ_STOPPED)
+		flush(&r);
+	if (r.st == DB_OK && cs == CSV_READ_OK && r.write && e->finish)
+		r.st = e->finish(a, who->user_id, r.state);
+	/* Refusals of the file as a whole write nothing at all, not even the job. */
+	enum import_outcome refused = IMPORT_OUTCOME__MAX;
+	if (cs == CSV_READ_NOT_UTF8)
+		refused = IMPORT_NOT_UTF8;
+	else if (cs == CSV_READ_MALFORMED || cs == CSV_READ_TOO_MANY_CELLS)
+		refused = IMPORT_MALFORMED, *detail = csv_read_message(cs);
+	else if (r.header_bad)
+		refused = IMPORT_BAD_HEADER, *detail = r.header_detail;
+	else if (r.too_many)
+		refused = IMPORT_TOO_MANY_ROWS;
+	else if (cs == CSV_READ_OK && *record == 0)
+		refused = IMPORT_EMPTY;
+	else if (cs != CSV_READ_OK && r.st == DB_OK)
+		r.st = DB_ERROR;
+	if (refused != IMPORT_OUTCOME__MAX || r.st != DB_OK) {
+		db_rollback(a);
+		*outcome = refused;
+		if (refused != IMPORT_OUTCOME__MAX)
+			return DB_OK;
+		return r.st == DB_INVALID ? DB_ERROR : r.st;
+	}
+	bool failed = !strcmp(ip->mode, "all_or_nothing") && r.nfailed > 0;
+	if (failed || !r.write)
+		s = db_exec(a, NULL, "ROLLBACK TO SAVEPOINT import_rows", 0, NULL);
+	for (size_t i = 0; s == DB_OK && i < r.nfailed; i++) {
+		char rn[24];
+		snprintf(rn, sizeof(rn), "%zu", r.failed[i].record);
+		const char *q[] = {*job_id, rn, cells_literal(a, &r.failed[i]), r.failed[i].errors};
+		s = db_exec(a, NULL,
+			    "INSERT INTO import_errors (import_id, row_number, cells, errors) VALUES ($1, $2::int, "
+			    "$3::text[], $4)",
+			    4, q);
+	}
+	char total[24], good[24], bad[24];
+	snprintf(total, sizeof(total), "%ld", r.rows);
+	snprintf(good, sizeof(good), "%ld", failed ? 0 : r.good);
+	snprintf(bad, sizeof(bad), "%zu", r.nfailed);
+	const char *message =
+		failed ? arena_printf(a, "%zu of %ld rows failed validation; nothing was imported (all_or_nothing)",
+				      r.nfailed, r.rows)
+		       : NULL;
+	const char *q[] = {*job_id,
+			   total,
+			   good,
+			   bad,
+			   json_object_to_json_string_ext(r.details, JSON_C_TO_STRING_PLAIN),
+			   message,
+			   failed ? "failed" : "completed"};
+	PGresult *job;
+	if (s == DB_OK)
+		s = db_exec(a, &job,
+			    "UPDATE import_jobs SET status = $7, total_rows = $2::int, processed_rows = $2::int, "
+			    "success_count = $3::int, error_count = $4::int, error_details = $5::jsonb, error_message "
+			    "= $6, "
+			    "completed_at = now() WHERE id = $1 RETURNING " IMPORT_JOB_COLUMNS,
+			    7, q);
+	if (s == DB_OK) {
+		struct json_object *d = json_object_new_object();
+		json_object_object_add(d, "import_id", json_object_new_string(*job_id));
+		json_object_object_add(d, "entity_type", json_object_new_string(ip->entity));
+		json_object_object_add(d, "mode", json_object_new_string(ip->mode));
+		json_object_object_add(d, "total_rows", json_object_new_int64(r.rows));
+		json_object_object_add(d, "success_count", json_object_new_int64(failed ? 0 : r.good));
+		json_object_object_add(d, "error_count", json_object_new_int64((long long)r.nfailed));
+		s = audit_record(a, who, failed ? "import.failed" : "import.completed", NULL, json_object_get(d));
+		if (s == DB_OK) {
+			struct json_object *ev = import_job_json(job, 0);
+			struct event_published out;
+			s = events_publish(a, who->user_id, failed ? "import.failed" : "import.completed", ev, NULL,
+					   &out);
+			json_object_put(ev);
+		}
+		json_object_put(d);
+	}
+	s = db_finish(a, s);
+	*outcome = IMPORT_DONE;
+	return s;
+}
+
+struct json_object *import_job_json(const PGresult *res, int r)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string(PQgetvalue(res, r, 0)));
+	json_object_object_add(o, "mode", json_object_new_string(PQgetvalue(res, r, 1)));
+	json_object_object_add(o, "entity_type", json_object_new_string(PQgetvalue(res, r, 2)));
+	json_object_object_add(o, "original_filename", jsonx_string_or_null(db_value(res, r, 3)));
+	json_object_object_add(o, "status", json_object_new_string(PQgetvalue(res, r, 4)));
+	json_object_object_add(o, "total_rows", json_object_new_int64(atoll(PQgetvalue(res, r, 5))));
+	json_object_object_add(o, "processed_rows", json_object_new_int64(atoll(PQgetvalue(res, r, 6))));
+	json_object_object_add(o, "success_count", json_object_new_int64(atoll(PQgetvalue(res, r, 7))));
+	json_object_object_add(o, "error_count", json_object_new_int64(atoll(PQgetvalue(res, r, 8))));
+	json_object_object_add(o, "errors", json_tokener_parse(PQgetvalue(res, r, 9)));
+	json_object_object_add(o, "error_message", jsonx_string_or_null(db_value(res, r, 10)));
+	json_object_object_add(o, "started_at", jsonx_string_or_null(db_value(res, r, 11)));
+	json_object_object_add(o, "completed_at", jsonx_string_or_null(db_value(res, r, 12)));
+	json_object_object_add(o, "created_at", json_object_new_string(PQgetvalue(res, r, 13)));
+	return o;
+}
+
+enum db_status import_job_get(struct arena *a, const char *user_id, const char *id, PGresult **res)
+{
+	const char *p[] = {user_id, id};
+	return db_exec(a, res, "SELECT " IMPORT_JOB_COLUMNS " FROM import_jobs WHERE user_id = $1 AND id = $2", 2, p);
+}
+
+enum db_status import_job_list(struct arena *a, const char *user_id, long limit, long offset, PGresult **res,
+			       long long *total)
+{
+	char lim[24], off[24];
+	snprintf(lim, sizeof(lim), "%ld", limit);
+	snprintf(off, sizeof(off), "%ld", offset);
+	const char *p[] = {user_id, lim, off};
+	PGresult *count;
+	enum db_status s = db_exec(a, &count, "SELECT count(*) FROM import_jobs WHERE user_id = $1", 1, p);
+	if (s == DB_OK)
+		s = db_exec(a, res,
+			    "SELECT " IMPORT_JOB_COLUMNS " FROM import_jobs WHERE user_id = $1 "
+			    "ORDER BY created_at DESC, id LIMIT $2 OFFSET $3",
+			    3, p);
+	if (s == DB_OK)
+		*total = atoll(PQgetvalue(count, 0, 0));
+	return s;
+}
+
+enum db_status import_job_errors(struct arena *a, const char *user_id, const char *id, bool *found, PGresult **res)
+{
+	const char *p[] = {user_id, id};
+	PGresult *job;
+	enum db_status s = db_exec(a, &job, "SELECT entity_type FROM import_jobs WHERE user_id = $1 AND id = $2", 2, p);
+	*found = s == DB_OK && PQntuples(job) > 0;
+	if (s != DB_OK || !*found)
+		return s;
+	return db_exec(a, res,
+		       "SELECT row_number, array_to_json(cells)::text, errors FROM import_errors WHERE import_id = $2 "
+		       "AND EXISTS (SELECT 1 FROM import_jobs WHERE id = $2 AND user_id = $1) ORDER BY row_number",
+		       2, p);
+}
