@@ -29,4 +29,12 @@ void token_refresh_run(void);
 /* Checks the integrations whose last check is older than the interval. */
 void health_scan_run(void);
 
+/* The transfer child (exports, scheduled exports, expiry): started once, restarted by
+ * transfer_jobs_supervise when it exits, stopped (after the job in flight) by
+ * transfer_jobs_stop. */
+#include <sys/types.h>
+pid_t transfer_jobs_start(const char *owner);
+void transfer_jobs_supervise(pid_t *pid, const char *owner);
+void transfer_jobs_stop(pid_t pid);
+
 #endif
