@@ -20,6 +20,10 @@ static const struct {
 	{"integration.token_refreshed", "An integration's access token was refreshed"},
 	{"integration.health_changed", "An integration's health status changed"},
 	{"webhook.test", "A test event sent with POST /webhooks/{id}/test"},
+	{"export.completed", "An export job finished; its file can be downloaded"},
+	{"export.failed", "An export job failed"},
+	{"import.completed", "A CSV import finished (see its success and error counts)"},
+	{"import.failed", "A CSV import wrote nothing because rows failed validation (all_or_nothing)"},
 };
 
 static const char *check_type(struct json_object *v)
