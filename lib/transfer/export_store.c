@@ -1,10 +1,13 @@
 /* Export jobs; see export_store.h. */
 #include "transfer/export_store.h"
 
+#include <dirent.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/arena.h"
@@ -274,5 +277,18 @@ enum db_status export_jobs_expire(struct arena *a, int *expired)
 	for (int i = 0; i < PQntuples(res); i++)
 		unlink_file(a, db_value(res, i, 0));
 	*expired = PQntuples(res);
+	/* Temporary files of workers killed mid-export: their jobs were taken up again. */
+	DIR *d = opendir(transfer_dir());
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		struct stat st;
+		const char *path = arena_printf(a, "%s/%s", transfer_dir(), de->d_name);
+		if (de->d_name[0] == '.' && n > 4 && !strcmp(de->d_name + n - 4, ".tmp") && !stat(path, &st) &&
+		    st.st_mtime < time(NULL) - 3600)
+			unlink(path);
+	}
+	if (d)
+		closedir(d);
 	return DB_OK;
 }
