@@ -14,6 +14,9 @@ static unsigned long generation;
 static char *conninfo;
 static PGconn *conn;
 static bool in_transaction;
+/* Counts BEGINs: a transaction guard on an arena rolls back only the transaction it saw
+ * begin, never a later one on the same connection. */
+static unsigned long tx_serial;
 
 /* Statements prepared on the current connection, found by their text. Every SQL text
  * in the code base is a literal, so the set is small and fixed; planning each once per
@@ -183,10 +186,44 @@ enum db_status db_exec(struct arena *a, PGresult **res, const char *sql, int n, 
 	return DB_UNAVAILABLE;
 }
 
+bool db_in_transaction(void)
+{
+	return conn && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE;
+}
+
+/* ROLLBACK without an arena: the guard below runs while its arena is being reset. */
+static void rollback_now(void)
+{
+	if (db_in_transaction())
+		PQclear(PQexec(conn, "ROLLBACK"));
+	in_transaction = false;
+}
+
+struct tx_guard {
+	unsigned long serial;
+};
+
+/* The safety net db_begin leaves on the request arena: a transaction still open when the
+ * arena is released was forgotten by its code path. Rolling it back keeps the next request
+ * (and the request log written after the answer) out of a stranger's transaction. */
+static void tx_guard_release(void *p)
+{
+	const struct tx_guard *g = p;
+	if (g->serial != tx_serial || !db_in_transaction())
+		return;
+	log_msg(LOG_ERROR, "bug: a transaction was still open when its request ended; rolled back");
+	rollback_now();
+}
+
 enum db_status db_begin(struct arena *a)
 {
 	enum db_status s = db_exec(a, NULL, "BEGIN", 0, NULL);
 	in_transaction = s == DB_OK;
+	if (s == DB_OK && a) {
+		struct tx_guard *g = arena_alloc(a, sizeof(*g));
+		g->serial = ++tx_serial;
+		arena_defer(a, tx_guard_release, g);
+	}
 	return s;
 }
 
@@ -199,9 +236,8 @@ enum db_status db_commit(struct arena *a)
 
 void db_rollback(struct arena *a)
 {
-	if (conn && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE)
-		db_exec(a, NULL, "ROLLBACK", 0, NULL);
-	in_transaction = false;
+	(void)a;
+	rollback_now();
 }
 
 enum db_status db_finish(struct arena *a, enum db_status s)

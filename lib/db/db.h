@@ -4,6 +4,7 @@
 #define SB_DB_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 struct arena;
 
@@ -38,10 +39,16 @@ PGconn *db_conn(void);
  * on a fresh connection when the old one turned out to be dead before it ran. */
 enum db_status db_exec(struct arena *a, PGresult **res, const char *sql, int n, const char *const *params);
 
-/* BEGIN / COMMIT / ROLLBACK. db_rollback is safe to call in any state. */
+/* BEGIN / COMMIT / ROLLBACK. db_rollback is safe to call in any state. db_begin also
+ * registers a rollback on the arena a: a transaction its code path forgot to end is
+ * rolled back (and logged as a bug) when the arena is reset. The responder checks
+ * again right after each handler, before anything else runs on the connection. */
 enum db_status db_begin(struct arena *a);
 enum db_status db_commit(struct arena *a);
 void db_rollback(struct arena *a);
+
+/* True while the connection is inside a transaction (open or failed). */
+bool db_in_transaction(void);
 
 /* Ends the open transaction by the outcome so far: COMMIT when s is DB_OK (returning the
  * commit's status), otherwise ROLLBACK (returning s). */

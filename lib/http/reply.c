@@ -11,16 +11,32 @@
 #include "db/rows.h"
 #include "http/request.h"
 
-#define HTTP_STATUS_LIST(X)                                                                                     \
-	X(200, "OK")                                                                                            \
-	X(201, "Created")                                                                                       \
-	X(202, "Accepted") X(204, "No Content") X(302, "Found") X(304, "Not Modified") X(400, "Bad Request")    \
-		X(401, "Unauthorized") X(403, "Forbidden") X(404, "Not Found") X(405, "Method Not Allowed")     \
-			X(409, "Conflict") X(410, "Gone") X(411, "Length Required") X(413, "Content Too Large") \
-				X(414, "URI Too Long") X(415, "Unsupported Media Type")                         \
-					X(422, "Unprocessable Content") X(429, "Too Many Requests")             \
-						X(500, "Internal Server Error") X(502, "Bad Gateway")           \
-							X(503, "Service Unavailable") X(504, "Gateway Timeout")
+/* clang-format off: one status per line reads better than the wrapped macro */
+#define HTTP_STATUS_LIST(X)              \
+	X(200, "OK")                     \
+	X(201, "Created")                \
+	X(202, "Accepted")               \
+	X(204, "No Content")             \
+	X(302, "Found")                  \
+	X(304, "Not Modified")           \
+	X(400, "Bad Request")            \
+	X(401, "Unauthorized")           \
+	X(403, "Forbidden")              \
+	X(404, "Not Found")              \
+	X(405, "Method Not Allowed")     \
+	X(409, "Conflict")               \
+	X(410, "Gone")                   \
+	X(411, "Length Required")        \
+	X(413, "Content Too Large")      \
+	X(414, "URI Too Long")           \
+	X(415, "Unsupported Media Type") \
+	X(422, "Unprocessable Content")  \
+	X(429, "Too Many Requests")      \
+	X(500, "Internal Server Error")  \
+	X(502, "Bad Gateway")            \
+	X(503, "Service Unavailable")    \
+	X(504, "Gateway Timeout")
+/* clang-format on */
 
 const char *reply_reason(int status)
 {
@@ -103,9 +119,10 @@ int reply_invalid_field(struct request *rq, const char *field, const char *messa
 	return reply_invalid(rq, e);
 }
 
+/* No rollback here: the code that began the transaction ends it (db_finish), and the
+ * responder rolls back whatever a handler leaves open. */
 int reply_db_failure(struct request *rq, int db_status)
 {
-	db_rollback(rq->arena);
 	return db_status == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
 }
 

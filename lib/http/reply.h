@@ -27,8 +27,8 @@ int reply_insufficient_scope(struct request *rq, const char *scope, int oauth);
 int reply_unauthorized_oauth(struct request *rq, const char *message, int token_was_sent);
 /* 422 validation_failed for one field. */
 int reply_invalid_field(struct request *rq, const char *field, const char *message);
-/* After a failed statement: rolls the transaction back (if any) and answers 503 when
- * the database is unreachable, 500 otherwise. */
+/* After a failed statement: answers 503 when the database is unreachable, 500 otherwise.
+ * It does not end a transaction: db_finish does (and the responder's safety net). */
 int reply_db_failure(struct request *rq, int db_status);
 /* Reads ?page= (from 1) and ?limit= (1..100, default 20); answers 422 naming the bad
  * ones and returns that status, or returns 0. */

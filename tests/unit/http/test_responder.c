@@ -1,4 +1,4 @@
-/* Unit tests of responder_dispatch (lib/http/responder.c): 404/405, the JSON body checks of a
+/* Unit tests of responder_dispatch (lib/http/dispatch.c): 404/405, the JSON body checks of a
  * route, field validation, Bearer authentication with our tokens, /healthz, handler contract. */
 #include <setjmp.h>
 #include <stdarg.h>
