@@ -15,18 +15,27 @@ TOOLS   := $(patsubst tools/%.c,$(BUILD)/bin/%,$(wildcard tools/*.c))
 BINS    := $(GROUPS:%=$(BUILD)/bin/%) $(BUILD)/bin/bare-hello $(BUILD)/bin/worker $(TOOLS)
 UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNITS   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# libFuzzer targets: every tests/fuzz/fuzz_<name>.c, seeds in tests/fuzz/corpus/<name>/.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 
 .SECONDARY:
-.PHONY: all deps test check-layers unit unit-asan unit-valgrind e2e e2e-asan run stop status bench clean help docs
+.PHONY: all deps test check-layers unit unit-asan unit-valgrind e2e e2e-asan run stop status bench clean help docs \
+        fuzz fuzz-smoke fuzz-build fuzzers
 all: $(BUILD)/libswitchboard.a $(BINS) docs
 
 help:
 	@echo "make run       install what is missing, build, migrate, start the dev stack, print the URL"
 	@echo "make stop      stop the dev stack"
-	@echo "make test      unit tests (plain, ASan+UBSan, valgrind) and end-to-end tests on a throwaway stack"
+	@echo "make test      unit tests (plain, ASan+UBSan, valgrind), fuzz smoke runs, end-to-end tests on a throwaway"
+	@echo "               stack, then the end-to-end tests again against ASan+UBSan builds (fails on any report)"
 	@echo "make unit      cmocka unit tests only"
 	@echo "make check-layers  fail on an include under lib/ that points to a higher layer"
 	@echo "make e2e-asan  the end-to-end suite against ASan+UBSan builds of every binary"
+	@echo "make fuzz      every libFuzzer target for FUZZ_SECONDS (60) each; make fuzz-smoke: FUZZ_SMOKE_SECONDS (5)"
 	@echo "make bench     wrk against /api/v1/users/me and a bare FastCGI responder behind the same nginx"
 	@echo "make clean     remove build output (keeps var/)"
 
@@ -67,6 +76,23 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libswitchboard.a
 	@mkdir -p $(dir $@)
 	@echo "LD $@"; $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libswitchboard.a $(LDLIBS) -lcmocka
 
+# One fuzzer per tests/fuzz/fuzz_<name>.c, linked with the library built for fuzzing.
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/libswitchboard.a
+	@mkdir -p $(dir $@)
+	@echo "LD $@"; $(CC) $(CFLAGS) -Itests/fuzz -fsanitize=fuzzer -o $@ $< $(BUILD)/libswitchboard.a $(LDLIBS)
+
+fuzzers: $(FUZZERS)
+
+fuzz-build:
+	$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+	  CFLAGS="$(SAN_FLAGS) -fno-sanitize-recover=all -fsanitize=fuzzer-no-link" LDFLAGS="-fsanitize=address,undefined" fuzzers
+
+fuzz: fuzz-build
+	FUZZ_BUILD=$(CURDIR)/build-fuzz scripts/fuzz $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	FUZZ_BUILD=$(CURDIR)/build-fuzz scripts/fuzz $(FUZZ_SMOKE_SECONDS)
+
 docs: $(BUILD)/openapi.json
 $(BUILD)/openapi.json: docs/openapi.yaml scripts/openapi-json
 	@mkdir -p $(dir $@)
@@ -94,9 +120,10 @@ e2e-asan:
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" all
 	@rm -rf build-asan-e2e/reports && mkdir -p build-asan-e2e/reports
-	SB_BUILD=$(CURDIR)/build-asan-e2e ASAN_OPTIONS=log_path=$(CURDIR)/build-asan-e2e/reports/asan \
-	  UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/build-asan-e2e/reports/ubsan scripts/test-e2e
-	@if ls build-asan-e2e/reports/* >/dev/null 2>&1; then echo "sanitizer reports:"; head -n 30 build-asan-e2e/reports/*; exit 1; fi
+	@rc=0; SB_BUILD=$(CURDIR)/build-asan-e2e ASAN_OPTIONS=log_path=$(CURDIR)/build-asan-e2e/reports/asan \
+	  UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/build-asan-e2e/reports/ubsan scripts/test-e2e $(E2E_ARGS) || rc=$$?; \
+	if ls build-asan-e2e/reports/* >/dev/null 2>&1; then echo "sanitizer reports:"; head -n 40 build-asan-e2e/reports/*; exit 1; fi; \
+	exit $$rc
 
 check-layers:
 	@scripts/check-layers
@@ -108,7 +135,9 @@ test:
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory unit-asan
 	$(MAKE) --no-print-directory unit-valgrind
+	$(MAKE) --no-print-directory fuzz-smoke
 	scripts/test-e2e
+	$(MAKE) --no-print-directory e2e-asan
 
 run:
 	@scripts/install-deps
@@ -127,6 +156,6 @@ bench:
 	scripts/bench
 
 clean:
-	rm -rf build build-asan build-asan-e2e
+	rm -rf build build-asan build-asan-e2e build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
