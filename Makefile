@@ -114,13 +114,14 @@ e2e: all
 	scripts/test-e2e
 
 # The end-to-end suite against responders, worker and tools built with ASan+UBSan;
-# reports land in build-asan-e2e/reports and fail the run.
+# reports land in build-asan-e2e/reports and fail the run. The restart-under-load test
+# does 3 rounds here (10 in the plain run): the sanitized builds are slow to start.
 e2e-asan:
 	$(MAKE) --no-print-directory BUILD=build-asan-e2e CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" all
 	@rm -rf build-asan-e2e/reports && mkdir -p build-asan-e2e/reports
-	@rc=0; SB_BUILD=$(CURDIR)/build-asan-e2e ASAN_OPTIONS=log_path=$(CURDIR)/build-asan-e2e/reports/asan \
+	@rc=0; SB_TEST_RESTARTS=$${SB_TEST_RESTARTS:-3} SB_BUILD=$(CURDIR)/build-asan-e2e ASAN_OPTIONS=log_path=$(CURDIR)/build-asan-e2e/reports/asan \
 	  UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/build-asan-e2e/reports/ubsan scripts/test-e2e $(E2E_ARGS) || rc=$$?; \
 	if ls build-asan-e2e/reports/* >/dev/null 2>&1; then echo "sanitizer reports:"; head -n 40 build-asan-e2e/reports/*; exit 1; fi; \
 	exit $$rc
