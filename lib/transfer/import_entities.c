@@ -108,8 +108,8 @@ static const char *const webhook_examples[] = {
 static const char *const webhook_rules[] = {
 	"required; 1 to 100 characters",
 	"required; an https:// URL (http:// where the operator allows it) of a public host, no credentials",
-	"required; 1 to 50 event types separated by spaces or commas: a type (integration.connected), a prefix "
-	"wildcard (integration.*) or *",
+	("required; 1 to 50 event types separated by spaces or commas: a type (integration.connected), a prefix "
+	 "wildcard (integration.*) or *"),
 	"optional; retries after the first attempt, 0 to 10 (default 3)",
 	"optional; seconds per attempt, 1 to 60 (default 30)",
 	"optional; true or false (default true)",
@@ -237,8 +237,8 @@ static const struct field blynk_fields[] = {
 };
 static const char *const blynk_examples[] = {"greenhouse-1", "Xy7_kdLq0Zr3bN8vTu2wQe5aPs9mHj4c"};
 static const char *const blynk_rules[] = {
-	"required; 1 to 100 characters, no control characters, no leading or trailing space; unique among your "
-	"Blynk devices",
+	("required; 1 to 100 characters, no control characters, no leading or trailing space; unique among your "
+	 "Blynk devices"),
 	"required; the device's auth token, 16 to 64 letters, digits, - or _ (stored encrypted, never shown)",
 };
 
