@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/validate.h"
 #include "db/db.h"
+#include "db/slot.h"
 #include "http/authenticate.h"
 #include "http/form.h"
 #include "http/ratelimit.h"
@@ -167,12 +168,32 @@ static int admit(const struct app *app, struct request *rq)
 	return 0;
 }
 
+/* A slow route's slot, or the answer that there is none now. Returns 0 to go on. */
+static int take_slot(const struct app *app, struct request *rq)
+{
+	enum slot_result s = slot_acquire(rq->arena, app->name, rq->user_id);
+	if (s == SLOT_OK)
+		return 0;
+	if (s == SLOT_UNAVAILABLE)
+		return reply_db_unavailable(rq), -1;
+	reply_header(rq, "Retry-After", arena_printf(rq->arena, "%ld", slot_retry_after()));
+	if (s == SLOT_USER_BUSY)
+		fail(rq, 429, "too_many_requests", "temporarily_unavailable",
+		     "You have as many slow operations running as allowed; try again shortly");
+	else
+		fail(rq, 503, "busy", "temporarily_unavailable",
+		     "This service runs as many slow operations as it can; try again shortly");
+	return -1;
+}
+
 /* The one place a request is authenticated, scoped, rate limited and handed over. */
 void responder_dispatch(const struct app *app, struct request *rq)
 {
 	if (admit(app, rq))
 		return;
 	const struct route *r = rq->route;
+	if (r->cost == ROUTE_SLOW && take_slot(app, rq))
+		return;
 	int st = r->handler(rq);
 	if (!rq->status || st != rq->status) {
 		log_msg(LOG_ERROR, "handler for %s %s returned %d without a matching reply", r->method, r->pattern, st);
@@ -185,4 +206,6 @@ void responder_dispatch(const struct app *app, struct request *rq)
 			r->pattern);
 		db_rollback(rq->arena);
 	}
+	if (r->cost == ROUTE_SLOW)
+		slot_release_all();
 }

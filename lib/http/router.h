@@ -17,6 +17,12 @@ enum route_body { BODY_NONE, BODY_JSON, BODY_JSON_OPTIONAL, BODY_FORM, ROUTE_BOD
  * JSON ({"error": "...", "error_description": "..."}) of the OAuth endpoints. */
 enum route_errors { ERRORS_ENVELOPE, ERRORS_OAUTH, ROUTE_ERRORS__MAX };
 
+/* ROUTE_SLOW: the handler may wait on an outside service up to its timeout (connection
+ * tests, pushes, provider calls). Such requests run only with a slow-call slot
+ * (db/slot.h): beyond the group's or the user's bound they are answered 503 / 429 with
+ * Retry-After, so quick requests to the group always find a free process. */
+enum route_cost { ROUTE_QUICK, ROUTE_SLOW, ROUTE_COST__MAX };
+
 typedef int (*route_handler)(struct request *rq);
 
 struct route {
@@ -29,6 +35,7 @@ struct route {
 	/* Added last so positional initializers of older tables keep compiling. */
 	const char *scope; /* scope a key or token needs (scope.h); NULL: none */
 	enum route_errors errors;
+	enum route_cost cost;
 };
 
 enum route_match { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };

@@ -295,3 +295,77 @@ def test_reload_onto_a_bad_env_file_keeps_the_group_serving_and_says_why(api, ne
 
     assert sb.retry_until(new_generation, timeout=15), children(master)
     assert sb.expect_ok(requests.get(api + "/users/me", headers=u.headers, timeout=sb.TIMEOUT))["id"] == u.id
+
+
+# --- a slow outside service does not starve the group ---------------------------------------
+
+
+def mqtt_test(api, user, body):
+    return requests.post(api + "/users/me/integrations/mqtt/test", json=body, headers=user.headers, timeout=60)
+
+
+def connects(fake):
+    """MQTT CONNECT packets the fake broker has received (each names the protocol)."""
+    with fake.lock:
+        return fake.received.count(b"\x00\x04MQTT")
+
+
+def expect_slot_refusal(resp):
+    assert resp.headers.get("Retry-After", "").isdigit(), resp.headers
+    if resp.status_code == 429:
+        sb.expect_error(resp, 429, "too_many_requests")
+    else:
+        sb.expect_error(resp, 503, "busy")
+
+
+def test_twenty_tests_against_a_broker_that_never_answers_leave_the_group_serving(api, new_user):
+    """Twenty connection tests against a broker that accepts and never answers (from ten
+    users, two each) while one user keeps reading from the same group: the reads all
+    succeed and are answered before any admitted test; the tests beyond the group's
+    bound are refused at once with 503 busy and Retry-After."""
+    from test_mqtt import FakeBroker, anon_config
+
+    users = [new_user() for _ in range(10)]
+    reader = new_user()
+    with FakeBroker("silent") as fake:
+        body = anon_config(f"mqtt://127.0.0.1:{fake.port}", timeout_seconds=3)
+
+        def slow(i):
+            r = mqtt_test(api, users[i % len(users)], body)
+            return time.monotonic(), r
+
+        with ThreadPoolExecutor(20) as pool:
+            futures = [pool.submit(slow, i) for i in range(20)]
+            assert sb.retry_until(lambda: len(fake.received) > 0, timeout=10), "no test reached the broker"
+            reads = []
+            for _ in range(10):
+                r = requests.get(api + "/users/me/integrations", headers=reader.headers, timeout=sb.TIMEOUT)
+                reads.append((time.monotonic(), r))
+            slow_results = [f.result() for f in futures]
+    for _, r in reads:
+        sb.expect_ok(r)
+    admitted = [(t, r) for t, r in slow_results if r.status_code == 200]
+    refused = [r for _, r in slow_results if r.status_code != 200]
+    assert admitted, [r.status_code for _, r in slow_results]
+    for _, r in admitted:
+        assert sb.expect_ok(r)["connected"] is False  # the silent broker: a timeout, reported
+    assert len(refused) >= 20 - 2 * 2, [r.status_code for _, r in slow_results]  # a bound, not all twenty
+    for r in refused:
+        expect_slot_refusal(r)
+    assert max(t for t, _ in reads) < min(t for t, _ in admitted), "a read waited behind the slow tests"
+
+
+def test_a_user_beyond_their_slow_calls_gets_429(api, new_user):
+    from test_mqtt import FakeBroker, anon_config
+
+    u = new_user()
+    with FakeBroker("silent") as fake:
+        body = anon_config(f"mqtt://127.0.0.1:{fake.port}", timeout_seconds=3)
+        with ThreadPoolExecutor(3) as pool:
+            first = [pool.submit(mqtt_test, api, u, body) for _ in range(2)]
+            assert sb.retry_until(lambda: connects(fake) >= 2, timeout=10), connects(fake)
+            third = mqtt_test(api, u, body)
+            results = [f.result() for f in first]
+    expect_slot_refusal(third)
+    assert third.status_code == 429
+    assert all(r.status_code == 200 for r in results), [r.status_code for r in results]
