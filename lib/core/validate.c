@@ -3,6 +3,7 @@
 
 #include "core/arena.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -231,4 +232,34 @@ int validate_query_int(const char *s, long def, long min, long max, long *out)
 		return -1;
 	*out = n;
 	return 0;
+}
+
+bool text_printable(const char *s, bool allow_tab)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		if ((*c < 0x20 && !(allow_tab && *c == '\t')) || *c == 0x7f)
+			return false;
+	return true;
+}
+
+const char *check_printable(struct json_object *v)
+{
+	return text_printable(json_object_get_string(v), false) ? NULL : "must not contain control characters";
+}
+
+bool text_is_uuid(const char *s)
+{
+	static const size_t dash[] = {8, 13, 18, 23};
+	if (!s || strlen(s) != 36)
+		return false;
+	for (size_t i = 0, d = 0; i < 36; i++) {
+		if (d < 4 && i == dash[d]) {
+			if (s[i] != '-')
+				return false;
+			d++;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
 }

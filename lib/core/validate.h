@@ -29,6 +29,12 @@ int validate_object(struct json_object *obj, const struct field *fields, struct 
 /* Reusable checks. */
 const char *check_email(struct json_object *v);
 const char *check_not_blank(struct json_object *v);
+/* A string without control characters (below 0x20, and DEL). */
+const char *check_printable(struct json_object *v);
+/* The same test on plain text, with tab allowed when allow_tab. */
+bool text_printable(const char *s, bool allow_tab);
+/* True when s is a UUID in its 8-4-4-4-12 hex form (either case). */
+bool text_is_uuid(const char *s);
 
 /* Number of UTF-8 characters in s[0..n), or -1 when s is not valid UTF-8. */
 long utf8_length(const char *s, size_t n);
