@@ -4,6 +4,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,38 +80,45 @@ static bool valid_env_name(const char *s)
 	return true;
 }
 
+/* Where a parse error goes: the provider being read and the caller's buffer. */
+struct perr {
+	const char *prov;
+	char *buf;
+	size_t len;
+};
+
+__attribute__((format(printf, 2, 3))) static int perr_set(const struct perr *e, const char *fmt, ...)
+{
+	int n = snprintf(e->buf, e->len, "provider %s: ", e->prov);
+	va_list ap;
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < e->len)
+		vsnprintf(e->buf + n, e->len - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 /* A string member: required or optional; *out is a malloc'ed copy (NULL when absent). */
-static int get_str(struct json_object *o, const char *key, bool required, char **out, const char *prov, char *err,
-		   size_t errlen)
+static int get_str(struct json_object *o, const char *key, bool required, char **out, const struct perr *e)
 {
 	struct json_object *v;
 	*out = NULL;
-	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) {
-		if (required) {
-			snprintf(err, errlen, "provider %s: %s is required", prov, key);
-			return -1;
-		}
-		return 0;
-	}
-	if (!json_object_is_type(v, json_type_string)) {
-		snprintf(err, errlen, "provider %s: %s must be a string", prov, key);
-		return -1;
-	}
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return required ? perr_set(e, "%s is required", key) : 0;
+	if (!json_object_is_type(v, json_type_string))
+		return perr_set(e, "%s must be a string", key);
 	*out = strdup(json_object_get_string(v));
 	return *out ? 0 : -1;
 }
 
-static int get_bool(struct json_object *o, const char *key, bool def, bool *out, const char *prov, char *err,
-		    size_t errlen)
+static int get_bool(struct json_object *o, const char *key, bool def, bool *out, const struct perr *e)
 {
 	struct json_object *v;
 	*out = def;
 	if (!json_object_object_get_ex(o, key, &v))
 		return 0;
-	if (!json_object_is_type(v, json_type_boolean)) {
-		snprintf(err, errlen, "provider %s: %s must be true or false", prov, key);
-		return -1;
-	}
+	if (!json_object_is_type(v, json_type_boolean))
+		return perr_set(e, "%s must be true or false", key);
 	*out = json_object_get_boolean(v);
 	return 0;
 }
@@ -131,42 +140,107 @@ static char *default_env(const char *prefix, const char *suffix)
 	return s;
 }
 
-static int parse_one(struct json_object *e, struct oauth_provider **out, char *err, size_t errlen)
+/* The plain members of an entry, declared as data: name, where it goes, and whether it
+ * is required (strings) or its default (booleans). */
+#define MEMBER(f) offsetof(struct oauth_provider, f)
+static const struct {
+	const char *key;
+	size_t off;
+	bool required;
+} string_members[] = {
+	{"name", MEMBER(name), true},
+	{"display_name", MEMBER(display_name), true},
+	{"env_prefix", MEMBER(env_prefix), false},
+	{"authorize_url", MEMBER(authorize_url), true},
+	{"token_url", MEMBER(token_url), true},
+	{"userinfo_url", MEMBER(userinfo_url), true},
+	{"emails_url", MEMBER(emails_url), false},
+	{"revoke_url", MEMBER(revoke_url), false},
+	{"api_url", MEMBER(api_url), false},
+	{"userinfo_method", MEMBER(userinfo_method), false},
+	{"scope_separator", MEMBER(scope_separator), false},
+	{"client_id_env", MEMBER(client_id_env), false},
+	{"client_secret_env", MEMBER(client_secret_env), false},
+	{"callback_url_env", MEMBER(callback_env), false},
+};
+static const struct {
+	const char *key;
+	size_t off;
+	bool def;
+} bool_members[] = {
+	{"pkce", MEMBER(pkce), true},
+	{"refresh_tokens", MEMBER(refresh), false},
+	{"sign_in", MEMBER(sign_in), false},
+	{"token_request_json", MEMBER(token_json), false},
+};
+
+/* A member naming one of a closed set of words; absent: def. */
+struct keyword {
+	const char *word;
+	int value;
+};
+static const struct keyword token_auths[] = {
+	{"client_secret_post", OAUTH_AUTH_POST},
+	{"client_secret_basic", OAUTH_AUTH_BASIC},
+	{NULL, 0},
+};
+static const struct keyword revoke_styles[] = {
+	{"rfc7009", OAUTH_REVOKE_RFC7009},
+	{"github", OAUTH_REVOKE_GITHUB},
+	{"bearer", OAUTH_REVOKE_BEARER},
+	{"none", OAUTH_REVOKE_NONE},
+	{NULL, 0},
+};
+
+static int get_keyword(struct json_object *o, const char *key, const struct keyword *words, int def, int *out,
+		       const char *choices, const struct perr *e)
 {
-	struct oauth_provider *p = calloc(1, sizeof(*p));
-	if (!p)
+	char *tmp;
+	if (get_str(o, key, false, &tmp, e))
 		return -1;
-	const char *name = jsonx_get_string(e, "name");
-	if (!name || !valid_name(name)) {
-		snprintf(err, errlen, "a provider needs a name of 1-40 characters [a-z0-9_-]");
-		goto fail;
+	*out = def;
+	int rc = 0;
+	if (tmp) {
+		rc = -1;
+		for (const struct keyword *k = words; k->word; k++)
+			if (!strcmp(tmp, k->word)) {
+				*out = k->value;
+				rc = 0;
+			}
+		if (rc)
+			perr_set(e, "%s must be %s", key, choices);
 	}
-	char *tmp = NULL;
-	if (get_str(e, "name", true, &p->name, name, err, errlen) ||
-	    get_str(e, "display_name", true, &p->display_name, name, err, errlen) ||
-	    get_str(e, "env_prefix", false, &p->env_prefix, name, err, errlen) ||
-	    get_str(e, "authorize_url", true, &p->authorize_url, name, err, errlen) ||
-	    get_str(e, "token_url", true, &p->token_url, name, err, errlen) ||
-	    get_str(e, "userinfo_url", true, &p->userinfo_url, name, err, errlen) ||
-	    get_str(e, "emails_url", false, &p->emails_url, name, err, errlen) ||
-	    get_str(e, "revoke_url", false, &p->revoke_url, name, err, errlen) ||
-	    get_str(e, "api_url", false, &p->api_url, name, err, errlen) ||
-	    get_str(e, "userinfo_method", false, &p->userinfo_method, name, err, errlen) ||
-	    get_str(e, "scope_separator", false, &p->scope_separator, name, err, errlen) ||
-	    get_str(e, "client_id_env", false, &p->client_id_env, name, err, errlen) ||
-	    get_str(e, "client_secret_env", false, &p->client_secret_env, name, err, errlen) ||
-	    get_str(e, "callback_url_env", false, &p->callback_env, name, err, errlen) ||
-	    get_bool(e, "pkce", true, &p->pkce, name, err, errlen) ||
-	    get_bool(e, "refresh_tokens", false, &p->refresh, name, err, errlen) ||
-	    get_bool(e, "sign_in", false, &p->sign_in, name, err, errlen) ||
-	    get_bool(e, "token_request_json", false, &p->token_json, name, err, errlen))
-		goto fail;
+	free(tmp);
+	return rc;
+}
+
+static int parse_members(struct json_object *o, struct oauth_provider *p, const struct perr *e)
+{
+	for (size_t i = 0; i < sizeof(string_members) / sizeof(string_members[0]); i++)
+		if (get_str(o, string_members[i].key, string_members[i].required,
+			    (char **)((char *)p + string_members[i].off), e))
+			return -1;
+	for (size_t i = 0; i < sizeof(bool_members) / sizeof(bool_members[0]); i++)
+		if (get_bool(o, bool_members[i].key, bool_members[i].def, (bool *)((char *)p + bool_members[i].off), e))
+			return -1;
+	int auth, revoke;
+	if (get_keyword(o, "token_endpoint_auth", token_auths, OAUTH_AUTH_POST, &auth,
+			"client_secret_post or client_secret_basic", e) ||
+	    get_keyword(o, "revoke_style", revoke_styles, p->revoke_url ? OAUTH_REVOKE_RFC7009 : OAUTH_REVOKE_NONE,
+			&revoke, "rfc7009, github, bearer or none", e))
+		return -1;
+	p->token_auth = (enum oauth_token_auth)auth;
+	p->revoke = (enum oauth_revoke)revoke;
+	return 0;
+}
+
+/* Defaults that derive from other members, then the rules across members. */
+static int complete(struct oauth_provider *p, const struct perr *e)
+{
 	if (!p->env_prefix)
 		p->env_prefix = upper_copy(p->name);
-	if (!valid_env_name(p->env_prefix)) {
-		snprintf(err, errlen, "provider %s: env_prefix must be [A-Z0-9_]", name);
-		goto fail;
-	}
+	if (!valid_env_name(p->env_prefix))
+		return perr_set(e, "env_prefix must be [A-Z0-9_]");
 	if (!p->client_id_env)
 		p->client_id_env = default_env(p->env_prefix, "CLIENT_ID");
 	if (!p->client_secret_env)
@@ -174,81 +248,39 @@ static int parse_one(struct json_object *e, struct oauth_provider **out, char *e
 	if (!p->callback_env)
 		p->callback_env = default_env(p->env_prefix, "CALLBACK_URL");
 	if (!valid_env_name(p->client_id_env) || !valid_env_name(p->client_secret_env) ||
-	    !valid_env_name(p->callback_env)) {
-		snprintf(err, errlen, "provider %s: environment variable names must be [A-Z0-9_]", name);
-		goto fail;
-	}
+	    !valid_env_name(p->callback_env))
+		return perr_set(e, "environment variable names must be [A-Z0-9_]");
 	if (!p->userinfo_method)
 		p->userinfo_method = strdup("GET");
-	if (strcmp(p->userinfo_method, "GET") && strcmp(p->userinfo_method, "POST")) {
-		snprintf(err, errlen, "provider %s: userinfo_method must be GET or POST", name);
-		goto fail;
-	}
+	if (strcmp(p->userinfo_method, "GET") && strcmp(p->userinfo_method, "POST"))
+		return perr_set(e, "userinfo_method must be GET or POST");
 	if (!p->scope_separator)
 		p->scope_separator = strdup(" ");
 	const char *urls[] = {p->authorize_url, p->token_url,  p->userinfo_url,
 			      p->emails_url,	p->revoke_url, p->api_url};
 	for (size_t i = 0; i < 6; i++) {
-		if (urls[i] && !valid_url(urls[i])) {
-			snprintf(err, errlen, "provider %s: %s is not an http(s) URL", name, urls[i]);
-			goto fail;
-		}
-		if (urls[i] && !strncmp(urls[i], "{api}", 5) && (!p->api_url || !strncmp(p->api_url, "{api}", 5))) {
-			snprintf(err, errlen, "provider %s: %s needs an api_url", name, urls[i]);
-			goto fail;
-		}
+		if (urls[i] && !valid_url(urls[i]))
+			return perr_set(e, "%s is not an http(s) URL", urls[i]);
+		if (urls[i] && !strncmp(urls[i], "{api}", 5) && (!p->api_url || !strncmp(p->api_url, "{api}", 5)))
+			return perr_set(e, "%s needs an api_url", urls[i]);
 	}
+	if (p->revoke != OAUTH_REVOKE_NONE && !p->revoke_url)
+		return perr_set(e, "revoke_style needs a revoke_url");
+	return 0;
+}
 
-	if (get_str(e, "token_endpoint_auth", false, &tmp, name, err, errlen))
-		goto fail;
-	if (!tmp || !strcmp(tmp, "client_secret_post"))
-		p->token_auth = OAUTH_AUTH_POST;
-	else if (!strcmp(tmp, "client_secret_basic"))
-		p->token_auth = OAUTH_AUTH_BASIC;
-	else {
-		snprintf(err, errlen,
-			 "provider %s: token_endpoint_auth must be client_secret_post or client_secret_basic", name);
-		free(tmp);
-		goto fail;
-	}
-	free(tmp);
-	if (get_str(e, "revoke_style", false, &tmp, name, err, errlen))
-		goto fail;
-	if (!tmp)
-		p->revoke = p->revoke_url ? OAUTH_REVOKE_RFC7009 : OAUTH_REVOKE_NONE;
-	else if (!strcmp(tmp, "rfc7009"))
-		p->revoke = OAUTH_REVOKE_RFC7009;
-	else if (!strcmp(tmp, "github"))
-		p->revoke = OAUTH_REVOKE_GITHUB;
-	else if (!strcmp(tmp, "bearer"))
-		p->revoke = OAUTH_REVOKE_BEARER;
-	else if (!strcmp(tmp, "none"))
-		p->revoke = OAUTH_REVOKE_NONE;
-	else {
-		snprintf(err, errlen, "provider %s: revoke_style must be rfc7009, github, bearer or none", name);
-		free(tmp);
-		goto fail;
-	}
-	free(tmp);
-	if (p->revoke != OAUTH_REVOKE_NONE && !p->revoke_url) {
-		snprintf(err, errlen, "provider %s: revoke_style needs a revoke_url", name);
-		goto fail;
-	}
-
+/* scopes: non-empty words joined with the separator. */
+static int parse_scopes(struct json_object *o, struct oauth_provider *p, const struct perr *e)
+{
 	struct json_object *v;
-	if (!json_object_object_get_ex(e, "scopes", &v) || !json_object_is_type(v, json_type_array)) {
-		snprintf(err, errlen, "provider %s: scopes must be an array of strings", name);
-		goto fail;
-	}
+	if (!json_object_object_get_ex(o, "scopes", &v) || !json_object_is_type(v, json_type_array))
+		return perr_set(e, "scopes must be an array of strings");
 	size_t cap = 1;
 	for (size_t i = 0; i < json_object_array_length(v); i++) {
 		struct json_object *s = json_object_array_get_idx(v, i);
 		if (!json_object_is_type(s, json_type_string) || !*json_object_get_string(s) ||
-		    strpbrk(json_object_get_string(s), " ,")) {
-			snprintf(err, errlen, "provider %s: scopes must be non-empty strings without spaces or commas",
-				 name);
-			goto fail;
-		}
+		    strpbrk(json_object_get_string(s), " ,"))
+			return perr_set(e, "scopes must be non-empty strings without spaces or commas");
 		cap += strlen(json_object_get_string(s)) + strlen(p->scope_separator);
 	}
 	p->scopes = calloc(1, cap);
@@ -257,68 +289,82 @@ static int parse_one(struct json_object *e, struct oauth_provider **out, char *e
 			strcat(p->scopes, p->scope_separator);
 		strcat(p->scopes, json_object_get_string(json_object_array_get_idx(v, i)));
 	}
+	return 0;
+}
 
-	if (!json_object_object_get_ex(e, "profile", &v) || !json_object_is_type(v, json_type_object)) {
-		snprintf(err, errlen, "provider %s: profile must map id, username, email, name, avatar_url to fields",
-			 name);
-		goto fail;
-	}
+/* profile: a path for each known field (id required), nothing else. */
+static int parse_profile(struct json_object *o, struct oauth_provider *p, const struct perr *e)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(o, "profile", &v) || !json_object_is_type(v, json_type_object))
+		return perr_set(e, "profile must map id, username, email, name, avatar_url to fields");
 	for (int i = 0; i < OAUTH_PROFILE_FIELDS; i++)
-		if (get_str(v, oauth_profile_names[i], i == PROFILE_ID, &p->profile[i], name, err, errlen))
-			goto fail;
+		if (get_str(v, oauth_profile_names[i], i == PROFILE_ID, &p->profile[i], e))
+			return -1;
 	json_object_object_foreach(v, pk, pv)
 	{
 		(void)pv;
 		bool known = false;
 		for (int i = 0; i < OAUTH_PROFILE_FIELDS; i++)
 			known |= !strcmp(pk, oauth_profile_names[i]);
-		if (!known) {
-			snprintf(err, errlen, "provider %s: profile has an unknown field %s", name, pk);
-			goto fail;
-		}
+		if (!known)
+			return perr_set(e, "profile has an unknown field %s", pk);
 	}
+	return 0;
+}
 
-	if (json_object_object_get_ex(e, "headers", &v)) {
+/* headers (extra API call headers) and authorize_params, both optional string maps. */
+static int parse_maps(struct json_object *o, struct oauth_provider *p, const struct perr *e)
+{
+	struct json_object *v;
+	if (json_object_object_get_ex(o, "headers", &v)) {
 		int n = 0;
-		if (!json_object_is_type(v, json_type_object) || json_object_object_length(v) > OAUTH_MAX_HEADERS) {
-			snprintf(err, errlen, "provider %s: headers must be an object of at most %d strings", name,
-				 OAUTH_MAX_HEADERS);
-			goto fail;
-		}
+		if (!json_object_is_type(v, json_type_object) || json_object_object_length(v) > OAUTH_MAX_HEADERS)
+			return perr_set(e, "headers must be an object of at most %d strings", OAUTH_MAX_HEADERS);
 		json_object_object_foreach(v, hk, hv)
 		{
 			if (!json_object_is_type(hv, json_type_string) || strpbrk(hk, ":\r\n") ||
-			    strpbrk(json_object_get_string(hv), "\r\n")) {
-				snprintf(err, errlen, "provider %s: header %s is not a valid header", name, hk);
-				goto fail;
-			}
+			    strpbrk(json_object_get_string(hv), "\r\n"))
+				return perr_set(e, "header %s is not a valid header", hk);
 			size_t len = strlen(hk) + strlen(json_object_get_string(hv)) + 3;
 			p->headers[n] = malloc(len);
 			snprintf(p->headers[n++], len, "%s: %s", hk, json_object_get_string(hv));
 		}
 	}
-	if (json_object_object_get_ex(e, "authorize_params", &v)) {
+	if (json_object_object_get_ex(o, "authorize_params", &v)) {
 		int n = 0;
-		if (!json_object_is_type(v, json_type_object) || json_object_object_length(v) > OAUTH_MAX_PARAMS) {
-			snprintf(err, errlen, "provider %s: authorize_params must be an object of at most %d strings",
-				 name, OAUTH_MAX_PARAMS);
-			goto fail;
-		}
+		if (!json_object_is_type(v, json_type_object) || json_object_object_length(v) > OAUTH_MAX_PARAMS)
+			return perr_set(e, "authorize_params must be an object of at most %d strings",
+					OAUTH_MAX_PARAMS);
 		json_object_object_foreach(v, ak, av)
 		{
-			if (!json_object_is_type(av, json_type_string)) {
-				snprintf(err, errlen, "provider %s: authorize_params.%s must be a string", name, ak);
-				goto fail;
-			}
+			if (!json_object_is_type(av, json_type_string))
+				return perr_set(e, "authorize_params.%s must be a string", ak);
 			p->authorize_params[n++] = strdup(ak);
 			p->authorize_params[n++] = strdup(json_object_get_string(av));
 		}
 	}
+	return 0;
+}
+
+static int parse_one(struct json_object *o, struct oauth_provider **out, char *err, size_t errlen)
+{
+	const char *name = jsonx_get_string(o, "name");
+	if (!name || !valid_name(name)) {
+		snprintf(err, errlen, "a provider needs a name of 1-40 characters [a-z0-9_-]");
+		return -1;
+	}
+	struct oauth_provider *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -1;
+	const struct perr e = {name, err, errlen};
+	if (parse_members(o, p, &e) || complete(p, &e) || parse_scopes(o, p, &e) || parse_profile(o, p, &e) ||
+	    parse_maps(o, p, &e)) {
+		provider_free(p);
+		return -1;
+	}
 	*out = p;
 	return 0;
-fail:
-	provider_free(p);
-	return -1;
 }
 
 int oauth_providers_parse(const char *text, char *err, size_t errlen)
