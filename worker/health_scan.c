@@ -8,15 +8,15 @@
 #include "core/config.h"
 #include "core/jsonx.h"
 #include "db/db.h"
-#include "http/request.h"
 #include "integrations/health.h"
+#include "integrations/integration.h"
 #include "worker.h"
 
 /* 1 healthy, -1 not (or not checkable). */
-static int check_one(struct request *rq, const char *provider)
+static int check_one(struct arena *a, const struct actor *who, const char *provider)
 {
 	struct json_object *out;
-	enum health_result r = health_check(rq, provider, &out);
+	enum health_result r = health_check(a, who, provider, &out);
 	if (r == HEALTH_CHECKED) {
 		int healthy = jsonx_get_bool(out, "healthy", 0);
 		json_object_put(out);
@@ -25,13 +25,10 @@ static int check_one(struct request *rq, const char *provider)
 	if (r != HEALTH_DB) {
 		/* Recorded as checked, so rows that cannot be checked (a secret that no key
 		 * opens, a provider gone from the providers file) never hold the queue. */
-		const char *fp[] = {rq->user_id, provider,
-				    r == HEALTH_SECRET ? "a stored secret could not be decrypted: reconnect"
-						       : "the provider is no longer configured on this server"};
-		db_exec(rq->arena, NULL,
-			"UPDATE user_integrations SET last_checked_at = now(), status = 'error', last_error = $3 "
-			"WHERE user_id = $1 AND provider = $2",
-			3, fp);
+		integration_record_check(a, who->user_id, provider, "error",
+					 r == HEALTH_SECRET ? "a stored secret could not be decrypted: reconnect"
+							    : "the provider is no longer configured on this server",
+					 false);
 	}
 	return -1;
 }

@@ -1,11 +1,9 @@
 /* The shape both periodic integration jobs share: select due (user, provider) rows,
- * then run one job per row as a request of the worker's own, each with a fresh arena. */
-#include <string.h>
-
+ * then run one job per row acting as that user from the worker, each with a fresh arena. */
+#include "core/actor.h"
 #include "core/arena.h"
 #include "core/log.h"
 #include "db/db.h"
-#include "http/request.h"
 #include "worker.h"
 
 void scan_integrations(const char *what, const char *sql, int n, const char *const *params, scan_job job)
@@ -20,11 +18,8 @@ void scan_integrations(const char *what, const char *sql, int n, const char *con
 	int done = 0, bad = 0;
 	for (int i = 0; i < PQntuples(due); i++) {
 		/* No address, no user agent: the audit trail shows the worker acted. */
-		struct request rq;
-		memset(&rq, 0, sizeof(rq));
-		rq.arena = one;
-		rq.user_id = PQgetvalue(due, i, 0);
-		int r = job(&rq, PQgetvalue(due, i, 1));
+		struct actor who = {.user_id = PQgetvalue(due, i, 0)};
+		int r = job(one, &who, PQgetvalue(due, i, 1));
 		done += r > 0;
 		bad += r < 0;
 		arena_reset(one);

@@ -4,15 +4,14 @@
 #include <stdio.h>
 
 #include "core/config.h"
-#include "http/request.h"
 #include "integrations/oauth_token.h"
 #include "worker.h"
 
 /* 1 refreshed, 0 nothing to do (another process did it), -1 not refreshed. */
-static int refresh_one(struct request *rq, const char *provider)
+static int refresh_one(struct arena *a, const struct actor *who, const char *provider)
 {
 	struct oauth_token_use use;
-	enum oauth_token_status st = oauth_token_get(rq, rq->user_id, provider, false, &use);
+	enum oauth_token_status st = oauth_token_get(a, who, provider, false, &use);
 	return st != OAUTH_TOKEN_OK ? -1 : use.refreshed ? 1 : 0;
 }
 

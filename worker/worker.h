@@ -16,9 +16,11 @@ int deliveries_claim(struct deliveries *d);
 void deliveries_reap(struct deliveries *d);
 int deliveries_in_flight(const struct deliveries *d);
 
-struct request;
-/* One job of a scan: >0 done, 0 nothing to do, <0 not done. */
-typedef int (*scan_job)(struct request *rq, const char *provider);
+struct arena;
+struct actor;
+/* One job of a scan, acting as who (the row's user, no address: the worker): >0 done,
+ * 0 nothing to do, <0 not done. a is fresh for each job. */
+typedef int (*scan_job)(struct arena *a, const struct actor *who, const char *provider);
 /* Runs job for each (user_id, provider) row sql selects. what names it in the log. */
 void scan_integrations(const char *what, const char *sql, int n, const char *const *params, scan_job job);
 

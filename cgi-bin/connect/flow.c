@@ -12,12 +12,12 @@
 #include "core/urlenc.h"
 #include "db/db.h"
 #include "events/audit.h"
-#include "events/events.h"
 #include "handlers.h"
 #include "http/reply.h"
 #include "http/request.h"
-#include "integrations/integration.h"
+#include "integrations/oauth_connection.h"
 #include "oauth/oauth_client.h"
+#include "oauth/oauth_signin.h"
 #include "oauth/oauth_state.h"
 
 static bool wants_json(const struct request *rq)
@@ -134,134 +134,6 @@ static int finish_db_error(struct request *rq, const char *purpose, const char *
 	return finish_error(rq, purpose, provider, 500, "internal_error", "Internal error");
 }
 
-/* Inserts or replaces the (user, provider) row with the new tokens and profile. A
- * reconnect keeps the provider settings in config (GitHub's auto_sync, ...). */
-static enum db_status store_integration(struct request *rq, const struct oauth_provider *p, const char *user_id,
-					const struct oauth_tokens *t, struct json_object *profile, bool *reconnected)
-{
-	struct arena *a = rq->arena;
-	char *access, *refresh = NULL;
-	if (crypto_seal(a, t->access_token, strlen(t->access_token),
-			integration_token_aad(a, user_id, p->name, "access_token"), &access) ||
-	    (t->refresh_token && crypto_seal(a, t->refresh_token, strlen(t->refresh_token),
-					     integration_token_aad(a, user_id, p->name, "refresh_token"), &refresh)))
-		return DB_ERROR;
-	struct json_object *meta = arena_defer(a, jsonx_put, json_object_new_object());
-	json_object_object_add(meta, "profile", json_object_get(profile));
-	json_object_object_add(meta, "scopes", oauth_scope_list(t->scope ? t->scope : p->scopes));
-	json_object_object_add(meta, "token_type", jsonx_string_or_null(t->token_type));
-	char expires_in[24];
-	snprintf(expires_in, sizeof(expires_in), "%ld", t->expires_in);
-	const char *params[] = {user_id, p->name, json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN),
-				access,	 refresh, expires_in};
-	PGresult *res;
-	enum db_status s = db_exec(
-		a, &res,
-		"INSERT INTO user_integrations AS ui (user_id, provider, enabled, metadata, access_token, "
-		"refresh_token, "
-		"token_expires_at, status, connected_at, last_used_at) "
-		"VALUES ($1, $2, true, $3::jsonb, $4, $5, "
-		"CASE WHEN $6::bigint > 0 THEN now() + make_interval(secs => $6::bigint) END, 'active', now(), now()) "
-		"ON CONFLICT (user_id, provider) DO UPDATE SET enabled = true, metadata = EXCLUDED.metadata, "
-		"access_token = EXCLUDED.access_token, refresh_token = EXCLUDED.refresh_token, "
-		"token_expires_at = EXCLUDED.token_expires_at, status = 'active', last_error = NULL, "
-		"connected_at = now(), last_used_at = now(), updated_at = now() "
-		"RETURNING (xmax <> 0)",
-		6, params);
-	if (s != DB_OK)
-		return s;
-	*reconnected = PQgetvalue(res, 0, 0)[0] == 't';
-	struct json_object *d = json_object_new_object();
-	json_object_object_add(d, "account", jsonx_string_or_null(jsonx_get_string(profile, "username")));
-	json_object_object_add(d, "scopes", oauth_scope_list(t->scope ? t->scope : p->scopes));
-	json_object_object_add(d, "reconnected", json_object_new_boolean(*reconnected));
-	s = audit_record(rq->arena, request_actor(rq, user_id), "integration.connected", p->name, d);
-	if (s != DB_OK)
-		return s;
-	struct json_object *ev = arena_defer(a, jsonx_put, json_object_new_object());
-	json_object_object_add(ev, "provider", json_object_new_string(p->name));
-	json_object_object_add(ev, "account", jsonx_string_or_null(jsonx_get_string(profile, "username")));
-	json_object_object_add(ev, "scopes", oauth_scope_list(t->scope ? t->scope : p->scopes));
-	struct event_published pub;
-	return events_publish(a, user_id, "integration.connected", ev, NULL, &pub);
-}
-
-/* Finds the user of a provider identity, else the account with the verified email,
- * else creates one; links the identity. Inside the caller's transaction.
- * An account with that email which has a password (or comes from the host platform) is
- * never linked: its email was never verified by us, so whoever registered it first
- * (perhaps not the email's owner) would gain the identity. *taken is set instead. */
-static enum db_status sign_in_user(struct request *rq, const char *provider, struct json_object *profile,
-				   const char **user_id, bool *created, bool *taken)
-{
-	struct arena *a = rq->arena;
-	const char *subject = jsonx_get_string(profile, "id"), *email = jsonx_get_string(profile, "email");
-	const char *name = jsonx_get_string(profile, "name");
-	if (!name)
-		name = jsonx_get_string(profile, "username");
-	PGresult *res;
-	*created = false;
-	const char *ip[] = {provider, subject};
-	enum db_status s =
-		db_exec(a, &res,
-			"UPDATE user_identities SET last_login_at = now() WHERE provider = $1 AND subject = $2 "
-			"RETURNING user_id",
-			2, ip);
-	if (s != DB_OK)
-		return s;
-	if (PQntuples(res) == 1) {
-		*user_id = PQgetvalue(res, 0, 0);
-		return DB_OK;
-	}
-	const char *ep[] = {email};
-	s = db_exec(a, &res,
-		    "SELECT id, password_hash IS NULL AND external_subject IS NULL FROM users WHERE lower(email) = "
-		    "lower($1)",
-		    1, ep);
-	if (s != DB_OK)
-		return s;
-	if (PQntuples(res) == 1) {
-		if (PQgetvalue(res, 0, 1)[0] != 't') {
-			*taken = true;
-			return DB_OK;
-		}
-		*user_id = PQgetvalue(res, 0, 0);
-	} else {
-		const char *np[] = {email, name ? name : "", provider};
-		s = db_exec(
-			a, &res,
-			"INSERT INTO users (email, name, oauth_provider) VALUES ($1, left($2, 100), $3) RETURNING id",
-			3, np);
-		if (s != DB_OK)
-			return s;
-		*user_id = PQgetvalue(res, 0, 0);
-		*created = true;
-	}
-	const char *lp[] = {provider, subject, *user_id, email};
-	return db_exec(a, NULL,
-		       "INSERT INTO user_identities (provider, subject, user_id, email) VALUES ($1, $2, $3, $4)", 4,
-		       lp);
-}
-
-static struct json_object *user_json(struct arena *a, const char *user_id)
-{
-	PGresult *res;
-	const char *p[] = {user_id};
-	if (db_exec(a, &res,
-		    "SELECT id, email, name, " SQL_RFC3339("created_at") ", " SQL_RFC3339(
-			    "updated_at") " FROM users WHERE id = $1",
-		    1, p) != DB_OK ||
-	    PQntuples(res) != 1)
-		return NULL;
-	struct json_object *u = json_object_new_object();
-	json_object_object_add(u, "id", json_object_new_string(PQgetvalue(res, 0, 0)));
-	json_object_object_add(u, "email", jsonx_string_or_null(db_value(res, 0, 1)));
-	json_object_object_add(u, "name", json_object_new_string(PQgetvalue(res, 0, 2)));
-	json_object_object_add(u, "created_at", json_object_new_string(PQgetvalue(res, 0, 3)));
-	json_object_object_add(u, "updated_at", json_object_new_string(PQgetvalue(res, 0, 4)));
-	return u;
-}
-
 static int finish_login(struct request *rq, const struct oauth_provider *p, const struct oauth_tokens *t,
 			struct json_object *profile)
 {
@@ -282,7 +154,7 @@ static int finish_login(struct request *rq, const struct oauth_provider *p, cons
 	for (int attempt = 0; attempt < 2; attempt++) {
 		s = db_begin(rq->arena);
 		if (s == DB_OK)
-			s = sign_in_user(rq, p->name, profile, &user_id, &created, &taken);
+			s = oauth_signin_user(rq->arena, p->name, profile, &user_id, &created, &taken);
 		if (s != DB_CONFLICT)
 			break;
 		db_rollback(rq->arena);
@@ -302,12 +174,12 @@ static int finish_login(struct request *rq, const struct oauth_provider *p, cons
 	if (s == DB_OK && created)
 		s = audit_record(rq->arena, request_actor(rq, user_id), "user.registered", p->name, NULL);
 	if (s == DB_OK)
-		s = store_integration(rq, p, user_id, t, profile, &reconnected);
+		s = oauth_connection_store(rq->arena, request_actor(rq, user_id), p, t, profile, &reconnected);
 	if (s == DB_OK)
 		s = audit_record(rq->arena, request_actor(rq, user_id), "user.login", p->name, NULL);
 	if (s == DB_OK)
 		s = session_create(rq->arena, user_id, NULL, &pair);
-	struct json_object *user = s == DB_OK ? user_json(rq->arena, user_id) : NULL;
+	struct json_object *user = s == DB_OK ? oauth_signin_user_json(rq->arena, user_id) : NULL;
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK) {
@@ -412,7 +284,7 @@ int handle_callback(struct request *rq)
 	bool reconnected;
 	s = db_begin(rq->arena);
 	if (s == DB_OK)
-		s = store_integration(rq, p, pend.user_id, &t, profile, &reconnected);
+		s = oauth_connection_store(rq->arena, request_actor(rq, pend.user_id), p, &t, profile, &reconnected);
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)

@@ -1,31 +1,15 @@
-/* Catalog, listing, and the config routes every provider shares. */
+/* The catalog, the caller's integrations, and the generic provider routes: each finds
+ * the provider named in the URL and calls its op (integration_ops.h). */
 #include <json-c/json.h>
 #include <string.h>
 
 #include "core/arena.h"
-#include "core/jsonx.h"
 #include "core/validate.h"
-#include "db/db.h"
-#include "events/audit.h"
-#include "events/events.h"
 #include "handlers.h"
 #include "http/reply.h"
 #include "http/request.h"
-#include "integrations/integration.h"
+#include "integrations/integration_ops.h"
 #include "integrations/providers/provider.h"
-
-enum db_status integration_event(struct request *rq, const char *type, const char *provider, const char *status)
-{
-	struct json_object *d = json_object_new_object();
-	json_object_object_add(d, "provider", json_object_new_string(provider));
-	json_object_object_add(d, "user_id", json_object_new_string(rq->user_id));
-	if (status)
-		json_object_object_add(d, "status", json_object_new_string(status));
-	struct event_published out;
-	enum db_status s = events_publish(rq->arena, rq->user_id, type, d, NULL, &out);
-	json_object_put(d);
-	return s;
-}
 
 /* 200 [catalog entries] */
 int handle_catalog(struct request *rq)
@@ -38,35 +22,13 @@ int handle_catalog(struct request *rq)
 	return reply_ok(rq, 200, list, NULL);
 }
 
-/* The IntegrationStatusResponse of spec 000 plus status and last_error. */
-static struct json_object *status_json(const struct integration *row)
-{
-	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "provider", json_object_new_string(row->provider));
-	bool connected = row->status && (!strcmp(row->status, "connected") || !strcmp(row->status, "active"));
-	json_object_object_add(o, "connected", json_object_new_boolean(connected));
-	json_object_object_add(o, "enabled", json_object_new_boolean(row->enabled));
-	json_object_object_add(o, "connected_at", jsonx_string_or_null(row->connected_at));
-	json_object_object_add(o, "last_used_at", jsonx_string_or_null(row->last_used_at));
-	json_object_object_add(o, "status", jsonx_string_or_null(row->status));
-	json_object_object_add(o, "last_error", jsonx_string_or_null(row->last_error));
-	json_object_object_add(o, "last_checked_at", jsonx_string_or_null(row->last_checked_at));
-	return o;
-}
-
 /* 200 [status] | 401 | 503 */
 int handle_list(struct request *rq)
 {
-	PGresult *res;
-	enum db_status s = integration_list(rq->arena, rq->user_id, &res);
+	struct json_object *list;
+	enum db_status s = integration_status_list(rq->arena, rq->user_id, &list);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	struct json_object *list = json_object_new_array();
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct integration row;
-		integration_from_row(rq->arena, res, i, &row);
-		json_object_array_add(list, status_json(&row));
-	}
 	return reply_ok(rq, 200, list, NULL);
 }
 
@@ -78,115 +40,82 @@ static const struct provider *provider_or_404(struct request *rq)
 	return p;
 }
 
-/* 200 view | 401 | 404 (unknown provider, nothing saved) | 503 */
+static struct provider_call call_of(struct request *rq)
+{
+	struct provider_call c = {rq->arena, request_actor(rq, rq->user_id), rq->user_id, rq->json};
+	return c;
+}
+
+typedef int (*dispatch)(const struct provider *p, const struct provider_call *c, struct provider_result *r);
+
+/* The provider's op for this request, answered. */
+static int run(struct request *rq, dispatch op)
+{
+	const struct provider *p = provider_or_404(rq);
+	if (!p)
+		return rq->status;
+	struct provider_call c = call_of(rq);
+	struct provider_result r;
+	op(p, &c, &r);
+	return reply_result(rq, &r);
+}
+
+/* 200 view | 401 | 403 | 404 (unknown provider, nothing saved) | 500 | 503 */
 int handle_get(struct request *rq)
 {
-	const struct provider *p = provider_or_404(rq);
-	if (!p)
-		return rq->status;
-	if (!strcmp(p->name, "arduino_cloud"))
-		return handle_arduino_get(rq, p);
-	struct integration row;
-	bool found;
-	enum db_status s = integration_load(rq->arena, rq->user_id, p->name, false, &row, &found);
-	if (s != DB_OK)
-		return reply_db_failure(rq, s);
-	if (!found)
-		return reply_error(rq, 404, "not_found", "This integration is not configured");
-	return reply_ok(rq, 200, p->view(rq->arena, &row), NULL);
+	return run(rq, integration_get);
 }
 
-/* 200 view (saved) | 400 | 401 | 404 | 405 (not configured by PUT) | 415 | 422 | 503
- * The row is locked while the new config is built from the old one (a PUT without a
- * password keeps the stored one), then upserted with its audit event in one transaction. */
+/* 200 view (saved) | 400 | 401 | 403 | 404 | 405 (connected by OAuth) | 415 | 422 | 500 |
+ * 502/504 (a provider that checks credentials on save) | 503 */
 int handle_put(struct request *rq)
 {
-	const struct provider *p = provider_or_404(rq);
-	if (!p)
-		return rq->status;
-	if (!strcmp(p->name, "arduino_cloud"))
-		return handle_arduino_put(rq, p);
-	if (p->auth != PROVIDER_AUTH_CONFIG || !p->config_build) {
-		reply_header(rq, "Allow", "GET, PATCH, DELETE");
-		return reply_error(rq, 405, "method_not_allowed",
-				   "This integration is connected through its OAuth flow");
-	}
-	struct json_object *errors = NULL;
-	validate_object(rq->json, p->config_fields, &errors);
-	if (p->validate) {
-		if (!errors)
-			errors = json_object_new_object();
-		p->validate(rq->json, errors);
-	}
-	if (errors && json_object_object_length(errors) > 0)
-		return reply_invalid(rq, errors);
-	json_object_put(errors);
-
-	struct integration prev, saved;
-	bool found;
-	struct json_object *config;
-	/* FOR UPDATE locks nothing while the row does not exist yet: an advisory lock on
-	 * (user, provider) serialises first saves too, so each sees the one before it. */
-	const char *lk[] = {rq->user_id, p->name};
-	enum db_status s = db_begin(rq->arena);
-	if (s == DB_OK)
-		s = db_exec(rq->arena, NULL, "SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))", 2, lk);
-	if (s == DB_OK)
-		s = integration_load(rq->arena, rq->user_id, p->name, true, &prev, &found);
-	if (s != DB_OK)
-		return reply_db_failure(rq, s);
-	if (p->validate_saved) {
-		errors = json_object_new_object();
-		p->validate_saved(rq->json, found ? &prev : NULL, errors);
-		if (json_object_object_length(errors) > 0) {
-			db_rollback(rq->arena);
-			return reply_invalid(rq, errors);
-		}
-		json_object_put(errors);
-	}
-	if (p->config_build(rq->arena, rq->user_id, rq->json, found ? &prev : NULL, &config)) {
-		db_rollback(rq->arena);
-		return reply_internal(rq);
-	}
-	bool enabled = jsonx_get_bool(rq->json, "enabled", 1);
-	s = integration_upsert_config(rq->arena, rq->user_id, p->name, enabled, config, "disconnected", &saved);
-	if (s == DB_OK) {
-		struct json_object *d = json_object_new_object();
-		json_object_object_add(d, "enabled", json_object_new_boolean(enabled));
-		s = audit_record(rq->arena, request_actor(rq, rq->user_id),
-				 found ? "integration.updated" : "integration.connected", p->name, d);
-	}
-	if (s == DB_OK)
-		s = integration_event(rq, found ? "integration.updated" : "integration.connected", p->name,
-				      saved.status);
-	if (s == DB_OK)
-		s = db_commit(rq->arena);
-	if (s != DB_OK)
-		return reply_db_failure(rq, s);
-	return reply_ok(rq, 200, p->view(rq->arena, &saved), "Configuration saved");
+	return run(rq, integration_put);
 }
 
-/* 200 | 401 | 404 (unknown provider, nothing saved) | 503 */
+/* 200 view | 400 | 401 | 403 | 404 | 415 | 422 | 503 */
+int handle_patch(struct request *rq)
+{
+	return run(rq, integration_patch);
+}
+
+/* 200 (OAuth: {provider, revoked, revocation_supported, revoke_error}) | 401 | 403 | 404 | 503 */
 int handle_delete(struct request *rq)
+{
+	return run(rq, integration_delete_op);
+}
+
+/* 200 {provider, refreshed, token_expires_at, status} | 401 | 403 | 404 | 409 |
+ * 500 | 502 | 503 | 504 */
+int handle_refresh_token(struct request *rq)
+{
+	return run(rq, integration_refresh);
+}
+
+/* POST .../{provider}/{action}[/{step}]: the provider's action of that name.
+ * 200 | 400 | 401 | 403 | 404 (unknown provider or action, and what the action finds
+ * missing) | 409 | 411 | 415 | 422 | 500 | 502 | 503 | 504 */
+int handle_action(struct request *rq)
 {
 	const struct provider *p = provider_or_404(rq);
 	if (!p)
 		return rq->status;
-	if (p->auth == PROVIDER_AUTH_OAUTH2 && p->oauth)
-		return oauth_delete(rq, p);
-	bool deleted;
-	enum db_status s = db_begin(rq->arena);
-	if (s == DB_OK)
-		s = integration_delete(rq->arena, rq->user_id, p->name, &deleted);
-	if (s == DB_OK && deleted)
-		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "integration.disconnected", p->name, NULL);
-	if (s == DB_OK && deleted)
-		s = integration_event(rq, "integration.disconnected", p->name, NULL);
-	if (s == DB_OK)
-		s = deleted ? db_commit(rq->arena) : (db_rollback(rq->arena), DB_OK);
-	if (s != DB_OK)
-		return reply_db_failure(rq, s);
-	if (!deleted)
-		return reply_error(rq, 404, "not_found", "This integration is not configured");
-	return reply_ok(rq, 200, NULL, "Integration removed");
+	const char *step = request_param(rq, "step"), *name = request_param(rq, "action");
+	if (step)
+		name = arena_printf(rq->arena, "%s/%s", name, step);
+	const struct provider_action *x = provider_action_find(p, name);
+	if (!x)
+		return reply_error(rq, 404, "not_found", "No such route");
+	if (x->body_required && !rq->json) {
+		if (rq->content_length < 0)
+			return reply_error(rq, 411, "length_required", "Content-Length is required");
+		return reply_error(rq, 400, "malformed_json", "A JSON object body is required");
+	}
+	struct json_object *errors;
+	if (rq->json && x->fields && validate_object(rq->json, x->fields, &errors))
+		return reply_invalid(rq, errors);
+	struct provider_call c = call_of(rq);
+	struct provider_result r;
+	x->run(&c, p, &r);
+	return reply_result(rq, &r);
 }

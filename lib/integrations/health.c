@@ -1,25 +1,21 @@
-/* Integration health checks; see health.h. */
+/* Integration health checks and their record; see health.h. */
 #include "integrations/health.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/arena.h"
 #include "core/jsonx.h"
 #include "core/log.h"
-#include "db/db.h"
-#include "events/events.h"
-#include "http/request.h"
+#include "core/monotime.h"
 #include "integrations/integration.h"
-#include "integrations/oauth_token.h"
-#include "integrations/providers/arduino.h"
-#include "integrations/providers/blynk.h"
-#include "integrations/providers/mqtt.h"
+#include "integrations/integration_events.h"
 #include "integrations/providers/provider.h"
-#include "net/mqtt_probe.h"
-#include "oauth/oauth_client.h"
+
+/* Checks kept per integration in the answers (the table keeps more). */
+#define HISTORY "10"
 
 const char *health_status(const char *stored, bool enabled)
 {
@@ -34,128 +30,38 @@ const char *health_status(const char *stored, bool enabled)
 	return "error";
 }
 
-enum db_status health_publish_change(struct arena *a, const char *user_id, const char *provider,
-				     const char *previous_stored, const char *new_stored)
+/* Records a check of an enabled row: status, last_error, a history row and the
+ * health_changed event, in one transaction. */
+static enum db_status record(struct arena *a, const char *user_id, const char *provider, const char *fallback_before,
+			     const struct provider_health *o, double ms)
 {
-	const char *was = health_status(previous_stored, true), *now = health_status(new_stored, true);
-	if (!strcmp(was, now))
-		return DB_OK;
-	struct json_object *d = json_object_new_object();
-	json_object_object_add(d, "provider", json_object_new_string(provider));
-	json_object_object_add(d, "user_id", json_object_new_string(user_id));
-	json_object_object_add(d, "status", json_object_new_string(now));
-	json_object_object_add(d, "previous_status", json_object_new_string(was));
-	struct event_published ev;
-	enum db_status s = events_publish(a, user_id, "integration.health_changed", d, NULL, &ev);
-	json_object_put(d);
-	return s;
+	char latency[32];
+	snprintf(latency, sizeof(latency), "%.2f", ms);
+	bool ok = !strcmp(o->status, "connected") || !strcmp(o->status, "active");
+	const char *hp[] = {user_id, provider, health_status(o->status, true), o->error, latency};
+	/* The status as stored now, under lock: the check itself may have changed it (a
+	 * refused refresh marks the row expired and publishes that change already). */
+	PGresult *cur;
+	enum db_status s = db_begin(a);
+	if (s == DB_OK)
+		s = db_exec(a, &cur,
+			    "SELECT status FROM user_integrations WHERE user_id = $1 AND provider = $2 FOR UPDATE", 2,
+			    hp);
+	const char *before = s == DB_OK && PQntuples(cur) == 1 ? PQgetvalue(cur, 0, 0) : fallback_before;
+	if (s == DB_OK)
+		s = integration_record_check(a, user_id, provider, o->status, o->error, ok);
+	if (s == DB_OK)
+		s = db_exec(a, NULL,
+			    "INSERT INTO integration_health_checks (user_id, provider, status, error, latency_ms) "
+			    "VALUES ($1, $2, $3, left($4, 1000), $5)",
+			    5, hp);
+	if (s == DB_OK)
+		s = integration_event_health_changed(a, user_id, provider, before, o->status);
+	return db_finish(a, s);
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* The outcome in the provider's own status words, and what went wrong. */
-struct outcome {
-	const char *status; /* stored: connected/active, error, expired */
-	const char *error;
-	bool secret_failed;
-};
-
-static void check_mqtt(struct request *rq, const struct integration *row, struct outcome *o)
-{
-	struct mqtt_probe_options opt;
-	int rc = mqtt_saved_probe_options(rq->arena, row, &opt);
-	if (rc < 0) {
-		o->secret_failed = true;
-		return;
-	}
-	if (rc > 0) {
-		o->status = "error";
-		o->error = "no broker_url is saved";
-		return;
-	}
-	struct json_object *r = mqtt_probe(rq->arena, &opt);
-	bool ok = jsonx_get_bool(r, "connected", 0);
-	o->status = ok ? "connected" : "error";
-	o->error = ok ? NULL : arena_strdup(rq->arena, jsonx_get_string(r, "error"));
-	json_object_put(r);
-}
-
-static void check_oauth(struct request *rq, const struct integration *row, struct outcome *o)
-{
-	struct oauth_token_use use;
-	enum oauth_token_status st = oauth_token_get(rq, rq->user_id, row->provider, false, &use);
-	if (st == OAUTH_TOKEN_SECRET) {
-		o->secret_failed = true;
-		return;
-	}
-	if (st == OAUTH_TOKEN_EXPIRED || st == OAUTH_TOKEN_NO_REFRESH) {
-		o->status = "expired";
-		o->error = use.reason ? use.reason : "the provider refused to renew access: reconnect";
-		return;
-	}
-	if (st != OAUTH_TOKEN_OK) {
-		o->status = "error";
-		o->error = use.reason ? use.reason : "the token could not be used";
-		return;
-	}
-	const struct oauth_provider *p = oauth_provider_find(row->provider);
-	struct json_object *profile;
-	const char *reason = NULL;
-	int http;
-	if (!p || oauth_fetch_profile(rq->arena, p, use.access_token, &profile, &reason, &http) != OAUTH_OK) {
-		o->status = "error";
-		o->error = reason ? reason : "the provider's profile endpoint did not answer";
-		return;
-	}
-	o->status = "active";
-}
-
-/* Arduino Cloud: a valid token (exchanged again when due) and the device list. */
-static void check_arduino(struct request *rq, const struct integration *row, struct outcome *o)
-{
-	struct arduino_token t;
-	enum arduino_result rt = arduino_row_token(rq->arena, row, &t);
-	if (rt == ARDUINO_SECRET) {
-		o->secret_failed = true;
-		return;
-	}
-	if (rt != ARDUINO_OK) {
-		o->status = "error";
-		o->error = rt == ARDUINO_DB ? "the stored token could not be read" : t.reason;
-		return;
-	}
-	struct json_object *devices;
-	const char *reason = NULL;
-	int hs;
-	enum arduino_result r = arduino_list(rq->arena, t.access_token, "devices", &devices, &reason, &hs);
-	if (r == ARDUINO_REFUSED && !arduino_forget_token(rq->arena, row->user_id)) {
-		/* Refused before its expiry (revoked at Arduino): exchange once more. */
-		if ((r = arduino_row_token(rq->arena, row, &t)) == ARDUINO_SECRET) {
-			o->secret_failed = true;
-			return;
-		}
-		if (r != ARDUINO_OK) {
-			o->status = "error";
-			o->error = r == ARDUINO_DB ? "the stored token could not be read" : t.reason;
-			return;
-		}
-		r = arduino_list(rq->arena, t.access_token, "devices", &devices, &reason, &hs);
-	}
-	if (r != ARDUINO_OK) {
-		o->status = "error";
-		o->error = reason;
-		return;
-	}
-	json_object_put(devices);
-	o->status = "active";
-}
-
-enum health_result health_check(struct request *rq, const char *provider_name, struct json_object **out)
+enum health_result health_check(struct arena *a, const struct actor *who, const char *provider_name,
+				struct json_object **out)
 {
 	*out = NULL;
 	const struct provider *p = provider_find(provider_name);
@@ -163,65 +69,30 @@ enum health_result health_check(struct request *rq, const char *provider_name, s
 	bool found;
 	if (!p)
 		return HEALTH_NOT_CONFIGURED;
-	if (integration_load(rq->arena, rq->user_id, p->name, false, &row, &found) != DB_OK)
+	if (integration_load(a, who->user_id, p->name, false, &row, &found) != DB_OK)
 		return HEALTH_DB;
 	if (!found)
 		return HEALTH_NOT_CONFIGURED;
 
-	struct outcome o = {0};
-	double t0 = now_ms();
-	if (!row.enabled)
+	struct provider_health o = {0};
+	double t0 = monotime_ms();
+	if (!row.enabled || !p->health)
 		o.status = row.status; /* a disabled integration is not contacted */
-	else if (p->auth == PROVIDER_AUTH_OAUTH2)
-		check_oauth(rq, &row, &o);
-	else if (!strcmp(p->name, "arduino_cloud"))
-		check_arduino(rq, &row, &o);
-	else if (!strcmp(p->name, "blynk"))
-		blynk_health(rq->arena, &row, &o.status, &o.error, &o.secret_failed);
 	else
-		check_mqtt(rq, &row, &o);
-	double ms = now_ms() - t0;
+		p->health(a, who, p, &row, &o);
+	double ms = monotime_ms() - t0;
 	if (o.secret_failed) {
 		log_msg(LOG_ERROR, "health of %s for user %s: a stored secret could not be opened", p->name,
-			rq->user_id);
+			who->user_id);
 		return HEALTH_SECRET;
 	}
-
 	/* Recorded after the check: no transaction is open while the service is reached. */
-	PGresult *res = NULL;
-	char latency[32];
-	snprintf(latency, sizeof(latency), "%.2f", ms);
-	enum db_status s = DB_OK;
-	if (row.enabled) {
-		bool ok = !strcmp(o.status, "connected") || !strcmp(o.status, "active");
-		const char *hp[] = {rq->user_id, p->name, health_status(o.status, true), o.error, latency};
-		/* The status as stored now, under lock: the check itself may have changed it (a
-		 * refused refresh marks the row expired and publishes that change already). */
-		PGresult *cur;
-		const char *lp[] = {rq->user_id, p->name};
-		s = db_begin(rq->arena);
-		if (s == DB_OK)
-			s = db_exec(
-				rq->arena, &cur,
-				"SELECT status FROM user_integrations WHERE user_id = $1 AND provider = $2 FOR UPDATE",
-				2, lp);
-		const char *before = s == DB_OK && PQntuples(cur) == 1 ? PQgetvalue(cur, 0, 0) : row.status;
-		if (s == DB_OK)
-			s = integration_record_check(rq->arena, rq->user_id, p->name, o.status, o.error, ok);
-		if (s == DB_OK)
-			s = db_exec(
-				rq->arena, NULL,
-				"INSERT INTO integration_health_checks (user_id, provider, status, error, latency_ms) "
-				"VALUES ($1, $2, $3, left($4, 1000), $5)",
-				5, hp);
-		if (s == DB_OK)
-			s = health_publish_change(rq->arena, rq->user_id, p->name, before, o.status);
-		s = db_finish(rq->arena, s);
-		if (s != DB_OK)
-			return HEALTH_DB;
-	}
-	const char *cp[] = {rq->user_id, p->name};
-	if (db_exec(rq->arena, &res,
+	bool checked = row.enabled && p->health;
+	if (checked && record(a, who->user_id, p->name, row.status, &o, ms) != DB_OK)
+		return HEALTH_DB;
+	PGresult *res;
+	const char *cp[] = {who->user_id, p->name};
+	if (db_exec(a, &res,
 		    "SELECT " SQL_RFC3339("coalesce(last_checked_at, now())") " FROM user_integrations "
 									      "WHERE user_id = $1 AND provider = $2",
 		    2, cp) != DB_OK ||
@@ -233,9 +104,82 @@ enum health_result health_check(struct request *rq, const char *provider_name, s
 	json_object_object_add(r, "provider", json_object_new_string(p->name));
 	json_object_object_add(r, "status", json_object_new_string(word));
 	json_object_object_add(r, "healthy", json_object_new_boolean(!strcmp(word, "active")));
-	json_object_object_add(r, "error", jsonx_string_or_null(row.enabled ? o.error : NULL));
-	json_object_object_add(r, "latency_ms", row.enabled ? jsonx_ms(ms) : NULL);
+	json_object_object_add(r, "error", jsonx_string_or_null(checked ? o.error : NULL));
+	json_object_object_add(r, "latency_ms", checked ? jsonx_ms(ms) : NULL);
 	json_object_object_add(r, "checked_at", json_object_new_string(PQgetvalue(res, 0, 0)));
 	*out = r;
 	return HEALTH_CHECKED;
+}
+
+/* The last HISTORY checks of each of the user's integrations (or of one). */
+static enum db_status history_rows(struct arena *a, const char *user_id, const char *provider, PGresult **res)
+{
+	const char *p[] = {user_id, provider};
+	return db_exec(a, res,
+		       "SELECT provider, status, error, latency_ms, " SQL_RFC3339(
+			       "checked_at") " FROM ("
+					     "  SELECT *, row_number() OVER (PARTITION BY provider ORDER BY checked_at "
+					     "DESC, id) AS rn "
+					     "  FROM integration_health_checks WHERE user_id = $1 AND ($2::text IS "
+					     "NULL OR provider = $2)) h "
+					     "WHERE rn <= " HISTORY " ORDER BY provider, checked_at DESC, id",
+		       2, p);
+}
+
+static struct json_object *history_of(const PGresult *h, const char *provider)
+{
+	struct json_object *list = json_object_new_array();
+	for (int i = 0; i < PQntuples(h); i++) {
+		if (strcmp(PQgetvalue(h, i, 0), provider))
+			continue;
+		struct json_object *c = json_object_new_object();
+		json_object_object_add(c, "status", json_object_new_string(PQgetvalue(h, i, 1)));
+		json_object_object_add(c, "error", jsonx_string_or_null(db_value(h, i, 2)));
+		const char *ms = db_value(h, i, 3);
+		json_object_object_add(c, "latency_ms", ms ? jsonx_ms(atof(ms)) : NULL);
+		json_object_object_add(c, "checked_at", json_object_new_string(PQgetvalue(h, i, 4)));
+		json_object_array_add(list, c);
+	}
+	return list;
+}
+
+enum db_status health_history(struct arena *a, const char *user_id, const char *provider, struct json_object **out)
+{
+	PGresult *h;
+	enum db_status s = history_rows(a, user_id, provider, &h);
+	*out = s == DB_OK ? history_of(h, provider) : NULL;
+	return s;
+}
+
+enum db_status health_list(struct arena *a, const char *user_id, struct json_object **out)
+{
+	const char *p[] = {user_id};
+	PGresult *res, *h;
+	*out = NULL;
+	enum db_status s =
+		db_exec(a, &res,
+			"SELECT provider, enabled, status, last_error, " SQL_RFC3339(
+				"last_checked_at") " FROM user_integrations WHERE user_id = $1 ORDER BY provider",
+			1, p);
+	if (s == DB_OK)
+		s = history_rows(a, user_id, NULL, &h);
+	if (s != DB_OK)
+		return s;
+	struct json_object *list = json_object_new_array();
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *provider = PQgetvalue(res, i, 0);
+		bool enabled = PQgetvalue(res, i, 1)[0] == 't';
+		const char *word = health_status(db_value(res, i, 2), enabled);
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "provider", json_object_new_string(provider));
+		json_object_object_add(o, "status", json_object_new_string(word));
+		json_object_object_add(o, "healthy", json_object_new_boolean(!strcmp(word, "active")));
+		json_object_object_add(o, "enabled", json_object_new_boolean(enabled));
+		json_object_object_add(o, "last_error", jsonx_string_or_null(db_value(res, i, 3)));
+		json_object_object_add(o, "last_checked_at", jsonx_string_or_null(db_value(res, i, 4)));
+		json_object_object_add(o, "history", history_of(h, provider));
+		json_object_array_add(list, o);
+	}
+	*out = list;
+	return DB_OK;
 }

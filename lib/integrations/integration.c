@@ -8,14 +8,17 @@
 #include "core/crypto.h"
 #include "core/jsonx.h"
 
-#define INTEGRATION_COLUMNS                                                                                                                                      \
-	"id, user_id, provider, enabled, config::text, metadata::text, status, last_error, " SQL_RFC3339("last_"                                                 \
-													 "checked_at") ", " SQL_RFC3339(                         \
-		"connected_at") ", " SQL_RFC3339("last_used_at") ", " SQL_RFC3339("created_at") ", " SQL_RFC3339("upd"                                           \
-														 "ate"                                           \
-														 "d_"                                            \
-														 "at") ", " SQL_RFC3339("token_expires_at") ", " \
-																			    "access_token, refresh_token"
+#define INTEGRATION_COLUMNS                                                                                                                                                             \
+	"id, user_id, provider, enabled, config::text, metadata::text, status, last_error, " SQL_RFC3339(                                                                               \
+		"last_"                                                                                                                                                                 \
+		"checked_at") ", " SQL_RFC3339("connected_at") ", " SQL_RFC3339("last_used_at") ", " SQL_RFC3339("cre"                                                                  \
+														 "ate"                                                                  \
+														 "d_"                                                                   \
+														 "at") ", " SQL_RFC3339("upd"                                           \
+																	"ate"                                           \
+																	"d_"                                            \
+																	"at") ", " SQL_RFC3339("token_expires_at") ", " \
+																						   "access_token, refresh_token"
 
 static struct json_object *parse_owned(struct arena *a, const char *text)
 {
@@ -99,6 +102,52 @@ enum db_status integration_record_check(struct arena *a, const char *user_id, co
 		"last_used_at = CASE WHEN $5::boolean THEN now() ELSE last_used_at END "
 		"WHERE user_id = $1 AND provider = $2",
 		5, p);
+}
+
+enum db_status integration_store_refreshed(struct arena *a, const char *user_id, const char *provider,
+					   const char *sealed_access, const char *sealed_refresh, long expires_in,
+					   struct json_object *scopes, const char **expires_at)
+{
+	const char *up[] = {user_id,
+			    provider,
+			    sealed_access,
+			    sealed_refresh,
+			    arena_printf(a, "%ld", expires_in),
+			    scopes ? json_object_to_json_string_ext(scopes, JSON_C_TO_STRING_PLAIN) : NULL};
+	PGresult *res;
+	/* A refresh answer without a refresh token keeps the old one. */
+	enum db_status s = db_exec(
+		a, &res,
+		"UPDATE user_integrations SET access_token = $3, refresh_token = coalesce($4, refresh_token), "
+		"token_expires_at = CASE WHEN $5::bigint > 0 THEN now() + make_interval(secs => $5::bigint) END, "
+		"metadata = CASE WHEN $6::jsonb IS NULL THEN metadata ELSE jsonb_set(metadata, '{scopes}', "
+		"$6::jsonb) END, "
+		"status = 'active', last_error = NULL, last_used_at = now(), updated_at = now() "
+		"WHERE user_id = $1 AND provider = $2 RETURNING " SQL_RFC3339("token_expires_at"),
+		6, up);
+	*expires_at = s == DB_OK && PQntuples(res) == 1 ? db_value(res, 0, 0) : NULL;
+	return s;
+}
+
+enum db_status integration_update_settings(struct arena *a, const char *user_id, const char *provider,
+					   struct json_object *settings, bool enabled)
+{
+	const char *q[] = {user_id, provider, json_object_to_json_string_ext(settings, JSON_C_TO_STRING_PLAIN),
+			   enabled ? "true" : "false"};
+	return db_exec(a, NULL,
+		       "UPDATE user_integrations SET config = config || $3::jsonb, enabled = $4, updated_at = now() "
+		       "WHERE user_id = $1 AND provider = $2",
+		       4, q);
+}
+
+enum db_status integration_mark_connected(struct arena *a, const char *user_id, const char *provider, bool is_new)
+{
+	const char *q[] = {user_id, provider, is_new ? "false" : "true"};
+	return db_exec(a, NULL,
+		       "UPDATE user_integrations SET last_checked_at = now(), last_used_at = now(), "
+		       "connected_at = CASE WHEN $3::boolean THEN connected_at ELSE now() END "
+		       "WHERE user_id = $1 AND provider = $2",
+		       3, q);
 }
 
 enum db_status integration_delete(struct arena *a, const char *user_id, const char *provider, bool *deleted)

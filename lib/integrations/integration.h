@@ -36,6 +36,21 @@ enum db_status integration_upsert_config(struct arena *a, const char *user_id, c
 enum db_status integration_record_check(struct arena *a, const char *user_id, const char *provider, const char *status,
 					const char *last_error, bool connected);
 
+/* Stores a refreshed token pair (sealed; a NULL refresh token keeps the old one), its
+ * expiry (expires_in seconds, 0: none), the granted scopes when given, and status
+ * active. *expires_at receives the new expiry (RFC 3339 or NULL). */
+enum db_status integration_store_refreshed(struct arena *a, const char *user_id, const char *provider,
+					   const char *sealed_access, const char *sealed_refresh, long expires_in,
+					   struct json_object *scopes, const char **expires_at);
+
+/* Merges settings (a JSON object) into the row's config and sets enabled. */
+enum db_status integration_update_settings(struct arena *a, const char *user_id, const char *provider,
+					   struct json_object *settings, bool enabled);
+
+/* A check just succeeded at a save: last_checked_at and last_used_at now, and
+ * connected_at now when the row is new. */
+enum db_status integration_mark_connected(struct arena *a, const char *user_id, const char *provider, bool is_new);
+
 /* Deletes the row; *deleted tells whether there was one. */
 enum db_status integration_delete(struct arena *a, const char *user_id, const char *provider, bool *deleted);
 

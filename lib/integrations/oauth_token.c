@@ -11,10 +11,7 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "events/audit.h"
-#include "events/events.h"
-#include "http/reply.h"
-#include "http/request.h"
-#include "integrations/health.h"
+#include "integrations/integration_events.h"
 #include "oauth/oauth_client.h"
 
 long oauth_token_margin(void)
@@ -28,6 +25,14 @@ struct snapshot {
 	bool due; /* expires within the margin */
 };
 
+#define SNAPSHOT_SQL                                                                                                   \
+	"SELECT access_token, refresh_token, " SQL_RFC3339("token_expires_at") ", status, "                            \
+									       "token_expires_at IS NOT NULL AND "     \
+									       "token_expires_at <= now() + "          \
+									       "make_interval(secs => $3) "            \
+									       "FROM user_integrations WHERE user_id " \
+									       "= $1 AND provider = $2"
+
 static enum db_status snapshot_load(struct arena *a, const char *user_id, const char *provider, bool lock,
 				    struct snapshot *s)
 {
@@ -35,20 +40,7 @@ static enum db_status snapshot_load(struct arena *a, const char *user_id, const 
 	snprintf(margin, sizeof(margin), "%ld", oauth_token_margin());
 	const char *p[] = {user_id, provider, margin};
 	PGresult *res;
-	enum db_status st = db_exec(
-		a, &res,
-		lock ? "SELECT access_token, refresh_token, " SQL_RFC3339(
-			       "token_expires_at") ", status, "
-						   "token_expires_at IS NOT NULL AND token_expires_at <= now() + "
-						   "make_interval(secs => $3) "
-						   "FROM user_integrations WHERE user_id = $1 AND provider = $2 FOR "
-						   "UPDATE"
-		     : "SELECT access_token, refresh_token, " SQL_RFC3339(
-			       "token_expires_at") ", status, "
-						   "token_expires_at IS NOT NULL AND token_expires_at <= now() + "
-						   "make_interval(secs => $3) "
-						   "FROM user_integrations WHERE user_id = $1 AND provider = $2",
-		3, p);
+	enum db_status st = db_exec(a, &res, lock ? SNAPSHOT_SQL " FOR UPDATE" : SNAPSHOT_SQL, 3, p);
 	memset(s, 0, sizeof(*s));
 	if (st != DB_OK)
 		return st;
@@ -91,6 +83,12 @@ static enum oauth_token_status db_fail(struct arena *a, enum db_status s, struct
 	return OAUTH_TOKEN_DB;
 }
 
+static enum oauth_token_status not_connected(struct oauth_token_use *out)
+{
+	out->reason = "not connected";
+	return OAUTH_TOKEN_NOT_CONNECTED;
+}
+
 static bool same(const char *x, const char *y)
 {
 	return (!x && !y) || (x && y && !strcmp(x, y));
@@ -98,13 +96,12 @@ static bool same(const char *x, const char *y)
 
 /* Marks the integration expired after a refused refresh, guarded by the refresh token
  * that was refused: a row rotated meanwhile is left alone. */
-static enum db_status mark_expired(struct request *rq, const char *user_id, const char *provider,
-				   const char *refused_refresh, const char *reason, bool *marked)
+static enum db_status mark_expired(struct arena *a, const struct actor *who, const char *provider,
+				   const char *refused_refresh, const char *reason)
 {
-	struct arena *a = rq->arena;
-	PGresult *res;
+	const char *user_id = who->user_id;
+	PGresult *res, *was = NULL;
 	const char *p[] = {user_id, provider, reason, refused_refresh};
-	PGresult *was = NULL;
 	enum db_status s = db_begin(a);
 	if (s == DB_OK)
 		s = db_exec(a, &was,
@@ -117,28 +114,105 @@ static enum db_status mark_expired(struct request *rq, const char *user_id, cons
 			"last_checked_at = now(), updated_at = now() "
 			"WHERE user_id = $1 AND provider = $2 AND refresh_token IS NOT DISTINCT FROM $4 RETURNING id",
 			4, p);
-	*marked = s == DB_OK && PQntuples(res) == 1;
-	if (s == DB_OK && *marked) {
+	bool marked = s == DB_OK && PQntuples(res) == 1;
+	if (s == DB_OK && marked) {
 		struct json_object *d = json_object_new_object();
 		json_object_object_add(d, "error", json_object_new_string(reason));
-		s = audit_record(rq->arena, request_actor(rq, user_id), "integration.token_refresh_failed", provider,
-				 d);
+		s = audit_record(a, who, "integration.token_refresh_failed", provider, d);
 	}
 	/* Published only when it is a change (an expired token refused again is not). */
-	if (s == DB_OK && *marked)
-		s = health_publish_change(a, user_id, provider, PQntuples(was) == 1 ? PQgetvalue(was, 0, 0) : NULL,
-					  "expired");
+	if (s == DB_OK && marked)
+		s = integration_event_health_changed(a, user_id, provider,
+						     PQntuples(was) == 1 ? PQgetvalue(was, 0, 0) : NULL, "expired");
+	return db_finish(a, s);
+}
+
+/* Stores what the provider granted (in the open transaction, which it ends), with its
+ * audit entry and integration.token_refreshed. */
+static enum oauth_token_status store_refreshed(struct arena *a, const struct actor *who, const char *provider,
+					       bool force, const struct oauth_tokens *t, struct oauth_token_use *out)
+{
+	const char *user_id = who->user_id;
+	char *sealed_access, *sealed_refresh = NULL;
+	if (crypto_seal(a, t->access_token, strlen(t->access_token),
+			integration_token_aad(a, user_id, provider, "access_token"), &sealed_access) ||
+	    (t->refresh_token &&
+	     crypto_seal(a, t->refresh_token, strlen(t->refresh_token),
+			 integration_token_aad(a, user_id, provider, "refresh_token"), &sealed_refresh))) {
+		db_rollback(a);
+		out->reason = "could not seal the new token";
+		return OAUTH_TOKEN_SECRET;
+	}
+	struct json_object *scopes = t->scope ? arena_defer(a, jsonx_put, oauth_scope_list(t->scope)) : NULL;
+	enum db_status s = integration_store_refreshed(a, user_id, provider, sealed_access, sealed_refresh,
+						       t->expires_in, scopes, &out->expires_at);
+	if (s == DB_OK) {
+		struct json_object *d = json_object_new_object();
+		json_object_object_add(d, "forced", json_object_new_boolean(force));
+		json_object_object_add(d, "rotated_refresh_token", json_object_new_boolean(t->refresh_token != NULL));
+		s = audit_record(a, who, "integration.token_refreshed", provider, d);
+	}
+	if (s == DB_OK)
+		s = integration_event_token_refreshed(a, user_id, provider, "active", out->expires_at);
 	if (s == DB_OK)
 		s = db_commit(a);
 	if (s != DB_OK)
-		db_rollback(a);
-	return s;
+		return db_fail(a, s, out);
+	out->access_token = t->access_token;
+	out->refreshed = true;
+	return OAUTH_TOKEN_OK;
 }
 
-enum oauth_token_status oauth_token_get(struct request *rq, const char *user_id, const char *provider, bool force,
+/* The provider refused the refresh token used. Another process (without our lock, e.g.
+ * an older worker) may have rotated it: re-read before giving up on the integration. */
+static enum oauth_token_status refused(struct arena *a, const struct actor *who, const char *provider,
+				       const char *used_refresh, const char *reason, struct oauth_token_use *out)
+{
+	struct snapshot cur;
+	enum db_status s = snapshot_load(a, who->user_id, provider, false, &cur);
+	if (s != DB_OK)
+		return db_fail(a, s, out);
+	if (cur.found && cur.access && !same(cur.refresh, used_refresh))
+		return use_snapshot(a, who->user_id, provider, &cur, false, out);
+	char *why = arena_printf(a, "token refresh refused: %s", reason);
+	s = mark_expired(a, who, provider, used_refresh, why);
+	if (s != DB_OK)
+		return db_fail(a, s, out);
+	out->reason = why;
+	return OAUTH_TOKEN_EXPIRED;
+}
+
+/* Refreshes with cur's refresh token while the row lock is held (the transaction is
+ * open and ends here, whatever happens). */
+static enum oauth_token_status refresh_locked(struct arena *a, const struct actor *who, const struct oauth_provider *p,
+					      bool force, const struct snapshot *cur, struct oauth_token_use *out)
+{
+	const char *provider = p->name;
+	char *refresh_plain;
+	if (open_token(a, who->user_id, provider, "refresh_token", cur->refresh, &refresh_plain)) {
+		db_rollback(a);
+		out->reason = "the stored refresh token could not be decrypted";
+		return OAUTH_TOKEN_SECRET;
+	}
+	struct oauth_tokens t;
+	const char *reason = NULL;
+	int http_status = 502;
+	enum oauth_result r = oauth_refresh(a, p, refresh_plain, &t, &reason, &http_status);
+	if (r == OAUTH_OK)
+		return store_refreshed(a, who, provider, force, &t, out);
+	db_rollback(a);
+	if (r == OAUTH_REFUSED)
+		return refused(a, who, provider, cur->refresh, reason, out);
+	out->reason = reason;
+	out->http_status = http_status;
+	log_msg(LOG_WARN, "token refresh for %s unavailable: %s", provider, reason);
+	return OAUTH_TOKEN_UNAVAILABLE;
+}
+
+enum oauth_token_status oauth_token_get(struct arena *a, const struct actor *who, const char *provider, bool force,
 					struct oauth_token_use *out)
 {
-	struct arena *a = rq->arena;
+	const char *user_id = who->user_id;
 	memset(out, 0, sizeof(*out));
 	const struct oauth_provider *p = oauth_provider_find(provider);
 	if (!p) {
@@ -149,10 +223,8 @@ enum oauth_token_status oauth_token_get(struct request *rq, const char *user_id,
 	enum db_status s = snapshot_load(a, user_id, provider, false, &seen);
 	if (s != DB_OK)
 		return db_fail(a, s, out);
-	if (!seen.found || !seen.access) {
-		out->reason = "not connected";
-		return OAUTH_TOKEN_NOT_CONNECTED;
-	}
+	if (!seen.found || !seen.access)
+		return not_connected(out);
 	if (!force && !seen.due)
 		return use_snapshot(a, user_id, provider, &seen, false, out);
 
@@ -165,8 +237,7 @@ enum oauth_token_status oauth_token_get(struct request *rq, const char *user_id,
 		return db_fail(a, s, out);
 	if (!cur.found || !cur.access) {
 		db_rollback(a);
-		out->reason = "not connected";
-		return OAUTH_TOKEN_NOT_CONNECTED;
+		return not_connected(out);
 	}
 	if ((!force && !cur.due) || (force && !same(cur.access, seen.access))) {
 		db_rollback(a);
@@ -174,120 +245,11 @@ enum oauth_token_status oauth_token_get(struct request *rq, const char *user_id,
 	}
 	if (!cur.refresh) {
 		db_rollback(a);
-		if (!force && cur.due) {
-			/* Expiring with nothing to refresh it: still usable until it expires. */
+		/* Expiring with nothing to refresh it: still usable until it expires. */
+		if (!force)
 			return use_snapshot(a, user_id, provider, &cur, false, out);
-		}
 		out->reason = "the provider issued no refresh token: reconnect to renew access";
 		return OAUTH_TOKEN_NO_REFRESH;
 	}
-	const char *used_refresh = cur.refresh;
-	char *refresh_plain;
-	if (open_token(a, user_id, provider, "refresh_token", cur.refresh, &refresh_plain)) {
-		db_rollback(a);
-		out->reason = "the stored refresh token could not be decrypted";
-		return OAUTH_TOKEN_SECRET;
-	}
-
-	struct oauth_tokens t;
-	const char *reason = NULL;
-	int http_status = 502;
-	enum oauth_result r = oauth_refresh(a, p, refresh_plain, &t, &reason, &http_status);
-	if (r == OAUTH_UNAVAILABLE) {
-		db_rollback(a);
-		out->reason = reason;
-		out->http_status = http_status;
-		log_msg(LOG_WARN, "token refresh for %s unavailable: %s", provider, reason);
-		return OAUTH_TOKEN_UNAVAILABLE;
-	}
-	if (r == OAUTH_REFUSED) {
-		db_rollback(a);
-		/* Another process (without our lock, e.g. an older worker) may have rotated the
-		 * refresh token: re-read before giving up on the integration. */
-		s = snapshot_load(a, user_id, provider, false, &cur);
-		if (s != DB_OK)
-			return db_fail(a, s, out);
-		if (cur.found && cur.access && !same(cur.refresh, used_refresh))
-			return use_snapshot(a, user_id, provider, &cur, false, out);
-		char *why = arena_printf(a, "token refresh refused: %s", reason);
-		bool marked;
-		s = mark_expired(rq, user_id, provider, used_refresh, why, &marked);
-		if (s != DB_OK)
-			return db_fail(a, s, out);
-		out->reason = why;
-		return OAUTH_TOKEN_EXPIRED;
-	}
-
-	char *sealed_access, *sealed_refresh = NULL;
-	if (crypto_seal(a, t.access_token, strlen(t.access_token),
-			integration_token_aad(a, user_id, provider, "access_token"), &sealed_access) ||
-	    (t.refresh_token &&
-	     crypto_seal(a, t.refresh_token, strlen(t.refresh_token),
-			 integration_token_aad(a, user_id, provider, "refresh_token"), &sealed_refresh))) {
-		db_rollback(a);
-		out->reason = "could not seal the new token";
-		return OAUTH_TOKEN_SECRET;
-	}
-	char expires_in[24];
-	snprintf(expires_in, sizeof(expires_in), "%ld", t.expires_in);
-	struct json_object *scopes = t.scope ? arena_defer(a, jsonx_put, oauth_scope_list(t.scope)) : NULL;
-	const char *up[] = {
-		user_id,       provider,
-		sealed_access, sealed_refresh,
-		expires_in,    scopes ? json_object_to_json_string_ext(scopes, JSON_C_TO_STRING_PLAIN) : NULL};
-	PGresult *res;
-	/* A refresh answer without a refresh token keeps the old one. */
-	s = db_exec(a, &res,
-		    "UPDATE user_integrations SET access_token = $3, refresh_token = coalesce($4, refresh_token), "
-		    "token_expires_at = CASE WHEN $5::bigint > 0 THEN now() + make_interval(secs => $5::bigint) END, "
-		    "metadata = CASE WHEN $6::jsonb IS NULL THEN metadata ELSE jsonb_set(metadata, '{scopes}', "
-		    "$6::jsonb) END, "
-		    "status = 'active', last_error = NULL, last_used_at = now(), updated_at = now() "
-		    "WHERE user_id = $1 AND provider = $2 RETURNING " SQL_RFC3339("token_expires_at"),
-		    6, up);
-	if (s == DB_OK) {
-		out->expires_at = db_value(res, 0, 0);
-		struct json_object *d = json_object_new_object();
-		json_object_object_add(d, "forced", json_object_new_boolean(force));
-		json_object_object_add(d, "rotated_refresh_token", json_object_new_boolean(t.refresh_token != NULL));
-		s = audit_record(rq->arena, request_actor(rq, user_id), "integration.token_refreshed", provider, d);
-	}
-	if (s == DB_OK) {
-		struct json_object *ev = arena_defer(a, jsonx_put, json_object_new_object());
-		json_object_object_add(ev, "provider", json_object_new_string(provider));
-		json_object_object_add(ev, "expires_at", jsonx_string_or_null(out->expires_at));
-		struct event_published pub;
-		s = events_publish(a, user_id, "integration.token_refreshed", ev, NULL, &pub);
-	}
-	if (s == DB_OK)
-		s = db_commit(a);
-	if (s != DB_OK)
-		return db_fail(a, s, out);
-	out->access_token = t.access_token;
-	out->refreshed = true;
-	return OAUTH_TOKEN_OK;
-}
-
-int oauth_token_reply_error(struct request *rq, enum oauth_token_status st, const struct oauth_token_use *u)
-{
-	switch (st) {
-	case OAUTH_TOKEN_NOT_CONNECTED:
-	case OAUTH_TOKEN_UNKNOWN_PROVIDER:
-		return reply_error(rq, 404, "not_found", "This integration is not connected");
-	case OAUTH_TOKEN_EXPIRED:
-		return reply_error(
-			rq, 409, "integration_expired",
-			arena_printf(rq->arena, "The provider refused to renew access (%s): reconnect", u->reason));
-	case OAUTH_TOKEN_NO_REFRESH:
-		return reply_error(rq, 409, "refresh_unsupported", u->reason);
-	case OAUTH_TOKEN_UNAVAILABLE:
-		return reply_error(rq, u->http_status == 504 ? 504 : 502,
-				   u->http_status == 504 ? "provider_timeout" : "provider_unavailable", u->reason);
-	case OAUTH_TOKEN_DB:
-		return u->db == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
-	case OAUTH_TOKEN_SECRET:
-		return reply_error(rq, 500, "secret_unavailable", u->reason);
-	default:
-		return reply_internal(rq);
-	}
+	return refresh_locked(a, who, p, force, &cur, out);
 }

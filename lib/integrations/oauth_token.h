@@ -7,9 +7,10 @@
 
 #include <stdbool.h>
 
+#include "core/actor.h"
 #include "integrations/integration.h"
 
-struct request;
+struct arena;
 
 enum oauth_token_status {
 	OAUTH_TOKEN_OK,
@@ -35,12 +36,10 @@ struct oauth_token_use {
 /* Seconds before expiry at which a token is refreshed. */
 long oauth_token_margin(void);
 
-/* The caller's access token for provider, refreshed when due (or always with force).
- * Audits and publishes integration.token_refreshed in the refresh's transaction. */
-enum oauth_token_status oauth_token_get(struct request *rq, const char *user_id, const char *provider, bool force,
+/* who->user_id's access token for provider, refreshed when due (or always with force).
+ * Audits (as who) and publishes integration.token_refreshed in the refresh's
+ * transaction. The comments of enum oauth_token_status say which answer a handler gives. */
+enum oauth_token_status oauth_token_get(struct arena *a, const struct actor *who, const char *provider, bool force,
 					struct oauth_token_use *out);
-
-/* Answers the error envelope of a failed oauth_token_get; returns the status. */
-int oauth_token_reply_error(struct request *rq, enum oauth_token_status st, const struct oauth_token_use *u);
 
 #endif

@@ -207,14 +207,6 @@ enum arduino_result arduino_list(struct arena *a, const char *token, const char 
 
 /* --- the provider ------------------------------------------------------------------------ */
 
-static const char *check_printable(struct json_object *v)
-{
-	for (const unsigned char *s = (const unsigned char *)json_object_get_string(v); *s; s++)
-		if (*s < 0x20 || *s == 0x7f)
-			return "must not contain control characters";
-	return NULL;
-}
-
 static const struct field arduino_fields[] = {
 	{"enabled", FIELD_BOOL, false, 0, 0, NULL},
 	{"client_id", FIELD_STRING, true, 1, 128, check_printable},
@@ -245,6 +237,49 @@ static struct json_object *arduino_view(struct arena *a, const struct integratio
 	return v;
 }
 
+/* A valid token (exchanged again when due) and the device list. */
+static void arduino_health(struct arena *a, const struct actor *who, const struct provider *p,
+			   const struct integration *row, struct provider_health *o)
+{
+	(void)who;
+	(void)p;
+	struct arduino_token t;
+	enum arduino_result rt = arduino_row_token(a, row, &t);
+	if (rt == ARDUINO_SECRET) {
+		o->secret_failed = true;
+		return;
+	}
+	if (rt != ARDUINO_OK) {
+		o->status = "error";
+		o->error = rt == ARDUINO_DB ? "the stored token could not be read" : t.reason;
+		return;
+	}
+	struct json_object *devices;
+	const char *reason = NULL;
+	int hs;
+	enum arduino_result r = arduino_list(a, t.access_token, "devices", &devices, &reason, &hs);
+	if (r == ARDUINO_REFUSED && !arduino_forget_token(a, row->user_id)) {
+		/* Refused before its expiry (revoked at Arduino): exchange once more. */
+		if ((r = arduino_row_token(a, row, &t)) == ARDUINO_SECRET) {
+			o->secret_failed = true;
+			return;
+		}
+		if (r != ARDUINO_OK) {
+			o->status = "error";
+			o->error = r == ARDUINO_DB ? "the stored token could not be read" : t.reason;
+			return;
+		}
+		r = arduino_list(a, t.access_token, "devices", &devices, &reason, &hs);
+	}
+	if (r != ARDUINO_OK) {
+		o->status = "error";
+		o->error = reason;
+		return;
+	}
+	json_object_put(devices);
+	o->status = "active";
+}
+
 static void arduino_catalog(struct json_object *entry)
 {
 	json_object_object_add(entry, "url_segment", json_object_new_string("arduino-cloud"));
@@ -261,4 +296,8 @@ const struct provider provider_arduino_cloud = {
 	.secret_fields = arduino_secrets,
 	.view = arduino_view,
 	.catalog = arduino_catalog,
+	.health = arduino_health,
+	.get = arduino_get,
+	.put = arduino_put,
+	.refresh = arduino_refresh,
 };

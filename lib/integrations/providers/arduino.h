@@ -49,4 +49,12 @@ int arduino_store_token(struct arena *a, const char *user_id, const char *token,
 enum arduino_result arduino_list(struct arena *a, const char *token, const char *what, struct json_object **out,
 				 const char **reason, int *http_status);
 
+/* Operations (arduino_ops.c). */
+struct provider;
+struct provider_call;
+struct provider_result;
+int arduino_get(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+int arduino_put(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+int arduino_refresh(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+
 #endif

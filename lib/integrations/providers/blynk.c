@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/jsonx.h"
+#include "core/monotime.h"
 #include "core/urlenc.h"
 #include "core/validate.h"
 #include "integrations/integration.h"
@@ -113,9 +113,8 @@ static const char *check_name(struct json_object *v)
 		return "must be valid UTF-8 text";
 	if (n < 1 || n > 100)
 		return "must be 1 to 100 characters";
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			return "must not contain control characters";
+	if (!text_printable(s, false))
+		return "must not contain control characters";
 	if (isspace((unsigned char)s[0]) || isspace((unsigned char)s[strlen(s) - 1]))
 		return "must not start or end with a space";
 	return NULL;
@@ -382,20 +381,13 @@ void blynk_update_pin(struct arena *a, const char *server, const char *token, in
 	blynk_call(a, server, "update", &q, true, r);
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 void blynk_view_live(struct arena *a, const struct integration *row, struct json_object *view)
 {
 	struct json_object *devices;
 	if (!json_object_object_get_ex(view, "devices", &devices))
 		return;
 	const char *server = blynk_server_url(row), *devices_error = NULL;
-	double deadline = now_ms() + (double)config_int("SB_BLYNK_STATUS_BUDGET_MS", 8000, 500, 60000);
+	double deadline = monotime_ms() + (double)config_int("SB_BLYNK_STATUS_BUDGET_MS", 8000, 500, 60000);
 	for (size_t i = 0; i < json_object_array_length(devices) && !devices_error; i++) {
 		struct json_object *d = json_object_array_get_idx(devices, i);
 		const char *name = jsonx_get_string(d, "name");
@@ -408,7 +400,7 @@ void blynk_view_live(struct arena *a, const struct integration *row, struct json
 							      : "no token is stored"));
 			continue;
 		}
-		if (now_ms() > deadline) {
+		if (monotime_ms() > deadline) {
 			devices_error = "the Blynk server answered too slowly to check every device";
 			break;
 		}
@@ -425,13 +417,16 @@ void blynk_view_live(struct arena *a, const struct integration *row, struct json
 	json_object_object_add(view, "devices_error", jsonx_string_or_null(devices_error));
 }
 
-void blynk_health(struct arena *a, const struct integration *row, const char **status, const char **error,
-		  bool *secret_failed)
+/* Every device's token accepted by the server. */
+static void blynk_health(struct arena *a, const struct actor *who, const struct provider *p,
+			 const struct integration *row, struct provider_health *o)
 {
+	(void)who;
+	(void)p;
 	struct json_object *devices;
+	const char **status = &o->status, **error = &o->error;
 	*status = "error";
 	*error = NULL;
-	*secret_failed = false;
 	if (!json_object_object_get_ex(row->config, "devices", &devices) ||
 	    !json_object_is_type(devices, json_type_array) || json_object_array_length(devices) == 0) {
 		*error = "no device is saved";
@@ -443,7 +438,8 @@ void blynk_health(struct arena *a, const struct integration *row, const char **s
 		char *token = NULL;
 		int rc = name ? blynk_device_token(a, row, name, &token) : 0;
 		if (rc < 0) {
-			*secret_failed = true;
+			o->secret_failed = true;
+			o->status = NULL;
 			return;
 		}
 		if (rc == 0) {
@@ -461,6 +457,11 @@ void blynk_health(struct arena *a, const struct integration *row, const char **s
 	*status = "active";
 }
 
+static const struct provider_action blynk_actions[] = {
+	{"virtual-pin", true, NULL, blynk_virtual_pin},
+	{NULL, false, NULL, NULL},
+};
+
 const struct provider provider_blynk = {
 	.name = "blynk",
 	.display_name = "Blynk",
@@ -473,4 +474,7 @@ const struct provider provider_blynk = {
 	.config_build = blynk_config_build,
 	.view = blynk_view,
 	.catalog = blynk_catalog,
+	.health = blynk_health,
+	.get = blynk_get,
+	.actions = blynk_actions,
 };

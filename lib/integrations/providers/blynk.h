@@ -46,9 +46,11 @@ void blynk_update_pin(struct arena *a, const char *server, const char *token, in
  * stops asking once the server fails to answer (the rest stay null). */
 void blynk_view_live(struct arena *a, const struct integration *row, struct json_object *view);
 
-/* The health check: every device's token accepted by the server. *status is "active" or
- * "error" with *error saying why; *secret_failed when a stored token cannot be opened. */
-void blynk_health(struct arena *a, const struct integration *row, const char **status, const char **error,
-		  bool *secret_failed);
+/* Operations (blynk_ops.c): the live view, and the virtual-pin action. */
+struct provider;
+struct provider_call;
+struct provider_result;
+int blynk_get(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+int blynk_virtual_pin(const struct provider_call *c, const struct provider *p, struct provider_result *r);
 
 #endif

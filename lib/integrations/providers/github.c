@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "core/arena.h"
-#include "core/crypto.h"
 #include "core/jsonx.h"
 #include "core/urlenc.h"
 #include "integrations/integration.h"
@@ -134,147 +133,208 @@ static const char *repo_path(struct arena *a, const char *full_name)
 			    url_encode(a, slash + 1));
 }
 
+/* One push: the API and repository it talks to, and what it answers. */
+struct push {
+	struct arena *a;
+	const struct oauth_provider *p;
+	const char *token;
+	const char *repo; /* "owner/name", URL-encoded segments */
+	struct github_push *out;
+};
+
+/* One API call of a push; *st is the HTTP status, 0 when no answer came (then the push
+ * has failed with the reason: returns -1). */
+static int call(struct push *x, const char *method, const char *path, struct json_object *body, struct json_object **j,
+		long *st)
+{
+	const char *reason = NULL;
+	int hs = 502;
+	*st = api(x->a, x->p, x->token, method, path, body, j, &reason, &hs);
+	if (!*st) {
+		fail(x->out, hs, reason);
+		return -1;
+	}
+	return 0;
+}
+
+/* The repository's name, default branch and push permission. */
+static int push_repository(struct push *x, long long repo_id)
+{
+	struct json_object *j;
+	long st;
+	if (call(x, "GET", arena_printf(x->a, "/repositories/%lld", repo_id), NULL, &j, &st))
+		return -1;
+	if (st == 404 || st == 403)
+		return fail(x->out, 404, "The repository does not exist or this account cannot see it"), -1;
+	if (st != 200 || !j)
+		return fail(x->out, 502, arena_printf(x->a, "GitHub answered %ld for the repository", st)), -1;
+	x->out->full_name = member(j, "full_name");
+	x->out->branch = member(j, "default_branch");
+	struct json_object *push = oauth_json_path(j, "permissions.push");
+	if (!x->out->full_name || !x->out->branch)
+		return fail(x->out, 502, "GitHub's repository answer has no full_name or default_branch"), -1;
+	if (push && !json_object_get_boolean(push))
+		return fail(x->out, 403, "This account cannot push to the repository"), -1;
+	x->repo = repo_path(x->a, x->out->full_name);
+	return 0;
+}
+
+/* The branch head, its tree and the tree's entries. */
+static int push_head(struct push *x, const char **head, const char **base_tree, struct json_object **entries)
+{
+	struct json_object *j;
+	long st;
+	if (call(x, "GET", arena_printf(x->a, "/repos/%s/git/ref/heads/%s", x->repo, url_encode(x->a, x->out->branch)),
+		 NULL, &j, &st))
+		return -1;
+	if (st == 409 || st == 404)
+		return fail(x->out, 409, "The repository is empty: create its first commit on GitHub, then sync"), -1;
+	*head = member(j, "object.sha");
+	if (st != 200 || !*head)
+		return fail(x->out, 502, arena_printf(x->a, "GitHub answered %ld for the branch", st)), -1;
+	if (call(x, "GET", arena_printf(x->a, "/repos/%s/git/commits/%s", x->repo, *head), NULL, &j, &st))
+		return -1;
+	*base_tree = st == 200 ? member(j, "tree.sha") : NULL;
+	if (!*base_tree)
+		return fail(x->out, 502, arena_printf(x->a, "GitHub answered %ld for the head commit", st)), -1;
+	if (call(x, "GET", arena_printf(x->a, "/repos/%s/git/trees/%s?recursive=1", x->repo, *base_tree), NULL, &j,
+		 &st))
+		return -1;
+	*entries = st == 200 ? oauth_json_path(j, "tree") : NULL;
+	if (!*entries || !json_object_is_type(*entries, json_type_array))
+		return fail(x->out, 502, arena_printf(x->a, "GitHub answered %ld for the tree", st)), -1;
+	return 0;
+}
+
+/* Sets each file's result against the tree; returns how many changed. */
+static size_t mark_changes(struct github_file *files, size_t n, struct json_object *entries)
+{
+	size_t changed = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *existing = NULL;
+		for (size_t k = 0; k < json_object_array_length(entries) && !existing; k++) {
+			struct json_object *e = json_object_array_get_idx(entries, k);
+			const char *path = jsonx_get_string(e, "path");
+			if (path && !strcmp(path, files[i].path))
+				existing = jsonx_get_string(e, "sha");
+		}
+		files[i].result = !existing ? "created" : strcmp(existing, files[i].blob_sha) ? "updated" : "unchanged";
+		changed += strcmp(files[i].result, "unchanged") != 0;
+	}
+	return changed;
+}
+
+/* Uploads the changed blobs not uploaded yet (blobs are content-addressed: one upload
+ * serves every retry) and lists them as tree entries into tree. */
+static int push_blobs(struct push *x, struct github_file *files, size_t n, bool *uploaded, struct json_object *tree)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(files[i].result, "unchanged"))
+			continue;
+		if (!uploaded[i]) {
+			struct json_object *b = arena_defer(x->a, jsonx_put, json_object_new_object()), *j;
+			json_object_object_add(b, "content", json_object_new_string(files[i].content));
+			json_object_object_add(b, "encoding", json_object_new_string("utf-8"));
+			long st;
+			if (call(x, "POST", arena_printf(x->a, "/repos/%s/git/blobs", x->repo), b, &j, &st))
+				return -1;
+			if (st != 201 || !member(j, "sha"))
+				return fail(x->out, st == 403 || st == 404 ? 403 : 502,
+					    arena_printf(x->a, "GitHub answered %ld when uploading %s", st,
+							 files[i].path)),
+				       -1;
+			uploaded[i] = true;
+		}
+		struct json_object *e = json_object_new_object();
+		json_object_object_add(e, "path", json_object_new_string(files[i].path));
+		json_object_object_add(e, "mode", json_object_new_string("100644"));
+		json_object_object_add(e, "type", json_object_new_string("blob"));
+		json_object_object_add(e, "sha", json_object_new_string(files[i].blob_sha));
+		json_object_array_add(tree, e);
+	}
+	return 0;
+}
+
+/* The new tree on base_tree and a commit of it on head: *commit. */
+static int push_commit(struct push *x, const char *head, const char *base_tree, struct json_object *tree,
+		       const char *message, const char **commit)
+{
+	struct json_object *tb = arena_defer(x->a, jsonx_put, json_object_new_object()), *j;
+	json_object_object_add(tb, "base_tree", json_object_new_string(base_tree));
+	json_object_object_add(tb, "tree", json_object_get(tree));
+	long st;
+	if (call(x, "POST", arena_printf(x->a, "/repos/%s/git/trees", x->repo), tb, &j, &st))
+		return -1;
+	const char *new_tree = st == 201 ? member(j, "sha") : NULL;
+	if (!new_tree)
+		return fail(x->out, 502, arena_printf(x->a, "GitHub answered %ld when creating the tree", st)), -1;
+	struct json_object *cb = arena_defer(x->a, jsonx_put, json_object_new_object()),
+			   *parents = json_object_new_array();
+	json_object_array_add(parents, json_object_new_string(head));
+	json_object_object_add(cb, "message", json_object_new_string(message));
+	json_object_object_add(cb, "tree", json_object_new_string(new_tree));
+	json_object_object_add(cb, "parents", parents);
+	if (call(x, "POST", arena_printf(x->a, "/repos/%s/git/commits", x->repo), cb, &j, &st))
+		return -1;
+	*commit = st == 201 ? member(j, "sha") : NULL;
+	if (!*commit)
+		return fail(x->out, 502, arena_printf(x->a, "GitHub answered %ld when creating the commit", st)), -1;
+	return 0;
+}
+
+/* Moves the branch to commit: 0 moved, 1 not a fast-forward (someone pushed
+ * meanwhile), -1 failed. */
+static int push_ref(struct push *x, const char *commit)
+{
+	struct json_object *rb = arena_defer(x->a, jsonx_put, json_object_new_object()), *j;
+	json_object_object_add(rb, "sha", json_object_new_string(commit));
+	json_object_object_add(rb, "force", json_object_new_boolean(0));
+	long st;
+	if (call(x, "PATCH",
+		 arena_printf(x->a, "/repos/%s/git/refs/heads/%s", x->repo, url_encode(x->a, x->out->branch)), rb, &j,
+		 &st))
+		return -1;
+	if (st == 200)
+		return 0;
+	if (st == 422 || st == 409)
+		return 1;
+	fail(x->out, 502, arena_printf(x->a, "GitHub answered %ld when moving the branch", st));
+	return -1;
+}
+
 enum github_result github_push_files(struct arena *a, const struct oauth_provider *p, const char *token,
 				     long long repo_id, struct github_file *files, size_t n, const char *message,
 				     struct github_push *out)
 {
 	memset(out, 0, sizeof(*out));
-	struct json_object *j;
-	const char *reason = NULL;
-	int hs = 502;
-	long st = api(a, p, token, "GET", arena_printf(a, "/repositories/%lld", repo_id), NULL, &j, &reason, &hs);
-	if (!st)
-		return fail(out, hs, reason);
-	if (st == 404 || st == 403)
-		return fail(out, 404, "The repository does not exist or this account cannot see it");
-	if (st != 200 || !j)
-		return fail(out, 502, arena_printf(a, "GitHub answered %ld for the repository", st));
-	out->full_name = member(j, "full_name");
-	out->branch = member(j, "default_branch");
-	struct json_object *push = oauth_json_path(j, "permissions.push");
-	if (!out->full_name || !out->branch)
-		return fail(out, 502, "GitHub's repository answer has no full_name or default_branch");
-	if (push && !json_object_get_boolean(push))
-		return fail(out, 403, "This account cannot push to the repository");
-	const char *repo = repo_path(a, out->full_name);
-	const char *ref = arena_printf(a, "/repos/%s/git/refs/heads/%s", repo, url_encode(a, out->branch));
-
+	struct push x = {a, p, token, NULL, out};
+	if (push_repository(&x, repo_id))
+		return GITHUB_FAILED;
 	for (size_t i = 0; i < n; i++) {
 		github_blob_sha(files[i].content, strlen(files[i].content), files[i].blob_sha);
 		files[i].result = NULL;
 	}
 	bool *uploaded = arena_alloc(a, sizeof(bool) * (n ? n : 1));
-
+	memset(uploaded, 0, sizeof(bool) * (n ? n : 1));
 	for (int attempt = 1; attempt <= PUSH_ATTEMPTS; attempt++) {
 		out->attempts = attempt;
-		st = api(a, p, token, "GET",
-			 arena_printf(a, "/repos/%s/git/ref/heads/%s", repo, url_encode(a, out->branch)), NULL, &j,
-			 &reason, &hs);
-		if (!st)
-			return fail(out, hs, reason);
-		if (st == 409 || st == 404)
-			return fail(out, 409, "The repository is empty: create its first commit on GitHub, then sync");
-		const char *head = member(j, "object.sha");
-		if (st != 200 || !head)
-			return fail(out, 502, arena_printf(a, "GitHub answered %ld for the branch", st));
-		st = api(a, p, token, "GET", arena_printf(a, "/repos/%s/git/commits/%s", repo, head), NULL, &j, &reason,
-			 &hs);
-		const char *base_tree = st == 200 ? member(j, "tree.sha") : NULL;
-		if (!st)
-			return fail(out, hs, reason);
-		if (!base_tree)
-			return fail(out, 502, arena_printf(a, "GitHub answered %ld for the head commit", st));
-		st = api(a, p, token, "GET", arena_printf(a, "/repos/%s/git/trees/%s?recursive=1", repo, base_tree),
-			 NULL, &j, &reason, &hs);
-		if (!st)
-			return fail(out, hs, reason);
-		struct json_object *entries = st == 200 ? oauth_json_path(j, "tree") : NULL;
-		if (!entries || !json_object_is_type(entries, json_type_array))
-			return fail(out, 502, arena_printf(a, "GitHub answered %ld for the tree", st));
-
-		size_t changed = 0;
-		for (size_t i = 0; i < n; i++) {
-			const char *existing = NULL;
-			for (size_t k = 0; k < json_object_array_length(entries); k++) {
-				struct json_object *e = json_object_array_get_idx(entries, k);
-				const char *path = jsonx_get_string(e, "path");
-				if (path && !strcmp(path, files[i].path)) {
-					existing = jsonx_get_string(e, "sha");
-					break;
-				}
-			}
-			files[i].result = !existing				? "created"
-					  : strcmp(existing, files[i].blob_sha) ? "updated"
-										: "unchanged";
-			changed += strcmp(files[i].result, "unchanged") != 0;
-		}
-		if (!changed) {
-			out->commit_sha = NULL;
-			return GITHUB_OK;
-		}
-
-		struct json_object *tree = arena_defer(a, jsonx_put, json_object_new_array());
-		for (size_t i = 0; i < n; i++) {
-			if (!strcmp(files[i].result, "unchanged"))
-				continue;
-			if (!uploaded[i]) {
-				/* Blobs are content-addressed: one upload serves every retry. */
-				struct json_object *b = arena_defer(a, jsonx_put, json_object_new_object());
-				json_object_object_add(b, "content", json_object_new_string(files[i].content));
-				json_object_object_add(b, "encoding", json_object_new_string("utf-8"));
-				st = api(a, p, token, "POST", arena_printf(a, "/repos/%s/git/blobs", repo), b, &j,
-					 &reason, &hs);
-				if (!st)
-					return fail(out, hs, reason);
-				if (st != 201 || !member(j, "sha"))
-					return fail(out, st == 403 || st == 404 ? 403 : 502,
-						    arena_printf(a, "GitHub answered %ld when uploading %s", st,
-								 files[i].path));
-				uploaded[i] = true;
-			}
-			struct json_object *e = json_object_new_object();
-			json_object_object_add(e, "path", json_object_new_string(files[i].path));
-			json_object_object_add(e, "mode", json_object_new_string("100644"));
-			json_object_object_add(e, "type", json_object_new_string("blob"));
-			json_object_object_add(e, "sha", json_object_new_string(files[i].blob_sha));
-			json_object_array_add(tree, e);
-		}
-		struct json_object *tb = arena_defer(a, jsonx_put, json_object_new_object());
-		json_object_object_add(tb, "base_tree", json_object_new_string(base_tree));
-		json_object_object_add(tb, "tree", json_object_get(tree));
-		st = api(a, p, token, "POST", arena_printf(a, "/repos/%s/git/trees", repo), tb, &j, &reason, &hs);
-		const char *new_tree = st == 201 ? member(j, "sha") : NULL;
-		if (!st)
-			return fail(out, hs, reason);
-		if (!new_tree)
-			return fail(out, 502, arena_printf(a, "GitHub answered %ld when creating the tree", st));
-
-		struct json_object *cb = arena_defer(a, jsonx_put, json_object_new_object()),
-				   *parents = json_object_new_array();
-		json_object_array_add(parents, json_object_new_string(head));
-		json_object_object_add(cb, "message", json_object_new_string(message));
-		json_object_object_add(cb, "tree", json_object_new_string(new_tree));
-		json_object_object_add(cb, "parents", parents);
-		st = api(a, p, token, "POST", arena_printf(a, "/repos/%s/git/commits", repo), cb, &j, &reason, &hs);
-		const char *commit = st == 201 ? member(j, "sha") : NULL;
-		if (!st)
-			return fail(out, hs, reason);
-		if (!commit)
-			return fail(out, 502, arena_printf(a, "GitHub answered %ld when creating the commit", st));
-
-		struct json_object *rb = arena_defer(a, jsonx_put, json_object_new_object());
-		json_object_object_add(rb, "sha", json_object_new_string(commit));
-		json_object_object_add(rb, "force", json_object_new_boolean(0));
-		st = api(a, p, token, "PATCH", ref, rb, &j, &reason, &hs);
-		if (!st)
-			return fail(out, hs, reason);
-		if (st == 200) {
+		const char *head, *base_tree, *commit;
+		struct json_object *entries, *tree = arena_defer(a, jsonx_put, json_object_new_array());
+		if (push_head(&x, &head, &base_tree, &entries))
+			return GITHUB_FAILED;
+		if (!mark_changes(files, n, entries))
+			return GITHUB_OK; /* nothing changed: no commit */
+		if (push_blobs(&x, files, n, uploaded, tree) ||
+		    push_commit(&x, head, base_tree, tree, message, &commit))
+			return GITHUB_FAILED;
+		int moved = push_ref(&x, commit);
+		if (moved < 0)
+			return GITHUB_FAILED;
+		if (moved == 0) {
 			out->commit_sha = commit;
 			return GITHUB_OK;
 		}
-		if (st != 422 && st != 409)
-			return fail(out, 502, arena_printf(a, "GitHub answered %ld when moving the branch", st));
-		/* Not a fast-forward: someone pushed meanwhile. Start again on the new head. */
+		/* Not a fast-forward: start again on the new head. */
 	}
 	return fail(out, 409, "The branch kept moving while syncing; try again");
 }
@@ -302,45 +362,4 @@ struct json_object *github_view(struct arena *a, const struct integration *row)
 	json_object_object_add(v, "last_error", jsonx_string_or_null(row->last_error));
 	json_object_object_add(v, "token_expires_at", jsonx_string_or_null(row->token_expires_at));
 	return v;
-}
-
-enum github_result google_drive_upload(struct arena *a, const struct oauth_provider *p, const char *token,
-				       const char *name, const char *content, const char **file_id, const char **reason,
-				       int *http_status)
-{
-	char *boundary = arena_printf(a, "sb-%s", crypto_token(a, 18));
-	struct json_object *meta = arena_defer(a, jsonx_put, json_object_new_object());
-	json_object_object_add(meta, "name", json_object_new_string(name));
-	json_object_object_add(meta, "mimeType", json_object_new_string("application/json"));
-	char *body = arena_printf(a,
-				  "--%s\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n%s\r\n"
-				  "--%s\r\nContent-Type: application/json\r\n\r\n%s\r\n--%s--\r\n",
-				  boundary, json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN), boundary,
-				  content, boundary);
-	const char *h[] = {arena_printf(a, "Content-Type: multipart/related; boundary=%s", boundary),
-			   "Accept: application/json", NULL};
-	const char *base = oauth_url(a, p, "api");
-	struct outbound_request rq = {
-		.method = "POST",
-		.url = arena_printf(a, "%s/upload/drive/v3/files?uploadType=multipart&fields=id,name",
-				    base ? base : ""),
-		.headers = h,
-		.bearer = token,
-		.body = body,
-		.body_len = strlen(body)};
-	struct outbound_response r;
-	if (outbound_do(a, &rq, &r)) {
-		*reason = arena_printf(a, "Google Drive: %s", r.message);
-		*http_status = outbound_http_status(&r);
-		return GITHUB_FAILED;
-	}
-	struct json_object *j = outbound_json(a, &r);
-	const char *id = j ? jsonx_get_string(j, "id") : NULL;
-	if (r.status != 200 || !id) {
-		*reason = arena_printf(a, "Google Drive answered %ld", r.status);
-		*http_status = 502;
-		return GITHUB_FAILED;
-	}
-	*file_id = id;
-	return GITHUB_OK;
 }

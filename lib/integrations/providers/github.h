@@ -50,9 +50,4 @@ enum github_result github_push_files(struct arena *a, const struct oauth_provide
 /* GitHubIntegrationResponse (spec 000) without repositories (the handler adds them). */
 struct json_object *github_view(struct arena *a, const struct integration *row);
 
-/* Google Drive: uploads one file (multipart upload); *file_id receives Drive's id. */
-enum github_result google_drive_upload(struct arena *a, const struct oauth_provider *p, const char *token,
-				       const char *name, const char *content, const char **file_id, const char **reason,
-				       int *http_status);
-
 #endif

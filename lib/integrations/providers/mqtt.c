@@ -13,14 +13,6 @@
 #include "net/mqtt_probe.h"
 #include "net/mqtt_url.h"
 
-static const char *check_printable(struct json_object *v)
-{
-	for (const unsigned char *s = (const unsigned char *)json_object_get_string(v); *s; s++)
-		if (*s < 0x20 || *s == 0x7f)
-			return "must not contain control characters";
-	return NULL;
-}
-
 static const char *check_topic_prefix(struct json_object *v)
 {
 	const char *s = json_object_get_string(v);
@@ -115,15 +107,20 @@ static int mqtt_config_build(struct arena *a, const char *user_id, struct json_o
 	return 0;
 }
 
-int mqtt_saved_probe_options(struct arena *a, const struct integration *row, struct mqtt_probe_options *o)
+void mqtt_probe_defaults(struct mqtt_probe_options *o, struct json_object *c)
 {
-	struct json_object *c = row->config;
 	memset(o, 0, sizeof(*o));
 	o->broker_url = jsonx_get_string(c, "broker_url");
 	o->device_id = jsonx_get_string(c, "device_id");
 	o->topic_prefix = jsonx_get_string(c, "topic_prefix");
 	o->ca_file = config_str("SB_MQTT_CA_FILE", NULL);
 	o->timeout_ms = (int)config_int("SB_MQTT_TEST_TIMEOUT_MS", 5000, 500, 15000);
+}
+
+int mqtt_saved_probe_options(struct arena *a, const struct integration *row, struct mqtt_probe_options *o)
+{
+	struct json_object *c = row->config;
+	mqtt_probe_defaults(o, c);
 	if (!o->broker_url)
 		return 1;
 	if (jsonx_get_bool(c, "use_authentication", 0)) {
@@ -134,6 +131,30 @@ int mqtt_saved_probe_options(struct arena *a, const struct integration *row, str
 		o->password = stored;
 	}
 	return 0;
+}
+
+/* A real connection to the saved broker. */
+static void mqtt_health(struct arena *a, const struct actor *who, const struct provider *p,
+			const struct integration *row, struct provider_health *o)
+{
+	(void)who;
+	(void)p;
+	struct mqtt_probe_options opt;
+	int rc = mqtt_saved_probe_options(a, row, &opt);
+	if (rc < 0) {
+		o->secret_failed = true;
+		return;
+	}
+	if (rc > 0) {
+		o->status = "error";
+		o->error = "no broker_url is saved";
+		return;
+	}
+	struct json_object *r = mqtt_probe(a, &opt);
+	bool ok = jsonx_get_bool(r, "connected", 0);
+	o->status = ok ? "connected" : "error";
+	o->error = ok ? NULL : arena_strdup(a, jsonx_get_string(r, "error"));
+	json_object_put(r);
 }
 
 static struct json_object *mqtt_view(struct arena *a, const struct integration *row)
@@ -174,6 +195,11 @@ static void mqtt_catalog(struct json_object *entry)
 	json_object_object_add(entry, "required_when_enabled", req);
 }
 
+static const struct provider_action mqtt_actions[] = {
+	{"test", false, NULL, mqtt_test},
+	{NULL, false, NULL, NULL},
+};
+
 const struct provider provider_mqtt = {
 	.name = "mqtt",
 	.display_name = "MQTT Broker",
@@ -185,4 +211,6 @@ const struct provider provider_mqtt = {
 	.config_build = mqtt_config_build,
 	.view = mqtt_view,
 	.catalog = mqtt_catalog,
+	.health = mqtt_health,
+	.actions = mqtt_actions,
 };

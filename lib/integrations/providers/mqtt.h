@@ -11,4 +11,15 @@ struct mqtt_probe_options;
  * password cannot be opened. */
 int mqtt_saved_probe_options(struct arena *a, const struct integration *row, struct mqtt_probe_options *o);
 
+/* Probe options from a config object (broker_url, device_id, topic_prefix) with the
+ * operator's CA file and timeout; no credentials. */
+struct json_object;
+void mqtt_probe_defaults(struct mqtt_probe_options *o, struct json_object *config);
+
+/* The "test" action (mqtt_test.c). */
+struct provider;
+struct provider_call;
+struct provider_result;
+int mqtt_test(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+
 #endif

@@ -7,14 +7,24 @@
 #include "core/validate.h"
 #include "oauth/oauth_client.h"
 
+/* The registry: one line per provider file. */
 extern const struct provider provider_mqtt;
 extern const struct provider provider_arduino_cloud;
 extern const struct provider provider_blynk;
+extern const struct provider provider_github;
+extern const struct provider provider_google;
 
+/* Providers that are C code only. */
 static const struct provider *const builtin[] = {
 	&provider_mqtt,
 	&provider_arduino_cloud,
 	&provider_blynk,
+};
+/* Providers-file (OAuth2) entries with C beyond the generic OAuth2 ops: found by name,
+ * the members they set replace the generic ones. */
+static const struct provider *const oauth_special[] = {
+	&provider_github,
+	&provider_google,
 };
 #define NBUILTIN  (sizeof(builtin) / sizeof(builtin[0]))
 #define MAX_OAUTH 64
@@ -42,7 +52,11 @@ int provider_registry_init(void)
 	for (unsigned i = 0; i < MAX_OAUTH && (op = oauth_provider_at(i)); i++) {
 		if (provider_find(op->name))
 			continue; /* a built-in name wins */
-		provider_oauth_fill(&oauth_wrappers[i], op);
+		const struct provider *special = NULL;
+		for (size_t k = 0; k < sizeof(oauth_special) / sizeof(oauth_special[0]); k++)
+			if (!strcmp(oauth_special[k]->name, op->name))
+				special = oauth_special[k];
+		provider_oauth_fill(&oauth_wrappers[i], op, special);
 		registry[nregistry++] = &oauth_wrappers[i];
 	}
 	return 0;
@@ -112,4 +126,12 @@ struct json_object *provider_catalog_entry(const struct provider *p)
 	if (p->catalog)
 		p->catalog(e);
 	return e;
+}
+
+const struct provider_action *provider_action_find(const struct provider *p, const char *name)
+{
+	for (const struct provider_action *x = p->actions; x && x->name && name; x++)
+		if (!strcmp(x->name, name))
+			return x;
+	return NULL;
 }

@@ -1,19 +1,43 @@
 /* The provider framework: one ops table per kind of integration (the integration-class
- * pattern of spec 004, in C). The integrations responder dispatches through it; a new
- * provider is a new file here and one line in provider.c. */
+ * pattern of spec 004, in C). It is the only dispatch: the integrations responder has
+ * one generic route set and calls the ops of the provider named in the URL; a NULL op
+ * takes the default of integrations/integration_ops.c. A new provider is a new file
+ * here and one line in provider.c (docs/providers.md says what the file implements). */
 #ifndef SB_PROVIDER_H
 #define SB_PROVIDER_H
 
 #include <stdbool.h>
 
+#include "integrations/providers/provider_result.h"
+
+struct actor;
 struct arena;
 struct field;
 struct integration;
 struct json_object;
 struct request;
 struct oauth_provider;
+struct provider;
+
+/* An operation of a provider: fills *r (provider_result.h) and returns its outcome. */
+typedef int (*provider_op)(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+
+/* POST /users/me/integrations/{provider}/{action}: a provider-specific operation. */
+struct provider_action {
+	const char *name;	    /* the URL segment(s) after the provider: "test", "drive/export" */
+	bool body_required;	    /* false: an empty body is allowed (c->body NULL) */
+	const struct field *fields; /* checked (all failing fields at once) before run; may be NULL */
+	provider_op run;
+};
 
 enum provider_auth { PROVIDER_AUTH_CONFIG, PROVIDER_AUTH_OAUTH2, PROVIDER_AUTH_API_KEY, PROVIDER_AUTH__MAX };
+
+/* What a health check found, in the provider's own stored status words. */
+struct provider_health {
+	const char *status; /* connected/active, error, expired */
+	const char *error;  /* why not, or NULL */
+	bool secret_failed; /* a stored secret could not be opened (status left NULL) */
+};
 
 struct provider {
 	const char *name;	  /* URL segment and user_integrations.provider: "mqtt" */
@@ -41,6 +65,19 @@ struct provider {
 	const void *oauth;
 	/* False when the operator has not configured it (listed as unavailable). NULL: always. */
 	bool (*available)(const struct provider *p);
+	/* Checks an enabled row now (a real connection, a token, a call) and fills *out; no
+	 * transaction is open. who acts (a token refresh on the way is audited as who). */
+	void (*health)(struct arena *a, const struct actor *who, const struct provider *p,
+		       const struct integration *row, struct provider_health *out);
+	/* GET, PUT, DELETE, PATCH /users/me/integrations/{provider} and POST
+	 * .../{provider}/refresh-token. NULL: the default (integration_ops.h). */
+	provider_op get, put, del, patch, refresh;
+	/* Settings PATCH may change besides enabled (kept in config); NULL: none. */
+	const struct field *settings;
+	/* Called in DELETE's transaction after the row went: removes the provider's own rows. */
+	enum db_status (*forget)(struct arena *a, const char *user_id);
+	/* Provider-specific operations, NULL-name-terminated; NULL: none. */
+	const struct provider_action *actions;
 };
 
 /* Loads the providers file and adds one OAuth2 provider per entry (github and google
@@ -54,9 +91,13 @@ const struct provider *const *provider_all(unsigned *n);
 struct json_object *provider_catalog_entry(const struct provider *p);
 const char *provider_auth_name(enum provider_auth a);
 
-/* OAuth2 providers (lib/providers/oauth.c, github.c, google.c). */
-/* The wrapper of a providers-file entry: github and google get their own views. */
-void provider_oauth_fill(struct provider *out, const struct oauth_provider *op);
+/* The action of p called name, or NULL. */
+const struct provider_action *provider_action_find(const struct provider *p, const char *name);
+
+/* OAuth2 providers (oauth2_generic.c; github.c and google.c add to it). */
+/* The wrapper of a providers-file entry: the generic OAuth2 ops, with the members a
+ * built-in specialisation (special, may be NULL) sets replacing them. */
+void provider_oauth_fill(struct provider *out, const struct oauth_provider *op, const struct provider *special);
 /* The OAuthIntegrationResponse of spec 000 (+ status, username, last_error, expiry). */
 struct json_object *oauth_view(struct arena *a, const struct integration *row);
 /* The granted scopes and profile field of a row's metadata. */

@@ -1,0 +1,283 @@
+/* Integration operations and their defaults; see integration_ops.h. */
+#include "integrations/integration_ops.h"
+
+#include <json-c/json.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/jsonx.h"
+#include "core/validate.h"
+#include "events/audit.h"
+#include "integrations/integration_events.h"
+
+int integration_get(const struct provider *p, const struct provider_call *c, struct provider_result *r)
+{
+	return (p->get ? p->get : integration_default_get)(c, p, r);
+}
+
+int integration_put(const struct provider *p, const struct provider_call *c, struct provider_result *r)
+{
+	return (p->put ? p->put : integration_default_put)(c, p, r);
+}
+
+int integration_delete_op(const struct provider *p, const struct provider_call *c, struct provider_result *r)
+{
+	return (p->del ? p->del : integration_default_delete)(c, p, r);
+}
+
+int integration_patch(const struct provider *p, const struct provider_call *c, struct provider_result *r)
+{
+	return (p->patch ? p->patch : integration_default_patch)(c, p, r);
+}
+
+int integration_refresh(const struct provider *p, const struct provider_call *c, struct provider_result *r)
+{
+	return (p->refresh ? p->refresh : integration_default_refresh)(c, p, r);
+}
+
+static struct json_object *status_json(const struct integration *row)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "provider", json_object_new_string(row->provider));
+	bool connected = row->status && (!strcmp(row->status, "connected") || !strcmp(row->status, "active"));
+	json_object_object_add(o, "connected", json_object_new_boolean(connected));
+	json_object_object_add(o, "enabled", json_object_new_boolean(row->enabled));
+	json_object_object_add(o, "connected_at", jsonx_string_or_null(row->connected_at));
+	json_object_object_add(o, "last_used_at", jsonx_string_or_null(row->last_used_at));
+	json_object_object_add(o, "status", jsonx_string_or_null(row->status));
+	json_object_object_add(o, "last_error", jsonx_string_or_null(row->last_error));
+	json_object_object_add(o, "last_checked_at", jsonx_string_or_null(row->last_checked_at));
+	return o;
+}
+
+enum db_status integration_status_list(struct arena *a, const char *user_id, struct json_object **out)
+{
+	PGresult *res;
+	*out = NULL;
+	enum db_status s = integration_list(a, user_id, &res);
+	if (s != DB_OK)
+		return s;
+	struct json_object *list = json_object_new_array();
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct integration row;
+		integration_from_row(a, res, i, &row);
+		json_object_array_add(list, status_json(&row));
+	}
+	*out = list;
+	return DB_OK;
+}
+
+int integration_load_or_fail(const struct provider_call *c, const char *provider, struct integration *row,
+			     struct provider_result *r)
+{
+	bool found;
+	enum db_status s = integration_load(c->a, c->user_id, provider, false, row, &found);
+	if (s != DB_OK)
+		return provider_db(c->a, r, s);
+	if (!found)
+		return provider_not_configured(r);
+	return 0;
+}
+
+int integration_default_get(const struct provider_call *c, const struct provider *p, struct provider_result *r)
+{
+	struct integration row;
+	if (integration_load_or_fail(c, p->name, &row, r))
+		return r->outcome;
+	return provider_ok(r, p->view(c->a, &row), NULL);
+}
+
+enum db_status integration_lock(struct arena *a, const char *user_id, const char *provider, struct integration *prev,
+				bool *found)
+{
+	const char *lk[] = {user_id, provider};
+	enum db_status s = db_exec(a, NULL, "SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))", 2, lk);
+	return s == DB_OK ? integration_load(a, user_id, provider, true, prev, found) : s;
+}
+
+enum db_status integration_saved(struct arena *a, const struct actor *who, const struct integration *saved,
+				 bool was_new, struct json_object *details)
+{
+	enum db_status s = audit_record(a, who, was_new ? "integration.connected" : "integration.updated",
+					saved->provider, details);
+	if (s != DB_OK)
+		return s;
+	return was_new ? integration_event_connected(a, saved->user_id, saved->provider, saved->status, NULL, NULL)
+		       : integration_event_updated(a, saved->user_id, saved->provider, saved->status, saved->enabled,
+						   NULL);
+}
+
+/* The field table and the rules across fields; NULL when the body is valid, else the
+ * failing fields (owned by the caller). */
+static struct json_object *put_errors(const struct provider *p, struct json_object *body)
+{
+	struct json_object *errors = NULL;
+	validate_object(body, p->config_fields, &errors);
+	if (p->validate) {
+		if (!errors)
+			errors = json_object_new_object();
+		p->validate(body, errors);
+	}
+	if (errors && json_object_object_length(errors) == 0) {
+		json_object_put(errors);
+		errors = NULL;
+	}
+	return errors;
+}
+
+/* The row is locked while the new config is built from the old one (a PUT without a
+ * password keeps the stored one), then upserted with its audit event in one transaction. */
+int integration_default_put(const struct provider_call *c, const struct provider *p, struct provider_result *r)
+{
+	if (p->auth != PROVIDER_AUTH_CONFIG || !p->config_build) {
+		provider_fail(r, PROVIDER_NOT_ALLOWED, "method_not_allowed",
+			      "This integration is connected through its OAuth flow");
+		r->allow = "GET, PATCH, DELETE";
+		return r->outcome;
+	}
+	struct json_object *errors = put_errors(p, c->body);
+	if (errors)
+		return provider_invalid(r, errors);
+	struct arena *a = c->a;
+	struct integration prev, saved;
+	bool found;
+	struct json_object *config;
+	enum db_status s = db_begin(a);
+	if (s == DB_OK)
+		s = integration_lock(a, c->user_id, p->name, &prev, &found);
+	if (s != DB_OK)
+		return provider_db(a, r, s);
+	if (p->validate_saved) {
+		errors = json_object_new_object();
+		p->validate_saved(c->body, found ? &prev : NULL, errors);
+		if (json_object_object_length(errors) > 0) {
+			db_rollback(a);
+			return provider_invalid(r, errors);
+		}
+		json_object_put(errors);
+	}
+	if (p->config_build(a, c->user_id, c->body, found ? &prev : NULL, &config)) {
+		db_rollback(a);
+		return provider_fail(r, PROVIDER_INTERNAL, "internal_error", "Internal error");
+	}
+	bool enabled = jsonx_get_bool(c->body, "enabled", 1);
+	s = integration_upsert_config(a, c->user_id, p->name, enabled, config, "disconnected", &saved);
+	if (s == DB_OK) {
+		struct json_object *d = json_object_new_object();
+		json_object_object_add(d, "enabled", json_object_new_boolean(enabled));
+		s = integration_saved(a, c->who, &saved, !found, d);
+	}
+	if (s == DB_OK)
+		s = db_commit(a);
+	if (s != DB_OK)
+		return provider_db(a, r, s);
+	return provider_ok(r, p->view(a, &saved), "Configuration saved");
+}
+
+int integration_default_delete(const struct provider_call *c, const struct provider *p, struct provider_result *r)
+{
+	struct arena *a = c->a;
+	bool deleted;
+	enum db_status s = db_begin(a);
+	if (s == DB_OK)
+		s = integration_delete(a, c->user_id, p->name, &deleted);
+	if (s == DB_OK && deleted)
+		s = audit_record(a, c->who, "integration.disconnected", p->name, NULL);
+	if (s == DB_OK && deleted)
+		s = integration_event_disconnected(a, c->user_id, p->name, -1);
+	if (s == DB_OK && deleted && p->forget)
+		s = p->forget(a, c->user_id);
+	if (s == DB_OK)
+		s = deleted ? db_commit(a) : (db_rollback(a), DB_OK);
+	if (s != DB_OK)
+		return provider_db(a, r, s);
+	if (!deleted)
+		return provider_not_configured(r);
+	return provider_ok(r, NULL, "Integration removed");
+}
+
+static const struct field enabled_field[] = {
+	{"enabled", FIELD_BOOL, false, 0, 0, NULL},
+	{NULL, 0, false, 0, 0, NULL},
+};
+
+static bool is_setting(const struct provider *p, const char *name)
+{
+	for (const struct field *f = p->settings; f && f->name; f++)
+		if (!strcmp(f->name, name))
+			return true;
+	return false;
+}
+
+/* {field: message} of a PATCH body: enabled, the provider's settings, nothing else. */
+static struct json_object *patch_errors(const struct provider *p, struct json_object *body)
+{
+	struct json_object *errors = NULL, *more = NULL, *ignored;
+	validate_object(body, enabled_field, &errors);
+	if (p->settings)
+		validate_object(body, p->settings, &more);
+	if (!errors)
+		errors = json_object_new_object();
+	if (more) {
+		json_object_object_foreach(more, k, v)
+		{
+			json_object_object_add(errors, k, json_object_get(v));
+		}
+		json_object_put(more);
+	}
+	json_object_object_foreach(body, k, val)
+	{
+		(void)val;
+		if (strcmp(k, "enabled") && !is_setting(p, k) && !json_object_object_get_ex(errors, k, &ignored))
+			json_object_object_add(errors, k,
+					       json_object_new_string("is not a setting of this integration"));
+	}
+	if (json_object_object_length(errors) == 0) {
+		json_object_put(errors);
+		return NULL;
+	}
+	return errors;
+}
+
+int integration_default_patch(const struct provider_call *c, const struct provider *p, struct provider_result *r)
+{
+	struct json_object *errors = patch_errors(p, c->body);
+	if (errors)
+		return provider_invalid(r, errors);
+	struct arena *a = c->a;
+	struct integration row;
+	bool found;
+	enum db_status s = db_begin(a);
+	if (s == DB_OK)
+		s = integration_load(a, c->user_id, p->name, true, &row, &found);
+	if (s != DB_OK)
+		return provider_db(a, r, s);
+	if (!found) {
+		db_rollback(a);
+		return provider_not_configured(r);
+	}
+	struct json_object *settings = arena_defer(a, jsonx_put, json_object_new_object()), *v;
+	for (const struct field *f = p->settings; f && f->name; f++)
+		if (json_object_object_get_ex(c->body, f->name, &v))
+			json_object_object_add(settings, f->name, json_object_get(v));
+	bool enabled = jsonx_get_bool(c->body, "enabled", row.enabled);
+	s = integration_update_settings(a, c->user_id, p->name, settings, enabled);
+	if (s == DB_OK)
+		s = audit_record(a, c->who, "integration.updated", p->name, json_object_get(c->body));
+	if (s == DB_OK)
+		s = integration_event_updated(a, c->user_id, p->name, row.status, enabled, c->body);
+	if (s == DB_OK)
+		s = integration_load(a, c->user_id, p->name, false, &row, &found);
+	if (s == DB_OK)
+		s = db_commit(a);
+	if (s != DB_OK)
+		return provider_db(a, r, s);
+	return provider_ok(r, p->view(a, &row), "Settings saved");
+}
+
+int integration_default_refresh(const struct provider_call *c, const struct provider *p, struct provider_result *r)
+{
+	(void)c;
+	(void)p;
+	return provider_fail(r, PROVIDER_NOT_FOUND, "not_found", "This integration has no OAuth token to refresh");
+}

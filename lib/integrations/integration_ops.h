@@ -1,0 +1,51 @@
+/* The operations of the integrations routes, dispatched through the provider's ops
+ * table (a NULL op takes the default here), and the defaults themselves: what a
+ * provider gets without writing anything (a config provider: its field table, view and
+ * config_build; an OAuth2 provider: the providers-file entry). */
+#ifndef SB_INTEGRATION_OPS_H
+#define SB_INTEGRATION_OPS_H
+
+#include <stdbool.h>
+
+#include "integrations/integration.h"
+#include "integrations/providers/provider.h"
+
+/* Dispatch: p's op, or the default. */
+int integration_get(const struct provider *p, const struct provider_call *c, struct provider_result *r);
+int integration_put(const struct provider *p, const struct provider_call *c, struct provider_result *r);
+int integration_delete_op(const struct provider *p, const struct provider_call *c, struct provider_result *r);
+int integration_patch(const struct provider *p, const struct provider_call *c, struct provider_result *r);
+int integration_refresh(const struct provider *p, const struct provider_call *c, struct provider_result *r);
+
+/* The defaults. */
+/* 200 view | not_found. */
+int integration_default_get(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+/* Validates (field table, validate, validate_saved), builds and saves the config. */
+int integration_default_put(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+/* Removes the row (and the provider's own rows: forget), audited and published. */
+int integration_default_delete(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+/* enabled, and the provider's settings table. */
+int integration_default_patch(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+/* Not an OAuth integration: nothing to refresh. */
+int integration_default_refresh(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+
+/* Saving a config, shared by every provider that saves one. In the open transaction:
+ * serialises saves of (user, provider), even a first one (an advisory lock: FOR UPDATE
+ * locks nothing while the row does not exist), and loads the row under lock. */
+enum db_status integration_lock(struct arena *a, const char *user_id, const char *provider, struct integration *prev,
+				bool *found);
+/* After the upsert of saved: the audit entry (integration.connected when the row is
+ * new, else integration.updated; details taken, may be NULL) and the matching event. */
+enum db_status integration_saved(struct arena *a, const struct actor *who, const struct integration *saved,
+				 bool was_new, struct json_object *details);
+
+/* Every integration of the user with its status (the IntegrationStatusResponse of spec
+ * 000 plus status and last_error), ordered by provider: a new array owned by the caller. */
+enum db_status integration_status_list(struct arena *a, const char *user_id, struct json_object **out);
+
+/* The caller's row, or PROVIDER_NOT_FOUND (not configured) / PROVIDER_DB in *r.
+ * Returns 0 when loaded. */
+int integration_load_or_fail(const struct provider_call *c, const char *provider, struct integration *row,
+			     struct provider_result *r);
+
+#endif

@@ -1,0 +1,13 @@
+/* Google specifics beyond the generic OAuth provider: Google Drive uploads. */
+#ifndef SB_GOOGLE_H
+#define SB_GOOGLE_H
+
+struct arena;
+struct oauth_provider;
+
+/* Uploads one file to Google Drive (multipart upload); *file_id receives Drive's id.
+ * Returns 0, or -1 with *reason and *http_status (502 or 504). */
+int google_drive_upload(struct arena *a, const struct oauth_provider *p, const char *token, const char *name,
+			const char *content, const char **file_id, const char **reason, int *http_status);
+
+#endif
