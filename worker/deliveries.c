@@ -7,8 +7,8 @@
 #include "core/arena.h"
 #include "core/log.h"
 #include "db/db.h"
+#include "webhooks/delivery_store.h"
 #include "webhooks/webhook_send.h"
-#include "webhooks/webhook_store.h"
 #include "worker.h"
 
 struct job {
@@ -63,7 +63,7 @@ static void settle_unsendable(struct deliveries *d, struct job *j, const char *w
 {
 	struct webhook_attempt at = {.error = why, .retry_after = -1};
 	enum webhook_outcome o;
-	webhook_attempt_finish(j->a, &j->job, &at, d->owner, &o);
+	delivery_store_finish(j->a, &j->job, &at, d->owner, &o);
 }
 
 int deliveries_claim(struct deliveries *d)
@@ -71,35 +71,25 @@ int deliveries_claim(struct deliveries *d)
 	int room = d->max - d->in_flight;
 	if (room <= 0)
 		return 0;
-	PGresult *res;
+	struct delivery_claim c;
 	arena_reset(d->claim_arena);
-	if (webhook_claim(d->claim_arena, d->owner, room, d->per_webhook, &res) != DB_OK)
+	if (delivery_store_claim(d->claim_arena, d->owner, room, d->per_webhook, &c) != DB_OK)
 		return -1;
 	int started = 0;
-	for (int i = 0; i < PQntuples(res); i++) {
+	for (int i = 0; i < c.n; i++) {
 		struct job *j = calloc(1, sizeof(*j));
 		if (!j || !(j->a = arena_new())) {
 			free(j);
 			continue; /* the lease expires and another attempt follows */
 		}
-		if (webhook_job_from_row(j->a, res, i, &j->job)) {
-			/* Copy the ids first: the row belongs to the claim arena. */
-			j->job.delivery_id = arena_strdup(j->a, PQgetvalue(res, i, 0));
-			j->job.webhook_id = arena_strdup(j->a, PQgetvalue(res, i, 1));
+		/* The job keeps everything in its own arena: the claim's is reset next round. */
+		if (delivery_claim_job(&c, i, j->a, &j->job)) {
 			log_msg(LOG_ERROR, "delivery %s: the webhook secret cannot be opened", j->job.delivery_id);
 			settle_unsendable(d, j, "the webhook's signing secret cannot be opened");
 			job_free(j);
 			continue;
 		}
-		/* Everything the job keeps must outlive the claim arena. */
-		struct webhook_job *w = &j->job;
-		w->delivery_id = arena_strdup(j->a, w->delivery_id);
-		w->webhook_id = arena_strdup(j->a, w->webhook_id);
-		w->user_id = arena_strdup(j->a, w->user_id);
-		w->url = arena_strdup(j->a, w->url);
-		w->message_id = arena_strdup(j->a, w->message_id);
-		w->event_type = arena_strdup(j->a, w->event_type);
-		if (webhook_send_init(&j->send, j->a, w, time(NULL))) {
+		if (webhook_send_init(&j->send, j->a, &j->job, time(NULL))) {
 			settle_unsendable(d, j, "the request could not be prepared");
 			job_free(j);
 			continue;
@@ -140,7 +130,7 @@ void deliveries_reap(struct deliveries *d)
 		struct webhook_attempt at;
 		enum webhook_outcome o;
 		webhook_send_result(&done[i]->send, done[i]->a, done[i]->send.result, &at);
-		st = webhook_attempt_record(done[i]->a, &done[i]->job, &at, d->owner, &o);
+		st = delivery_store_record(done[i]->a, &done[i]->job, &at, d->owner, &o);
 	}
 	if (st == DB_OK)
 		st = db_commit(d->claim_arena);
@@ -152,7 +142,7 @@ void deliveries_reap(struct deliveries *d)
 			struct webhook_attempt at;
 			enum webhook_outcome o;
 			webhook_send_result(&done[i]->send, done[i]->a, done[i]->send.result, &at);
-			if (webhook_attempt_finish(done[i]->a, &done[i]->job, &at, d->owner, &o) != DB_OK)
+			if (delivery_store_finish(done[i]->a, &done[i]->job, &at, d->owner, &o) != DB_OK)
 				log_msg(LOG_WARN,
 					"delivery %s: result not recorded; the lease will expire and it is retried",
 					done[i]->job.delivery_id);

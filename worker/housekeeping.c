@@ -3,7 +3,9 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "db/db.h"
+#include "events/events.h"
 #include "http/apilog.h"
+#include "webhooks/delivery_store.h"
 #include "worker.h"
 
 void housekeeping_run(void)
@@ -12,23 +14,11 @@ void housekeeping_run(void)
 	if (!a)
 		return;
 	/* Deliveries of a webhook that was switched off will never be sent. */
-	db_exec(a, NULL,
-		"UPDATE webhook_deliveries SET status = 'failed', last_error = 'the webhook is disabled', updated_at = "
-		"now() "
-		"WHERE status = 'pending' AND webhook_id IN (SELECT id FROM webhooks WHERE NOT is_active) "
-		"AND (lease_expires_at IS NULL OR lease_expires_at < now())",
-		0, NULL);
+	delivery_store_fail_inactive(a);
 	/* A test send whose responder died mid-request: due now, the worker retries it. */
-	db_exec(a, NULL,
-		"UPDATE webhook_deliveries SET next_attempt_at = now() WHERE status = 'pending' "
-		"AND next_attempt_at = 'infinity' AND coalesce(lease_expires_at, updated_at + interval '5 minutes') < "
-		"now()",
-		0, NULL);
+	delivery_store_release_abandoned_tests(a);
 	/* Idempotency keys are promised for 24 hours. */
-	db_exec(a, NULL,
-		"UPDATE events SET idempotency_key = NULL WHERE idempotency_key IS NOT NULL "
-		"AND created_at < now() - interval '24 hours'",
-		0, NULL);
+	events_release_idempotency_keys(a);
 	/* Health history: what a person looks back on, a month of it. */
 	db_exec(a, NULL, "DELETE FROM integration_health_checks WHERE checked_at < now() - interval '30 days'", 0,
 		NULL);

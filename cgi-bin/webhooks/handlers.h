@@ -23,13 +23,6 @@ int handle_redeliver(struct request *rq);
 int handle_event_types(struct request *rq);
 int handle_event_publish(struct request *rq);
 
-/* Columns of a webhook for webhook_json(), in this order. */
-#define WEBHOOK_COLUMNS                                                                                                \
-	"id, name, url, array_to_json(events)::text, retry_count, timeout_seconds, is_active, "                        \
-	"disabled_reason, " SQL_RFC3339("previous_secret_expires_at") ", " SQL_RFC3339("created_at") ", " SQL_RFC3339( \
-		"updated_at")
-struct json_object *webhook_json(const PGresult *res, int r);
-
 /* The :id path parameter when it is a UUID; otherwise answers 404 and returns NULL. */
 const char *path_uuid(struct request *rq, const char *name);
 

@@ -24,6 +24,10 @@ struct event_published {
 enum db_status events_publish(struct arena *a, const char *user_id, const char *type, struct json_object *data,
 			      const char *idempotency_key, struct event_published *out);
 
+/* Releases every idempotency key older than the 24 hours it is promised for
+ * (housekeeping; events_publish releases the one it meets by itself). */
+enum db_status events_release_idempotency_keys(struct arena *a);
+
 /* True when s is a valid event type name: 1..100 chars of [a-z0-9_.-], dot-separated
  * words, no leading/trailing dot. */
 bool events_type_valid(const char *s);

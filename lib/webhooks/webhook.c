@@ -11,9 +11,6 @@
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/crypto.h"
-#include "core/jsonx.h"
-#include "core/log.h"
-#include "events/audit.h"
 #include "net/netguard.h"
 
 char *webhook_secret_new(struct arena *a)
@@ -133,7 +130,7 @@ long webhook_retry_delay(int retry, bool jitter)
 	return d < 1 ? 1 : d;
 }
 
-static enum webhook_outcome decide(const struct webhook_job *job, const struct webhook_attempt *at)
+enum webhook_outcome webhook_outcome_of(const struct webhook_job *job, const struct webhook_attempt *at)
 {
 	if (at->status >= 200 && at->status < 300)
 		return WEBHOOK_DELIVERED;
@@ -142,103 +139,23 @@ static enum webhook_outcome decide(const struct webhook_job *job, const struct w
 	return job->attempt > job->retry_count ? WEBHOOK_FAILED : WEBHOOK_RETRY;
 }
 
-enum db_status webhook_attempt_record(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
-				      const char *lease_owner, enum webhook_outcome *outcome)
+long webhook_next_delay(const struct webhook_job *job, const struct webhook_attempt *at, enum webhook_outcome o)
 {
-	enum webhook_outcome o = decide(job, at);
-	*outcome = o;
-	char attempt[16], status[16], ms[32], delay[24];
-	snprintf(attempt, sizeof(attempt), "%d", job->attempt);
-	snprintf(status, sizeof(status), "%ld", at->status);
-	snprintf(ms, sizeof(ms), "%.2f", at->ms);
-	long d = 0;
-	if (o == WEBHOOK_RETRY) {
-		d = webhook_retry_delay(job->attempt, true);
-		/* Retry-After of a 429/503 is honoured, within a day. */
-		if ((at->status == 429 || at->status == 503) && at->retry_after > d)
-			d = at->retry_after < 86400 ? at->retry_after : 86400;
-	}
-	snprintf(delay, sizeof(delay), "%ld", d);
-	static const char *const names[WEBHOOK_OUTCOME__MAX] = {"delivered", "pending", "failed", "failed"};
-	const char *err = at->error		   ? at->error
-			  : o == WEBHOOK_DELIVERED ? NULL
-			  : at->status		   ? arena_printf(a, "receiver answered HTTP %ld", at->status)
-						   : "no response";
-
-	/* Settle first: only the lease owner may, and a lost lease writes nothing. */
-	const char *pd[] = {job->delivery_id, lease_owner, names[o], at->status ? status : NULL, err, delay};
-	PGresult *res = NULL;
-	enum db_status s = db_exec(a, &res,
-				   "UPDATE webhook_deliveries SET status = $3, last_status_code = $4, last_error = $5, "
-				   "lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), "
-				   "delivered_at = CASE WHEN $3 = 'delivered' THEN now() END, "
-				   "next_attempt_at = now() + make_interval(secs => $6::double precision) "
-				   "WHERE id = $1 AND lease_owner = $2 RETURNING id",
-				   6, pd);
-	if (s != DB_OK)
-		return s;
-	if (PQntuples(res) == 0) {
-		/* The lease expired and another owner took the delivery: it settles it. */
-		log_msg(LOG_WARN, "delivery %s: lease lost before completion", job->delivery_id);
-		return DB_OK;
-	}
-	const char *pa[] = {job->delivery_id,
-			    attempt,
-			    at->request_headers_json ? at->request_headers_json : "{}",
-			    at->status ? status : NULL,
-			    at->body,
-			    ms,
-			    at->error};
-	s = db_exec(a, NULL,
-		    "INSERT INTO webhook_attempts (delivery_id, attempt_number, request_headers, response_status, "
-		    "response_body, response_time_ms, error) VALUES ($1, $2, $3::jsonb, $4, left($5, 4096), $6, $7)",
-		    7, pa);
-	const char *pw[] = {job->webhook_id};
-	if (s == DB_OK && o == WEBHOOK_DELIVERED)
-		s = db_exec(a, NULL,
-			    "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL", 1,
-			    pw);
-	if (s == DB_OK && o != WEBHOOK_DELIVERED) {
-		/* 410 disables at once; otherwise after failing every delivery for a while. */
-		char window[24];
-		snprintf(window, sizeof(window), "%ld",
-			 config_int("SB_WEBHOOK_DISABLE_AFTER_SECONDS", 3 * 86400, 1, 365L * 86400));
-		const char *pf[] = {job->webhook_id, o == WEBHOOK_GONE ? "true" : "false", window};
-		s = db_exec(
-			a, &res,
-			"UPDATE webhooks w SET failing_since = coalesce(w.failing_since, now()), "
-			"is_active = CASE WHEN $2::boolean OR coalesce(w.failing_since, now()) < now() - "
-			"  make_interval(secs => $3::double precision) THEN false ELSE w.is_active END, "
-			"disabled_reason = CASE WHEN $2::boolean THEN 'the receiver answered 410 Gone' "
-			"  WHEN coalesce(w.failing_since, now()) < now() - make_interval(secs => $3::double precision) "
-			"  THEN 'every delivery failed for too long' ELSE w.disabled_reason END, updated_at = now() "
-			"FROM (SELECT id, is_active FROM webhooks WHERE id = $1 FOR UPDATE) old WHERE w.id = old.id "
-			"RETURNING old.is_active, w.is_active, w.disabled_reason, w.user_id",
-			3, pf);
-		/* Audited once: when this attempt is the one that switched it off. */
-		if (s == DB_OK && PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't' &&
-		    PQgetvalue(res, 0, 1)[0] == 'f') {
-			struct json_object *details = json_object_new_object();
-			json_object_object_add(details, "webhook_id", json_object_new_string(job->webhook_id));
-			json_object_object_add(details, "reason", jsonx_string_or_null(db_value(res, 0, 2)));
-			const char *pu[] = {PQgetvalue(res, 0, 3),
-					    json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN)};
-			s = db_exec(a, NULL,
-				    "INSERT INTO audit_events (user_id, action, details) VALUES ($1, "
-				    "'webhook.disabled', $2::jsonb)",
-				    2, pu);
-			json_object_put(details);
-		}
-	}
-	return s;
+	if (o != WEBHOOK_RETRY)
+		return 0;
+	long d = webhook_retry_delay(job->attempt, true);
+	/* Retry-After of a 429/503 is honoured, within a day. */
+	if ((at->status == 429 || at->status == 503) && at->retry_after > d)
+		d = at->retry_after < 86400 ? at->retry_after : 86400;
+	return d;
 }
 
-enum db_status webhook_attempt_finish(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
-				      const char *lease_owner, enum webhook_outcome *outcome)
+const char *webhook_outcome_error(struct arena *a, const struct webhook_attempt *at, enum webhook_outcome o)
 {
-	enum db_status s = db_begin(a);
-	if (s == DB_OK)
-		s = webhook_attempt_record(a, job, at, lease_owner, outcome);
-	s = db_finish(a, s);
-	return s;
+	return at->error		? at->error
+	       : o == WEBHOOK_DELIVERED ? NULL
+	       : at->status		? arena_printf(a, "receiver answered HTTP %ld", at->status)
+					: "no response";
 }
+
+const char *const webhook_outcome_status[WEBHOOK_OUTCOME__MAX] = {"delivered", "pending", "failed", "failed"};

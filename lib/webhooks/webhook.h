@@ -1,13 +1,12 @@
 /* Webhooks: the Standard Webhooks signing scheme, secrets, the message body, URL rules,
- * and the outcome of one delivery attempt (retry schedule, disabling), shared by the
- * webhooks responder (test sends) and the worker (everything else). */
+ * and what one delivery attempt means (retry schedule, disabling), shared by the
+ * webhooks responder (test sends) and the worker (everything else). No SQL here: the
+ * delivery store records attempts. */
 #ifndef SB_WEBHOOK_H
 #define SB_WEBHOOK_H
 
 #include <stdbool.h>
 #include <stddef.h>
-
-#include "db/db.h"
 
 struct arena;
 
@@ -59,15 +58,16 @@ enum webhook_outcome { WEBHOOK_DELIVERED, WEBHOOK_RETRY, WEBHOOK_FAILED, WEBHOOK
  * when jitter is true. */
 long webhook_retry_delay(int retry, bool jitter);
 
-/* As webhook_attempt_finish, inside the caller's transaction (the worker settles a
- * batch of finished transfers in one commit). */
-enum db_status webhook_attempt_record(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
-				      const char *lease_owner, enum webhook_outcome *outcome);
-
-/* Records the attempt and settles the delivery: delivered, retried later, failed, or
- * (410 Gone, or failing for SB_WEBHOOK_DISABLE_AFTER_SECONDS) the webhook disabled. Only
- * the lease owner may complete a claimed delivery. Runs its own transaction. */
-enum db_status webhook_attempt_finish(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
-				      const char *lease_owner, enum webhook_outcome *outcome);
+/* What an attempt means for its delivery: 2xx delivered, 410 gone (the webhook is
+ * switched off), otherwise retried while retries are left, then failed. */
+enum webhook_outcome webhook_outcome_of(const struct webhook_job *job, const struct webhook_attempt *at);
+/* Seconds until the next attempt of an outcome (0 unless WEBHOOK_RETRY): the schedule
+ * with jitter, or a longer Retry-After of a 429/503 within a day. */
+long webhook_next_delay(const struct webhook_job *job, const struct webhook_attempt *at, enum webhook_outcome o);
+/* The last_error a delivery keeps for an outcome: the transport error, "receiver
+ * answered HTTP n", "no response", or NULL when delivered. In the arena or static. */
+const char *webhook_outcome_error(struct arena *a, const struct webhook_attempt *at, enum webhook_outcome o);
+/* The delivery status of each outcome: delivered, pending, failed, failed. */
+extern const char *const webhook_outcome_status[WEBHOOK_OUTCOME__MAX];
 
 #endif

@@ -1,6 +1,7 @@
-/* Delivery claims; see webhook_store.h. */
+/* The webhooks table; see webhook_store.h. */
 #include "webhooks/webhook_store.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,100 +9,242 @@
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/crypto.h"
+#include "core/jsonx.h"
+#include "events/audit.h"
+#include "webhooks/store_page.h"
+#include "webhooks/webhook.h"
 
-/* The lease outlives the request timeout by this margin, so a slow delivery is never
- * sent again by a second worker while the first is still waiting for an answer. */
-static const char *lease_margin(struct arena *a)
+/* The columns webhook_view reads, in its order. */
+#define WEBHOOK_COLUMNS                                                                                                \
+	"id, name, url, array_to_json(events)::text, retry_count, timeout_seconds, is_active, "                        \
+	"disabled_reason, " SQL_RFC3339("previous_secret_expires_at") ", " SQL_RFC3339("created_at") ", " SQL_RFC3339( \
+		"updated_at")
+
+static struct json_object *webhook_view(const PGresult *res, int r)
 {
-	return arena_printf(a, "%ld", config_int("SB_WEBHOOK_LEASE_MARGIN_SECONDS", 30, 1, 3600));
+	struct json_object *w = json_object_new_object();
+	json_object_object_add(w, "id", json_object_new_string(PQgetvalue(res, r, 0)));
+	json_object_object_add(w, "name", json_object_new_string(PQgetvalue(res, r, 1)));
+	json_object_object_add(w, "url", json_object_new_string(PQgetvalue(res, r, 2)));
+	json_object_object_add(w, "events", json_tokener_parse(PQgetvalue(res, r, 3)));
+	json_object_object_add(w, "retry_count", json_object_new_int(atoi(PQgetvalue(res, r, 4))));
+	json_object_object_add(w, "timeout_seconds", json_object_new_int(atoi(PQgetvalue(res, r, 5))));
+	json_object_object_add(w, "is_active", json_object_new_boolean(PQgetvalue(res, r, 6)[0] == 't'));
+	json_object_object_add(w, "disabled_reason", jsonx_string_or_null(db_value(res, r, 7)));
+	json_object_object_add(w, "previous_secret_expires_at", jsonx_string_or_null(db_value(res, r, 8)));
+	json_object_object_add(w, "created_at", json_object_new_string(PQgetvalue(res, r, 9)));
+	json_object_object_add(w, "updated_at", json_object_new_string(PQgetvalue(res, r, 10)));
+	return w;
 }
 
-#define CLAIM_RETURNING                                                                                       \
-	" RETURNING d.id, d.webhook_id, d.user_id, w.url, e.message_id, e.type, e.data::text, " SQL_RFC3339(  \
-		"e.created_at") ", w.secret, "                                                                \
-				"CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END, " \
-				"d.attempt_count, "                                                           \
-				"w.retry_count, w.timeout_seconds"
-
-enum db_status webhook_claim(struct arena *a, const char *owner, int limit, int per_webhook, PGresult **res)
+/* The view of the one row of res, or NULL when it has none. */
+static struct json_object *webhook_view_one(const PGresult *res)
 {
-	char lim[16], cap[16];
-	snprintf(lim, sizeof(lim), "%d", limit);
-	snprintf(cap, sizeof(cap), "%d", per_webhook);
-	const char *p[] = {owner, lim, cap, lease_margin(a)};
-	return db_exec(a, res,
-		       /* Deliveries in flight per webhook (over the index of leased rows: few). */
-		       "WITH inflight AS ("
-		       "  SELECT webhook_id, count(*) AS n FROM webhook_deliveries WHERE lease_owner IS NOT NULL "
-		       "  AND lease_expires_at > now() GROUP BY webhook_id), "
-		       /* Per active webhook, its oldest due deliveries up to its free slots, skipping
-		        * rows another worker holds: one receiver's backlog never crowds out the rest. */
-		       "due AS ("
-		       "  SELECT c.id, c.next_attempt_at FROM webhooks w LEFT JOIN inflight i ON i.webhook_id = w.id "
-		       "  CROSS JOIN LATERAL ("
-		       "    SELECT d.id, d.next_attempt_at FROM webhook_deliveries d "
-		       "    WHERE d.webhook_id = w.id AND d.status = 'pending' AND d.next_attempt_at <= now() "
-		       "    AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now()) "
-		       "    ORDER BY d.next_attempt_at LIMIT greatest($3::int - coalesce(i.n, 0), 0) "
-		       "    FOR UPDATE OF d SKIP LOCKED) c "
-		       "  WHERE w.is_active AND coalesce(i.n, 0) < $3::int), "
-		       "chosen AS (SELECT id FROM due ORDER BY next_attempt_at LIMIT $2::int) "
-		       "UPDATE webhook_deliveries d SET lease_owner = $1, attempt_count = d.attempt_count + 1, "
-		       "updated_at = now(), "
-		       "lease_expires_at = now() + make_interval(secs => w.timeout_seconds + $4::int) "
-		       "FROM chosen c, webhooks w, events e WHERE d.id = c.id AND w.id = d.webhook_id AND e.id = "
-		       "d.event_id" CLAIM_RETURNING,
-		       4, p);
+	return PQntuples(res) == 1 ? webhook_view(res, 0) : NULL;
 }
 
-enum db_status webhook_test_delivery(struct arena *a, const char *owner, const char *user_id, const char *webhook_id,
-				     const char *message_id, const char *data_json, PGresult **res)
+const char *webhook_events_array(struct arena *a, struct json_object *events)
 {
-	const char *p[] = {owner, user_id, webhook_id, message_id, data_json, lease_margin(a)};
-	/* next_attempt_at 'infinity' keeps the worker away while this process holds the
-	 * lease; when the lease lapses (the process died), housekeeping makes it due. */
-	return db_exec(
-		a, res,
-		"WITH w AS (SELECT * FROM webhooks WHERE id = $3 AND user_id = $2), "
-		"e AS (INSERT INTO events (user_id, type, data, message_id) SELECT $2, 'webhook.test', $5::jsonb, $4 "
-		"  FROM w RETURNING id, message_id, type, data, created_at), "
-		"d AS (INSERT INTO webhook_deliveries (webhook_id, event_id, user_id, next_attempt_at, lease_owner, "
-		"  lease_expires_at, attempt_count) SELECT w.id, e.id, $2, 'infinity', $1, "
-		"  now() + make_interval(secs => w.timeout_seconds + $6::int), 1 FROM w, e RETURNING *) "
-		"SELECT d.id, d.webhook_id, d.user_id, w.url, e.message_id, e.type, e.data::text, " SQL_RFC3339(
-			"e.created_at") ", w.secret, "
-					"CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END, "
-					"d.attempt_count, "
-					"w.retry_count, w.timeout_seconds FROM d, w, e",
-		6, p);
+	if (!events)
+		return NULL;
+	char *out = "{";
+	for (size_t i = 0; i < json_object_array_length(events); i++)
+		out = arena_printf(a, "%s%s\"%s\"", out, i ? "," : "",
+				   json_object_get_string(json_object_array_get_idx(events, i)));
+	return arena_printf(a, "%s}", out);
 }
 
-int webhook_job_from_row(struct arena *a, const PGresult *res, int r, struct webhook_job *job)
+void webhook_settings_from_json(struct arena *a, struct json_object *body, struct webhook_settings *out)
 {
-	memset(job, 0, sizeof(*job));
-	job->delivery_id = PQgetvalue(res, r, 0);
-	job->webhook_id = PQgetvalue(res, r, 1);
-	job->user_id = PQgetvalue(res, r, 2);
-	job->url = PQgetvalue(res, r, 3);
-	job->message_id = PQgetvalue(res, r, 4);
-	job->event_type = PQgetvalue(res, r, 5);
-	job->body = webhook_body(a, job->event_type, PQgetvalue(res, r, 7), PQgetvalue(res, r, 6));
-	job->attempt = atoi(PQgetvalue(res, r, 10));
-	job->retry_count = atoi(PQgetvalue(res, r, 11));
-	job->timeout_seconds = atoi(PQgetvalue(res, r, 12));
-	const char *aad = webhook_secret_aad(a, job->webhook_id);
-	int k = 0;
-	for (int c = 8; c <= 9; c++) {
-		const char *sealed = db_value(res, r, c);
-		char *secret;
-		if (!sealed)
+	/* One table for create and update: the member, and how it becomes parameter text. */
+	static const struct {
+		const char *name;
+		enum json_type type;
+	} members[WEBHOOK_SETTING__MAX] = {
+		[WEBHOOK_NAME] = {"name", json_type_string},
+		[WEBHOOK_URL] = {"url", json_type_string},
+		[WEBHOOK_EVENTS] = {"events", json_type_array},
+		[WEBHOOK_RETRY_COUNT] = {"retry_count", json_type_int},
+		[WEBHOOK_TIMEOUT_SECONDS] = {"timeout_seconds", json_type_int},
+		[WEBHOOK_IS_ACTIVE] = {"is_active", json_type_boolean},
+	};
+	for (int i = 0; i < WEBHOOK_SETTING__MAX; i++) {
+		struct json_object *v = NULL;
+		out->v[i] = NULL;
+		if (!json_object_object_get_ex(body, members[i].name, &v) || !v)
 			continue;
-		if (crypto_open(a, sealed, aad, &secret, NULL)) {
-			if (c == 8)
-				return -1; /* the current secret: nothing may be sent unsigned */
-			continue;	   /* a previous one that no key opens: sign with the current only */
+		switch (members[i].type) {
+		case json_type_string:
+			out->v[i] = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+			break;
+		case json_type_array:
+			out->v[i] = webhook_events_array(a, v);
+			break;
+		case json_type_int:
+			out->v[i] = arena_printf(a, "%d", json_object_get_int(v));
+			break;
+		default:
+			out->v[i] = json_object_get_boolean(v) ? "true" : "false";
+			break;
 		}
-		job->secrets[k++] = secret;
 	}
-	return k ? 0 : -1;
+}
+
+/* Audits action on webhook id for who, in the current transaction. */
+static enum db_status audit_webhook(struct arena *a, const struct actor *who, const char *action, const char *id)
+{
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "webhook_id", json_object_new_string(id));
+	return audit_record(a, who, action, NULL, d);
+}
+
+/* A new secret for webhook id, sealed: 0, or -1 when none could be made. */
+static int new_secret(struct arena *a, const char *id, char **secret, char **sealed)
+{
+	*secret = webhook_secret_new(a);
+	return *secret && !crypto_seal(a, *secret, strlen(*secret), webhook_secret_aad(a, id), sealed) ? 0 : -1;
+}
+
+enum db_status webhook_store_create(struct arena *a, const struct actor *who, const struct webhook_settings *s,
+				    struct json_object **webhook)
+{
+	*webhook = NULL;
+	char *id = crypto_uuid(a), *secret, *sealed;
+	if (!id || new_secret(a, id, &secret, &sealed))
+		return DB_ERROR;
+	const char *p[] = {id,
+			   who->user_id,
+			   s->v[WEBHOOK_NAME],
+			   s->v[WEBHOOK_URL],
+			   s->v[WEBHOOK_EVENTS],
+			   s->v[WEBHOOK_RETRY_COUNT],
+			   s->v[WEBHOOK_TIMEOUT_SECONDS],
+			   s->v[WEBHOOK_IS_ACTIVE],
+			   sealed};
+	PGresult *res;
+	enum db_status st = db_exec(a, &res,
+				    "INSERT INTO webhooks (id, user_id, name, url, events, retry_count, "
+				    "timeout_seconds, is_active, secret) "
+				    "VALUES ($1, $2, $3, $4, $5::text[], coalesce($6::int, 3), coalesce($7::int, 30), "
+				    "coalesce($8::boolean, true), $9) RETURNING " WEBHOOK_COLUMNS,
+				    9, p);
+	if (st == DB_OK)
+		st = audit_webhook(a, who, "webhook.created", id);
+	if (st != DB_OK)
+		return st;
+	*webhook = webhook_view(res, 0);
+	json_object_object_add(*webhook, "secret", json_object_new_string(secret));
+	return DB_OK;
+}
+
+enum db_status webhook_store_list(struct arena *a, const char *user_id, long page, long limit,
+				  struct json_object **items, long long *total)
+{
+	*items = NULL;
+	const char *p[] = {user_id};
+	PGresult *res;
+	enum db_status s = store_page_fetch(a, page, limit, "SELECT count(*) FROM webhooks WHERE user_id = $1",
+					    "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE user_id = $1 "
+					    "ORDER BY created_at DESC, id LIMIT $2 OFFSET $3",
+					    1, p, &res, total);
+	if (s != DB_OK)
+		return s;
+	*items = json_object_new_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_object_array_add(*items, webhook_view(res, i));
+	return DB_OK;
+}
+
+enum db_status webhook_store_get(struct arena *a, const char *user_id, const char *id, struct json_object **webhook)
+{
+	*webhook = NULL;
+	const char *p[] = {id, user_id};
+	PGresult *res;
+	enum db_status s =
+		db_exec(a, &res, "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE id = $1 AND user_id = $2", 2, p);
+	if (s == DB_OK)
+		*webhook = webhook_view_one(res);
+	return s;
+}
+
+enum db_status webhook_store_update(struct arena *a, const struct actor *who, const char *id,
+				    const struct webhook_settings *s, struct json_object **webhook)
+{
+	*webhook = NULL;
+	const char *p[] = {id,
+			   who->user_id,
+			   s->v[WEBHOOK_NAME],
+			   s->v[WEBHOOK_URL],
+			   s->v[WEBHOOK_EVENTS],
+			   s->v[WEBHOOK_RETRY_COUNT],
+			   s->v[WEBHOOK_TIMEOUT_SECONDS],
+			   s->v[WEBHOOK_IS_ACTIVE]};
+	PGresult *res;
+	enum db_status st = db_exec(
+		a, &res,
+		"UPDATE webhooks SET name = coalesce($3, name), url = coalesce($4, url), "
+		"events = coalesce($5::text[], events), retry_count = coalesce($6::int, retry_count), "
+		"timeout_seconds = coalesce($7::int, timeout_seconds), is_active = coalesce($8::boolean, is_active), "
+		"disabled_reason = CASE WHEN $8::boolean AND NOT is_active THEN NULL ELSE disabled_reason END, "
+		"failing_since = CASE WHEN $8::boolean AND NOT is_active THEN NULL ELSE failing_since END, "
+		"updated_at = now() "
+		"WHERE id = $1 AND user_id = $2 RETURNING " WEBHOOK_COLUMNS,
+		8, p);
+	if (st == DB_OK && PQntuples(res) == 1)
+		st = audit_webhook(a, who, "webhook.updated", id);
+	if (st == DB_OK)
+		*webhook = webhook_view_one(res);
+	return st;
+}
+
+enum db_status webhook_store_delete(struct arena *a, const struct actor *who, const char *id, int *deleted)
+{
+	*deleted = 0;
+	const char *p[] = {id, who->user_id};
+	PGresult *res;
+	enum db_status s = db_exec(a, &res, "DELETE FROM webhooks WHERE id = $1 AND user_id = $2 RETURNING id", 2, p);
+	if (s == DB_OK && PQntuples(res) == 1)
+		s = audit_webhook(a, who, "webhook.deleted", id);
+	if (s == DB_OK)
+		*deleted = PQntuples(res) == 1;
+	return s;
+}
+
+enum db_status webhook_store_rotate_secret(struct arena *a, const struct actor *who, const char *id,
+					   struct json_object **rotated)
+{
+	*rotated = NULL;
+	char *secret, *sealed;
+	if (new_secret(a, id, &secret, &sealed))
+		return DB_ERROR;
+	char overlap[24];
+	snprintf(overlap, sizeof(overlap), "%ld",
+		 config_int("SB_WEBHOOK_SECRET_OVERLAP_SECONDS", 86400, 0, 30L * 86400));
+	const char *p[] = {id, who->user_id, sealed, overlap};
+	PGresult *res;
+	enum db_status s =
+		db_exec(a, &res,
+			"UPDATE webhooks SET previous_secret = secret, secret = $3, "
+			"previous_secret_expires_at = now() + make_interval(secs => $4::int), updated_at = now() "
+			"WHERE id = $1 AND user_id = $2 RETURNING " SQL_RFC3339("previous_secret_expires_at"),
+			4, p);
+	if (s == DB_OK && PQntuples(res) == 1)
+		s = audit_webhook(a, who, "webhook.secret_rotated", id);
+	if (s != DB_OK || PQntuples(res) != 1)
+		return s;
+	*rotated = json_object_new_object();
+	json_object_object_add(*rotated, "secret", json_object_new_string(secret));
+	json_object_object_add(*rotated, "previous_secret_expires_at", json_object_new_string(PQgetvalue(res, 0, 0)));
+	return DB_OK;
+}
+
+enum db_status webhook_store_state(struct arena *a, const char *user_id, const char *id, enum webhook_state *state)
+{
+	*state = WEBHOOK_MISSING;
+	const char *p[] = {id, user_id};
+	PGresult *res;
+	enum db_status s = db_exec(a, &res, "SELECT is_active FROM webhooks WHERE id = $1 AND user_id = $2", 2, p);
+	if (s == DB_OK && PQntuples(res) == 1)
+		*state = PQgetvalue(res, 0, 0)[0] == 't' ? WEBHOOK_ACTIVE : WEBHOOK_INACTIVE;
+	return s;
 }

@@ -1,0 +1,237 @@
+/* Claiming deliveries, turning a claimed row into a job, and recording attempts; see
+ * delivery_store.h. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "events/audit.h"
+#include "webhooks/delivery_store.h"
+
+/* The lease outlives the request timeout by this margin, so a slow delivery is never
+ * sent again by a second worker while the first is still waiting for an answer. */
+static const char *lease_margin(struct arena *a)
+{
+	return arena_printf(a, "%ld", config_int("SB_WEBHOOK_LEASE_MARGIN_SECONDS", 30, 1, 3600));
+}
+
+/* The columns delivery_claim_job reads, in its order, over d (delivery), w (webhook), e (event). */
+#define CLAIM_COLUMNS                                                                                         \
+	"d.id, d.webhook_id, d.user_id, w.url, e.message_id, e.type, e.data::text, " SQL_RFC3339(             \
+		"e.created_at") ", w.secret, "                                                                \
+				"CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END, " \
+				"d.attempt_count, w.retry_count, w.timeout_seconds"
+
+enum db_status delivery_store_claim(struct arena *a, const char *owner, int limit, int per_webhook,
+				    struct delivery_claim *c)
+{
+	c->res = NULL;
+	c->n = 0;
+	char lim[16], cap[16];
+	snprintf(lim, sizeof(lim), "%d", limit);
+	snprintf(cap, sizeof(cap), "%d", per_webhook);
+	const char *p[] = {owner, lim, cap, lease_margin(a)};
+	enum db_status s = db_exec(
+		a, &c->res,
+		/* Deliveries in flight per webhook (over the index of leased rows: few). */
+		"WITH inflight AS ("
+		"  SELECT webhook_id, count(*) AS n FROM webhook_deliveries WHERE lease_owner IS NOT NULL "
+		"  AND lease_expires_at > now() GROUP BY webhook_id), "
+		/* Per active webhook, its oldest due deliveries up to its free slots, skipping
+		 * rows another worker holds: one receiver's backlog never crowds out the rest. */
+		"due AS ("
+		"  SELECT c.id, c.next_attempt_at FROM webhooks w LEFT JOIN inflight i ON i.webhook_id = w.id "
+		"  CROSS JOIN LATERAL ("
+		"    SELECT d.id, d.next_attempt_at FROM webhook_deliveries d "
+		"    WHERE d.webhook_id = w.id AND d.status = 'pending' AND d.next_attempt_at <= now() "
+		"    AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now()) "
+		"    ORDER BY d.next_attempt_at LIMIT greatest($3::int - coalesce(i.n, 0), 0) "
+		"    FOR UPDATE OF d SKIP LOCKED) c "
+		"  WHERE w.is_active AND coalesce(i.n, 0) < $3::int), "
+		"chosen AS (SELECT id FROM due ORDER BY next_attempt_at LIMIT $2::int) "
+		"UPDATE webhook_deliveries d SET lease_owner = $1, attempt_count = d.attempt_count + 1, "
+		"updated_at = now(), lease_expires_at = now() + make_interval(secs => w.timeout_seconds + $4::int) "
+		"FROM chosen c, webhooks w, events e WHERE d.id = c.id AND w.id = d.webhook_id AND e.id = d.event_id "
+		"RETURNING " CLAIM_COLUMNS,
+		4, p);
+	if (s == DB_OK)
+		c->n = PQntuples(c->res);
+	return s;
+}
+
+enum db_status delivery_store_create_test(struct arena *a, const char *owner, const char *user_id,
+					  const char *webhook_id, const char *message_id, const char *data_json,
+					  struct delivery_claim *c)
+{
+	c->res = NULL;
+	c->n = 0;
+	const char *p[] = {owner, user_id, webhook_id, message_id, data_json, lease_margin(a)};
+	/* next_attempt_at 'infinity' keeps the worker away while this process holds the
+	 * lease; when the lease lapses (the process died), housekeeping makes it due. */
+	enum db_status s = db_exec(
+		a, &c->res,
+		"WITH w AS (SELECT * FROM webhooks WHERE id = $3 AND user_id = $2), "
+		"e AS (INSERT INTO events (user_id, type, data, message_id) SELECT $2, 'webhook.test', $5::jsonb, $4 "
+		"  FROM w RETURNING id, message_id, type, data, created_at), "
+		"d AS (INSERT INTO webhook_deliveries (webhook_id, event_id, user_id, next_attempt_at, lease_owner, "
+		"  lease_expires_at, attempt_count) SELECT w.id, e.id, $2, 'infinity', $1, "
+		"  now() + make_interval(secs => w.timeout_seconds + $6::int), 1 FROM w, e RETURNING *) "
+		"SELECT " CLAIM_COLUMNS " FROM d, w, e",
+		6, p);
+	if (s == DB_OK)
+		c->n = PQntuples(c->res);
+	return s;
+}
+
+/* Opens the current (column 8) and, while it still signs, the previous (9) secret of
+ * row r into job. 0, or -1 when the current one cannot be opened: nothing may be sent
+ * unsigned. A previous one that no key opens is left out: the current signs alone. */
+static int open_secrets(struct arena *a, const PGresult *res, int r, struct webhook_job *job)
+{
+	const char *aad = webhook_secret_aad(a, job->webhook_id);
+	int k = 0;
+	for (int c = 8; c <= 9; c++) {
+		const char *sealed = db_value(res, r, c);
+		char *secret;
+		if (!sealed)
+			continue;
+		if (crypto_open(a, sealed, aad, &secret, NULL)) {
+			if (c == 8)
+				return -1;
+			continue;
+		}
+		job->secrets[k++] = secret;
+	}
+	return k ? 0 : -1;
+}
+
+int delivery_claim_job(const struct delivery_claim *c, int i, struct arena *a, struct webhook_job *job)
+{
+	const PGresult *res = c->res;
+	memset(job, 0, sizeof(*job));
+	job->delivery_id = arena_strdup(a, PQgetvalue(res, i, 0));
+	job->webhook_id = arena_strdup(a, PQgetvalue(res, i, 1));
+	job->user_id = arena_strdup(a, PQgetvalue(res, i, 2));
+	job->url = arena_strdup(a, PQgetvalue(res, i, 3));
+	job->message_id = arena_strdup(a, PQgetvalue(res, i, 4));
+	job->event_type = arena_strdup(a, PQgetvalue(res, i, 5));
+	job->body = webhook_body(a, job->event_type, PQgetvalue(res, i, 7), PQgetvalue(res, i, 6));
+	job->attempt = atoi(PQgetvalue(res, i, 10));
+	job->retry_count = atoi(PQgetvalue(res, i, 11));
+	job->timeout_seconds = atoi(PQgetvalue(res, i, 12));
+	return open_secrets(a, res, i, job);
+}
+
+/* Settles the delivery of job as o; *settled 0 when the lease was lost (another owner
+ * took the delivery: it settles it). */
+static enum db_status settle(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
+			     const char *lease_owner, enum webhook_outcome o, int *settled)
+{
+	char status[16], delay[24];
+	snprintf(status, sizeof(status), "%ld", at->status);
+	snprintf(delay, sizeof(delay), "%ld", webhook_next_delay(job, at, o));
+	const char *p[] = {job->delivery_id,
+			   lease_owner,
+			   webhook_outcome_status[o],
+			   at->status ? status : NULL,
+			   webhook_outcome_error(a, at, o),
+			   delay};
+	PGresult *res;
+	enum db_status s = db_exec(a, &res,
+				   "UPDATE webhook_deliveries SET status = $3, last_status_code = $4, last_error = $5, "
+				   "lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), "
+				   "delivered_at = CASE WHEN $3 = 'delivered' THEN now() END, "
+				   "next_attempt_at = now() + make_interval(secs => $6::double precision) "
+				   "WHERE id = $1 AND lease_owner = $2 RETURNING id",
+				   6, p);
+	*settled = s == DB_OK && PQntuples(res) == 1;
+	return s;
+}
+
+static enum db_status insert_attempt(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at)
+{
+	char attempt[16], status[16], ms[32];
+	snprintf(attempt, sizeof(attempt), "%d", job->attempt);
+	snprintf(status, sizeof(status), "%ld", at->status);
+	snprintf(ms, sizeof(ms), "%.2f", at->ms);
+	const char *p[] = {job->delivery_id,
+			   attempt,
+			   at->request_headers_json ? at->request_headers_json : "{}",
+			   at->status ? status : NULL,
+			   at->body,
+			   ms,
+			   at->error};
+	return db_exec(a, NULL,
+		       "INSERT INTO webhook_attempts (delivery_id, attempt_number, request_headers, response_status, "
+		       "response_body, response_time_ms, error) VALUES ($1, $2, $3::jsonb, $4, left($5, 4096), $6, $7)",
+		       7, p);
+}
+
+/* A failed attempt counts against its webhook: 410 disables it at once, failing every
+ * delivery for SB_WEBHOOK_DISABLE_AFTER_SECONDS too; audited once, by the attempt that
+ * switched it off. */
+static enum db_status count_failure(struct arena *a, const struct webhook_job *job, enum webhook_outcome o)
+{
+	char window[24];
+	snprintf(window, sizeof(window), "%ld",
+		 config_int("SB_WEBHOOK_DISABLE_AFTER_SECONDS", 3 * 86400, 1, 365L * 86400));
+	const char *p[] = {job->webhook_id, o == WEBHOOK_GONE ? "true" : "false", window};
+	PGresult *res;
+	enum db_status s =
+		db_exec(a, &res,
+			"UPDATE webhooks w SET failing_since = coalesce(w.failing_since, now()), "
+			"is_active = CASE WHEN $2::boolean OR coalesce(w.failing_since, now()) < now() - "
+			"  make_interval(secs => $3::double precision) THEN false ELSE w.is_active END, "
+			"disabled_reason = CASE WHEN $2::boolean THEN 'the receiver answered 410 Gone' "
+			"  WHEN coalesce(w.failing_since, now()) < now() - make_interval(secs => $3::double precision) "
+			"  THEN 'every delivery failed for too long' ELSE w.disabled_reason END, updated_at = now() "
+			"FROM (SELECT id, is_active FROM webhooks WHERE id = $1 FOR UPDATE) old WHERE w.id = old.id "
+			"RETURNING old.is_active, w.is_active, w.disabled_reason, w.user_id",
+			3, p);
+	if (s != DB_OK || PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] != 't' || PQgetvalue(res, 0, 1)[0] != 'f')
+		return s;
+	struct json_object *details = json_object_new_object();
+	json_object_object_add(details, "webhook_id", json_object_new_string(job->webhook_id));
+	json_object_object_add(details, "reason", jsonx_string_or_null(db_value(res, 0, 2)));
+	const struct actor worker = {PQgetvalue(res, 0, 3), NULL, NULL};
+	return audit_record(a, &worker, "webhook.disabled", NULL, details);
+}
+
+enum db_status delivery_store_record(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
+				     const char *lease_owner, enum webhook_outcome *outcome)
+{
+	enum webhook_outcome o = webhook_outcome_of(job, at);
+	*outcome = o;
+	/* Settle first: only the lease owner may, and a lost lease writes nothing. */
+	int settled;
+	enum db_status s = settle(a, job, at, lease_owner, o, &settled);
+	if (s != DB_OK)
+		return s;
+	if (!settled) {
+		log_msg(LOG_WARN, "delivery %s: lease lost before completion", job->delivery_id);
+		return DB_OK;
+	}
+	s = insert_attempt(a, job, at);
+	const char *pw[] = {job->webhook_id};
+	if (s == DB_OK && o == WEBHOOK_DELIVERED)
+		s = db_exec(a, NULL,
+			    "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL", 1,
+			    pw);
+	else if (s == DB_OK)
+		s = count_failure(a, job, o);
+	return s;
+}
+
+enum db_status delivery_store_finish(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
+				     const char *lease_owner, enum webhook_outcome *outcome)
+{
+	enum db_status s = db_begin(a);
+	if (s == DB_OK)
+		s = delivery_store_record(a, job, at, lease_owner, outcome);
+	return db_finish(a, s);
+}
