@@ -8,7 +8,7 @@
 
 #include "core/arena.h"
 #include "core/jsonx.h"
-#include "webhooks/store_page.h"
+#include "db/rows.h"
 
 const char *delivery_status_filter_check(const char *status)
 {
@@ -24,24 +24,25 @@ const char *delivery_status_filter_check(const char *status)
 #define LOG_PAGE " ORDER BY d.created_at DESC, d.id LIMIT $4 OFFSET $5"
 
 static const char log_count_sql[] = "SELECT count(*)" LOG_FROM;
-static const char log_rows_sql[] = "SELECT d.id, d.event_id, e.message_id, e.type, d.status, "
-				   "d.attempt_count, " SQL_RFC3339("d.next_attempt_at") ", d.last_status_code, "
-											"d.last_error, " SQL_RFC3339("d"
-														     "."
-														     "d"
-														     "e"
-														     "l"
-														     "i"
-														     "v"
-														     "e"
-														     "r"
-														     "e"
-														     "d"
-														     "_"
-														     "a"
-														     "t") ", " SQL_RFC3339(
-												"d.created_at")
-												LOG_FROM LOG_PAGE;
+static const char log_rows_sql[] =
+	"SELECT d.id, d.event_id, e.message_id, e.type, d.status, "
+	"d.attempt_count, " SQL_RFC3339("d.next_attempt_at") ", d.last_status_code, "
+							     "d.last_error, " SQL_RFC3339(
+								     "d"
+								     "."
+								     "d"
+								     "e"
+								     "l"
+								     "i"
+								     "v"
+								     "e"
+								     "r"
+								     "e"
+								     "d"
+								     "_"
+								     "a"
+								     "t") ", " SQL_RFC3339("d.created_at")
+								     LOG_FROM LOG_PAGE;
 /* Every attempt of the deliveries $1 (a uuid[] of the page's), in order. */
 static const char log_attempts_sql[] =
 	"SELECT a.delivery_id, a.attempt_number, a.request_headers::text, a.response_status, a.response_body, "
@@ -96,7 +97,8 @@ enum db_status delivery_store_list(struct arena *a, const char *webhook_id, cons
 	*items = NULL;
 	const char *p[] = {webhook_id, status, event_type};
 	PGresult *res, *attempts;
-	enum db_status s = store_page_fetch(a, page, limit, log_count_sql, log_rows_sql, 3, p, &res, total);
+	enum db_status s =
+		rows_fetch_page(a, (struct rows_page){page, limit}, log_count_sql, log_rows_sql, 3, p, &res, total);
 	if (s != DB_OK)
 		return s;
 	/* The page's ids as uuid[] text: {a,b} (UUIDs need no quoting). */

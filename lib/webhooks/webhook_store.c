@@ -10,8 +10,8 @@
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/jsonx.h"
+#include "db/rows.h"
 #include "events/audit.h"
-#include "webhooks/store_page.h"
 #include "webhooks/webhook.h"
 
 /* The columns webhook_view reads, in its order. */
@@ -20,21 +20,25 @@
 	"disabled_reason, " SQL_RFC3339("previous_secret_expires_at") ", " SQL_RFC3339("created_at") ", " SQL_RFC3339( \
 		"updated_at")
 
+/* The public view, member by member over WEBHOOK_COLUMNS. */
+static const struct row_field webhook_fields[] = {
+	{"id", ROW_TEXT},
+	{"name", ROW_TEXT},
+	{"url", ROW_TEXT},
+	{"events", ROW_JSON},
+	{"retry_count", ROW_INT},
+	{"timeout_seconds", ROW_INT},
+	{"is_active", ROW_BOOL},
+	{"disabled_reason", ROW_TEXT},
+	{"previous_secret_expires_at", ROW_TEXT},
+	{"created_at", ROW_TEXT},
+	{"updated_at", ROW_TEXT},
+	{NULL, ROW_TEXT},
+};
+
 static struct json_object *webhook_view(const PGresult *res, int r)
 {
-	struct json_object *w = json_object_new_object();
-	json_object_object_add(w, "id", json_object_new_string(PQgetvalue(res, r, 0)));
-	json_object_object_add(w, "name", json_object_new_string(PQgetvalue(res, r, 1)));
-	json_object_object_add(w, "url", json_object_new_string(PQgetvalue(res, r, 2)));
-	json_object_object_add(w, "events", json_tokener_parse(PQgetvalue(res, r, 3)));
-	json_object_object_add(w, "retry_count", json_object_new_int(atoi(PQgetvalue(res, r, 4))));
-	json_object_object_add(w, "timeout_seconds", json_object_new_int(atoi(PQgetvalue(res, r, 5))));
-	json_object_object_add(w, "is_active", json_object_new_boolean(PQgetvalue(res, r, 6)[0] == 't'));
-	json_object_object_add(w, "disabled_reason", jsonx_string_or_null(db_value(res, r, 7)));
-	json_object_object_add(w, "previous_secret_expires_at", jsonx_string_or_null(db_value(res, r, 8)));
-	json_object_object_add(w, "created_at", json_object_new_string(PQgetvalue(res, r, 9)));
-	json_object_object_add(w, "updated_at", json_object_new_string(PQgetvalue(res, r, 10)));
-	return w;
+	return rows_object(res, r, 0, webhook_fields);
 }
 
 /* The view of the one row of res, or NULL when it has none. */
@@ -143,15 +147,14 @@ enum db_status webhook_store_list(struct arena *a, const char *user_id, long pag
 	*items = NULL;
 	const char *p[] = {user_id};
 	PGresult *res;
-	enum db_status s = store_page_fetch(a, page, limit, "SELECT count(*) FROM webhooks WHERE user_id = $1",
-					    "SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE user_id = $1 "
-					    "ORDER BY created_at DESC, id LIMIT $2 OFFSET $3",
-					    1, p, &res, total);
+	enum db_status s =
+		rows_fetch_page(a, (struct rows_page){page, limit}, "SELECT count(*) FROM webhooks WHERE user_id = $1",
+				"SELECT " WEBHOOK_COLUMNS " FROM webhooks WHERE user_id = $1 "
+				"ORDER BY created_at DESC, id LIMIT $2 OFFSET $3",
+				1, p, &res, total);
 	if (s != DB_OK)
 		return s;
-	*items = json_object_new_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_object_array_add(*items, webhook_view(res, i));
+	*items = rows_objects(res, 0, webhook_fields);
 	return DB_OK;
 }
 
