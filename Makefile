@@ -24,7 +24,8 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 
 .SECONDARY:
 .PHONY: all deps test check-layers unit unit-asan unit-valgrind e2e e2e-asan run stop status bench clean help docs \
-        fuzz fuzz-smoke fuzz-build fuzzers
+        fuzz fuzz-smoke fuzz-build fuzzers \
+        install uninstall deb test-deploy
 all: $(BUILD)/libswitchboard.a $(BINS) docs
 
 help:
@@ -37,6 +38,10 @@ help:
 	@echo "make e2e-asan  the end-to-end suite against ASan+UBSan builds of every binary"
 	@echo "make fuzz      every libFuzzer target for FUZZ_SECONDS (60) each; make fuzz-smoke: FUZZ_SMOKE_SECONDS (5)"
 	@echo "make bench     wrk against /api/v1/users/me and a bare FastCGI responder behind the same nginx"
+	@echo "make install   install under PREFIX (/usr/local) and /etc/switchboard (DESTDIR honoured)"
+	@echo "make uninstall remove what make install put under PREFIX (keeps /etc/switchboard)"
+	@echo "make deb       build build-deb/switchboard_<version>_amd64.deb with debhelper"
+	@echo "make test-deploy  package, lintian, install into a throwaway root, smoke-test behind nginx"
 	@echo "make clean     remove build output (keeps var/)"
 
 deps:
@@ -139,6 +144,7 @@ test:
 	$(MAKE) --no-print-directory fuzz-smoke
 	scripts/test-e2e
 	$(MAKE) --no-print-directory e2e-asan
+	$(MAKE) --no-print-directory test-deploy
 
 run:
 	@scripts/install-deps
@@ -157,6 +163,8 @@ bench:
 	scripts/bench
 
 clean:
-	rm -rf build build-asan build-asan-e2e build-fuzz
+	rm -rf build build-asan build-asan-e2e build-fuzz build-deb
+
+include packaging/install.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
