@@ -4,13 +4,13 @@ two include lines, then runs this suite through that nginx: SB_DEPLOY_URL (nginx
 SB_DEPLOY_HOST (the operator's server_name), SB_DEPLOY_CTL (the installed
 switchboard-ctl), SB_MQTT_PORT/USER/PASSWORD (a mosquitto of the test)."""
 
-import http.server
 import json
 import os
 import subprocess
 import sys
 import threading
 import types
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -75,7 +75,7 @@ def broker():
                                  password=os.environ["SB_MQTT_PASSWORD"])
 
 
-class _Receiver(http.server.BaseHTTPRequestHandler):
+class _Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with self.server.lock:
@@ -92,7 +92,7 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
 def receiver():
     """A webhook receiver on loopback that records what it is sent and answers 204:
     namespace(url, got (list of {path, headers, raw, body})."""
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
     srv.got, srv.lock = [], threading.Lock()
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
