@@ -50,6 +50,7 @@ static int rotate_row(struct arena *a, const char *id)
 	struct json_object *config = arena_defer(a, jsonx_put, json_tokener_parse(PQgetvalue(res, 0, 2)));
 	const char *access = db_value(res, 0, 3), *refresh = db_value(res, 0, 4);
 	int changed = 0, rc;
+	const char *what = "config";
 
 	if (config && json_object_is_type(config, json_type_object)) {
 		json_object_object_foreach(config, key, val)
@@ -61,17 +62,21 @@ static int rotate_row(struct arena *a, const char *id)
 			const char *text = json_object_get_string(val);
 			char *field = arena_strndup(a, key, n - 10);
 			rc = reseal(a, &text, integration_aad(a, user, provider, field));
-			if (rc < 0)
+			if (rc < 0) {
+				what = field;
 				goto fail;
+			}
 			if (rc > 0) {
 				json_object_object_add(config, key, json_object_new_string(text));
 				changed++;
 			}
 		}
 	}
+	what = "access_token";
 	if ((rc = reseal(a, &access, integration_token_aad(a, user, provider, "access_token"))) < 0)
 		goto fail;
 	changed += rc;
+	what = "refresh_token";
 	if ((rc = reseal(a, &refresh, integration_token_aad(a, user, provider, "refresh_token"))) < 0)
 		goto fail;
 	changed += rc;
@@ -87,8 +92,9 @@ static int rotate_row(struct arena *a, const char *id)
 		return -1;
 	return changed;
 fail:
+	log_msg(LOG_ERROR, "row %s (%s, %s): a secret could not be opened with the configured keys", id,
+		provider, what);
 	db_rollback(a);
-	log_msg(LOG_ERROR, "row %s: a secret could not be opened with the configured keys", id);
 	return -1;
 }
 

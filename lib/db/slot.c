@@ -4,13 +4,15 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/monotime.h"
 #include "db/db.h"
 
-#define MAX_HELD 2
+#define MAX_HELD 3
 
 static long long held[MAX_HELD];
 static int nheld;
@@ -68,6 +70,47 @@ void slot_release_all(void)
 	nheld = 0;
 }
 
+/* Gives back the last lock taken (the waiting turn, once the wait is over). */
+static void release_last(void)
+{
+	PGconn *c = nheld ? db_conn() : NULL;
+	if (!c)
+		return;
+	char key[24];
+	snprintf(key, sizeof(key), "%lld", held[--nheld]);
+	const char *params[] = {key};
+	PQclear(PQexecParams(c, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, params, NULL, NULL, 0));
+}
+
+/* A user whose slots are all taken may have one request wait a moment for one (a
+ * frontend firing three calls at once is served, not refused): the waiting turn is one
+ * more lock per user, so a user never holds more than per_user + 1 workers, and the wait
+ * is bounded by SB_SLOW_USER_WAIT_MS. Returns like take_one. */
+static int wait_for_user_slot(struct arena *a, const char *group, const char *user_id, long per_user)
+{
+	long wait_ms = config_int("SB_SLOW_USER_WAIT_MS", 2000, 0, 60000);
+	if (wait_ms == 0)
+		return 0;
+	int r = take_one(a, slot_base("slow-wait", group, user_id), 1);
+	if (r <= 0)
+		return r;
+	double deadline = monotime_ms() + (double)wait_ms;
+	long long base = slot_base("slow-user", group, user_id);
+	do {
+		struct timespec pause = {0, 25 * 1000 * 1000};
+		nanosleep(&pause, NULL);
+		r = take_one(a, base, per_user);
+	} while (r == 0 && monotime_ms() < deadline);
+	if (r > 0) { /* the turn was taken before the slot: it sits under it in held[] */
+		long long slot = held[--nheld];
+		release_last();
+		held[nheld++] = slot;
+	} else {
+		release_last();
+	}
+	return r;
+}
+
 long slot_retry_after(void)
 {
 	return (config_int("SB_OUTBOUND_TIMEOUT_MS", 10000, 100, 600000) + 999) / 1000;
@@ -82,6 +125,8 @@ enum slot_result slot_acquire(struct arena *a, const char *group, const char *us
 	arena_defer(a, release_cb, &token);
 	if (user_id) {
 		int r = take_one(a, slot_base("slow-user", group, user_id), per_user);
+		if (r == 0)
+			r = wait_for_user_slot(a, group, user_id, per_user);
 		if (r <= 0)
 			return r < 0 ? SLOT_UNAVAILABLE : SLOT_USER_BUSY;
 	}

@@ -16,7 +16,8 @@ enum slot_result {
 	SLOT_RESULT__MAX
 };
 
-/* Takes one of the user's slots (SB_SLOW_CALLS_PER_USER, default 2) and one of the
+/* Takes one of the user's slots (SB_SLOW_CALLS_PER_USER, default 2; one request more
+ * per user may wait up to SB_SLOW_USER_WAIT_MS, default 2000, for one) and one of the
  * group's (SB_SLOW_CALLS_PER_GROUP, default half of SB_WORKERS, at least 1), both
  * released when the arena is reset (or by slot_release_all, whichever comes first).
  * user_id may be NULL (only the group's bound applies). */

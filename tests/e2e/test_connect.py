@@ -370,11 +370,33 @@ def test_concurrent_refresh_happens_once_at_the_provider(api, new_user):
     for r in results:
         assert sb.expect_ok(r)["connected"] is True
     assert of.counter("github", "refreshes", login) == 1
-    # Forced refreshes at once: still one refresh each time the token changes hands.
+    # Forced refreshes at once (as many as a user's slow-call slots, SB_SLOW_CALLS_PER_USER):
+    # still one refresh each time the token changes hands.
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: integ(api, u, "github/refresh-token", "POST"), range(2)))
+    assert all(r.status_code == 200 for r in results), [r.text for r in results]
+    assert of.counter("github", "refreshes", login) == 2
+
+
+def test_a_third_slow_call_waits_for_a_slot_instead_of_being_refused(api, new_user):
+    """Three forced refreshes at once from one user with two slow-call slots: the third
+    waits (SB_SLOW_USER_WAIT_MS) for a slot and is served; a fourth and fifth beyond the one
+    waiting turn are refused at once with 429 and Retry-After."""
+    u = new_user()
+    login = of.new_login()
+    of.set_user("github", login, refresh_delay=0.7)
+    assert of.connect(api, u, "github", fake_user=login).status_code == 302
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
         results = list(pool.map(lambda _: integ(api, u, "github/refresh-token", "POST"), range(3)))
     assert all(r.status_code == 200 for r in results), [r.text for r in results]
-    assert of.counter("github", "refreshes", login) == 2
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        results = list(pool.map(lambda _: integ(api, u, "github/refresh-token", "POST"), range(5)))
+    served = [r for r in results if r.status_code == 200]
+    refused = [r for r in results if r.status_code != 200]
+    assert len(served) >= 3, [r.status_code for r in results]
+    for r in refused:
+        sb.expect_error(r, 429, "too_many_requests")
+        assert r.headers.get("Retry-After", "").isdigit()
 
 
 def test_refresh_token_for_unconnected_and_non_oauth(api, new_user):
