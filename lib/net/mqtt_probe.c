@@ -4,26 +4,80 @@
 #include <MQTTClient.h>
 #include <arpa/inet.h>
 #include <json-c/json.h>
+#include <ctype.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/arena.h"
 #include "core/crypto.h"
 #include "core/jsonx.h"
+#include "core/monotime.h"
 #include "net/mqtt_url.h"
 #include "net/netprobe.h"
 
 #define SYS_VERSION_WAIT_MS 1500
 #define ROUNDTRIP_WAIT_MS   3000
 
-static double now_ms(void)
+#define now_ms monotime_ms
+
+/* The time to CONNACK on our own clock. paho's synchronous connect waits for the
+ * non-blocking TCP connect with a 100 ms read poll that the broker cannot end (it
+ * speaks only after CONNECT), so its wall time is quantised to ~100 ms. paho logs
+ * "-> CONNECT" right after writing the packet and "<- CONNACK" right after reading the
+ * answer, in the thread that called connect (the client runs no thread of its own
+ * here: no callbacks are set); a trace callback stamps both with monotime_ms. The
+ * watch is thread-local, so concurrent probes in other threads never mix. */
+struct connack_watch {
+	const char *client_id; /* NULL: not watching */
+	double connect_sent, connack_received; /* < 0 until seen */
+};
+static _Thread_local struct connack_watch watch;
+
+static void trace_cb(enum MQTTCLIENT_TRACE_LEVELS level, char *message)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	(void)level;
+	if (!watch.client_id || !message || !strstr(message, watch.client_id))
+		return;
+	if (strstr(message, " -> CONNECT "))
+		watch.connect_sent = now_ms();
+	else if (strstr(message, " <- CONNACK"))
+		watch.connack_received = now_ms();
+}
+
+static pthread_once_t trace_once = PTHREAD_ONCE_INIT;
+
+static void trace_install(void)
+{
+	MQTTClient_setTraceCallback(trace_cb);
+	MQTTClient_setTraceLevel(MQTTCLIENT_TRACE_PROTOCOL);
+}
+
+/* "mosquitto version 2.0.11" -> "mosquitto/2.0.11" (spec 001's form); "name 1.2" ->
+ * "name/1.2"; a string already "name/version" unchanged; anything else NULL (the raw
+ * string is reported as version_raw either way). */
+char *mqtt_broker_version(struct arena *a, const char *raw)
+{
+	if (!raw)
+		return NULL;
+	size_t n = strlen(raw);
+	while (n && isspace((unsigned char)raw[n - 1]))
+		n--;
+	const char *sp = memchr(raw, ' ', n);
+	const char *slash = memchr(raw, '/', n);
+	if (!sp)
+		return slash && slash > raw && slash + 1 < raw + n ? arena_strndup(a, raw, n) : NULL;
+	const char *name_end = sp, *ver = sp + 1;
+	if ((size_t)(raw + n - ver) > 8 && !strncmp(ver, "version ", 8))
+		ver += 8;
+	if (name_end == raw || !isdigit((unsigned char)*ver) || memchr(ver, ' ', (size_t)(raw + n - ver)))
+		return NULL;
+	char *out = arena_printf(a, "%.*s/%.*s", (int)(name_end - raw), raw, (int)(raw + n - ver), ver);
+	for (char *p = out; *p && *p != '/'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return out;
 }
 
 /* CONNACK return codes of MQTT 3.1.1 (§3.2.2.3) in plain words. */
@@ -50,7 +104,8 @@ static const char *v3_reason(int rc)
 struct attempt {
 	int version; /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
 	int rc;	     /* paho return code or CONNACK reason */
-	double ms;
+	double ms;   /* paho's wall time for the connect */
+	double connack_ms; /* CONNECT written to CONNACK read; < 0 when not seen */
 	struct json_object *properties; /* MQTT 5 CONNACK properties */
 };
 
@@ -122,6 +177,8 @@ static int try_connect(MQTTClient *c, const char *uri, const char *client_id, co
 		ssl.verify = 1;
 		cp->ssl = &ssl;
 	}
+	pthread_once(&trace_once, trace_install);
+	watch = (struct connack_watch){client_id, -1, -1};
 	double t0 = now_ms();
 	if (version == MQTTVERSION_5) {
 		MQTTResponse r = MQTTClient_connect5(*c, cp, NULL, NULL);
@@ -133,6 +190,10 @@ static int try_connect(MQTTClient *c, const char *uri, const char *client_id, co
 		at->rc = MQTTClient_connect(*c, cp);
 	}
 	at->ms = now_ms() - t0;
+	at->connack_ms = watch.connect_sent >= 0 && watch.connack_received >= watch.connect_sent
+				 ? watch.connack_received - watch.connect_sent
+				 : -1;
+	watch.client_id = NULL;
 	return at->rc;
 }
 
@@ -288,7 +349,14 @@ struct json_object *mqtt_probe(struct arena *a, const struct mqtt_probe_options 
 
 	struct json_object *result = json_object_new_object();
 	json_object_object_add(result, "connected", json_object_new_boolean(1));
-	json_object_object_add(result, "latency_ms", json_object_new_int64((int64_t)(at.ms + 0.5)));
+	/* The time to CONNACK: TCP connect and TLS handshake (timed by netprobe on our clock,
+	 * same address, moments ago) plus the CONNECT/CONNACK exchange of this connection. */
+	double latency = at.ms;
+	if (at.connack_ms >= 0) {
+		latency = at.connack_ms + (np.tcp_ms > 0 ? np.tcp_ms : 0) + (np.tls_ms > 0 ? np.tls_ms : 0);
+		json_object_object_add(diag, "connack_ms", jsonx_ms(at.connack_ms));
+	}
+	json_object_object_add(result, "latency_ms", json_object_new_int64((int64_t)(latency + 0.5)));
 	struct json_object *info = json_object_new_object();
 	json_object_object_add(info, "protocol", json_object_new_string(v5 ? "mqtt/5.0" : "mqtt/3.1.1"));
 
@@ -296,15 +364,26 @@ struct json_object *mqtt_probe(struct arena *a, const struct mqtt_probe_options 
 	char *version = NULL;
 	if (subscribe(c, at.version, "$SYS/broker/version") == 0)
 		version = receive_on(a, c, "$SYS/broker/version", SYS_VERSION_WAIT_MS);
-	json_object_object_add(info, "version", jsonx_string_or_null(version));
+	json_object_object_add(info, "version", jsonx_string_or_null(mqtt_broker_version(a, version)));
+	json_object_object_add(info, "version_raw", jsonx_string_or_null(version));
 	json_object_object_add(result, "broker_info", info);
 
-	/* 4. A publish/subscribe round trip on a topic of our own under the user's prefix. */
-	const char *prefix = o->topic_prefix && *o->topic_prefix ? o->topic_prefix : "switchboard";
-	char *topic = arena_printf(a, "%s/_switchboard/test/%s", prefix, crypto_token(a, 9));
+	/* 4. A publish/subscribe round trip on a topic of our own under the user's prefix,
+	 * or, when the test names none, a random topic under the reserved prefix. */
+	bool own = o->topic_prefix && *o->topic_prefix;
+	char *topic = own ? arena_printf(a, "%s/_switchboard/test/%s", o->topic_prefix, crypto_token(a, 9))
+			  : arena_printf(a, "%s/%s", MQTT_PROBE_RESERVED_PREFIX, crypto_token(a, 9));
 	char *payload = crypto_token(a, 12);
 	struct json_object *rt = json_object_new_object();
 	json_object_object_add(rt, "topic", json_object_new_string(topic));
+	json_object_object_add(rt, "topic_source", json_object_new_string(own ? "topic_prefix" : "reserved_prefix"));
+	if (!own)
+		json_object_object_add(
+			rt, "topic_note",
+			json_object_new_string(arena_printf(
+				a, "no topic_prefix was given: the round trip used a random topic under the reserved "
+				   "prefix %s/",
+				MQTT_PROBE_RESERVED_PREFIX)));
 	double t0 = now_ms();
 	const char *got = NULL;
 	if (subscribe(c, at.version, topic) == 0 && publish(c, at.version, topic, payload) == 0)

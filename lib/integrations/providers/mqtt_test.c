@@ -1,6 +1,7 @@
 /* POST /users/me/integrations/mqtt/test: a real connection to the broker. With a body,
  * tests that config (a missing password falls back to the stored one, for the same
- * broker and user only) and stores nothing. With no body, tests the saved config and
+ * broker and user only) and stores nothing; only broker_url is required (spec 000's
+ * MQTTTestRequest). With no body, tests the saved config and
  * records the outcome. No transaction is open while the broker is being reached. */
 #include <json-c/json.h>
 #include <string.h>
@@ -36,10 +37,22 @@ static struct json_object *body_errors(const struct provider *p, struct json_obj
 		}
 		json_object_put(more);
 	}
-	struct json_object *copy = json_object_get(body);
-	json_object_object_add(copy, "enabled", json_object_new_boolean(1)); /* a test needs the fields */
+	/* Spec 000's MQTTTestRequest is {broker_url, username, password, use_authentication}:
+	 * a settings form tests the broker before the device fields are filled, so only
+	 * broker_url is required (device_id and topic_prefix are checked when present). The
+	 * save rules run on a copy marked disabled, which skips their required fields. */
+	struct json_object *copy = json_object_new_object(), *ignored;
+	json_object_object_foreach(body, k, v)
+	{
+		json_object_object_add(copy, k, json_object_get(v));
+	}
+	json_object_object_add(copy, "enabled", json_object_new_boolean(0));
 	p->validate(copy, errors);
 	json_object_put(copy);
+	struct json_object *url;
+	if ((!json_object_object_get_ex(body, "broker_url", &url) || !url) &&
+	    !json_object_object_get_ex(errors, "broker_url", &ignored))
+		json_object_object_add(errors, "broker_url", json_object_new_string("is required"));
 	if (json_object_object_length(errors) == 0) {
 		json_object_put(errors);
 		return NULL;
