@@ -2,6 +2,7 @@
 throwaway stack and exports SB_VAR, SB_HTTP_PORT, SB_HTTPS_PORT and the rate limits."""
 
 import os
+import re
 import subprocess
 import time
 import types
@@ -110,7 +111,9 @@ def new_user(register, login):
     tokens (the whole login data) and headers (Authorization: Bearer ...)."""
 
     def _new_user(email=None, password=None, name=None):
-        email = email or sb.unique_email()
+        # Named after the test that made it: a row left behind says where it came from.
+        current = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].split(" ")[0]
+        email = email or sb.unique_email(re.sub(r"[^a-z0-9]+", "-", current.lower())[:28].strip("-") or "user")
         password = password or "pw-" + uuid.uuid4().hex[:16]
         name = name or "User " + uuid.uuid4().hex[:8]
         user = sb.expect_ok(register(email, password, name), 201)

@@ -206,3 +206,16 @@ def mqtt_broker():
         user=creds["SB_MQTT_TEST_USER"],
         password=creds["SB_MQTT_TEST_PASSWORD"],
     )
+
+
+def rotate_key_diagnostics(stderr):
+    """For a failed scripts/rotate-key run: what each row it could not open is (whose, when
+    written, with which key version), so a failure names the test that left the row."""
+    import re
+
+    out = []
+    for row_id in sorted(set(re.findall(r"row ([0-9a-f-]{36})", stderr))):
+        out.append(psql("SELECT u.email || ' created ' || i.created_at || ' updated ' || i.updated_at || ' config ' || "
+                        "i.config::text FROM user_integrations i JOIN users u ON u.id = i.user_id "
+                        f"WHERE i.id = '{row_id}'"))
+    return "\n".join(out)

@@ -129,9 +129,15 @@ def test_every_entity_both_formats_never_a_secret(api, user, http):
     client = sb.expect_ok(http.post(api + "/oauth/clients", headers=h(user), timeout=sb.TIMEOUT,
                                     json={"name": "exported client", "scopes": ["read"]}), 201)
     uid = sb.sql_uuid(user.id)
-    sb.psql("INSERT INTO user_integrations (user_id, provider, config, status) VALUES "
-            f"('{uid}', 'mqtt', '{{\"broker_url\": \"mqtt://127.0.0.1:1883\", \"password_encrypted\": \"sb1.1.SEALED\"}}',"
-            " 'connected')")
+    # A real saved integration with a sealed password (a made-up sealed value would be a
+    # row no key opens, and scripts/rotate-key would rightly fail on it later in the suite).
+    broker_password = "exported-broker-pw-" + uuid.uuid4().hex
+    sb.expect_ok(http.put(api + "/users/me/integrations/mqtt", headers=h(user), timeout=sb.TIMEOUT, json={
+        "broker_url": "mqtt://127.0.0.1:1883", "use_authentication": True, "username": "exporter",
+        "password": broker_password, "device_id": "export-device", "topic_prefix": "lab/export"}))
+    sealed = sb.psql(f"SELECT config->>'password_encrypted' FROM user_integrations WHERE user_id = '{uid}' "
+                     "AND provider = 'mqtt'")
+    assert sealed.startswith("sb1."), sealed
     sb.psql("INSERT INTO api_request_logs (api_key_id, user_id, method, path, route, response_status, "
             f"response_time_ms, ip_address) VALUES ('{sb.sql_uuid(key['id'])}', '{uid}', 'GET', '/api/v1/users/me', "
             "'/api/v1/users/me', 200, 1.25, '127.0.0.1')")
@@ -151,7 +157,7 @@ def test_every_entity_both_formats_never_a_secret(api, user, http):
         "oauth_clients": ("client_id", client["client_id"]),
         "audit_log": ("action", "webhook.created"),
     }
-    secrets = [key["key"], client["client_secret"], hook["secret"], "sb1.1.SEALED", "password_encrypted"]
+    secrets = [key["key"], client["client_secret"], hook["secret"], broker_password, sealed, "password_encrypted"]
     for entity, (col, value) in expect.items():
         _, resp = run_export(api, user, {"entity": entity, "format": "csv"})
         for s in secrets:

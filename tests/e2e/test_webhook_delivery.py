@@ -455,7 +455,8 @@ def add_encryption_key():
     root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
     proc = subprocess.run([os.path.join(root, "scripts", "rotate-key"), "--add-key"], env=os.environ.copy(), cwd=root,
                           capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, f"rotate-key exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    assert proc.returncode == 0, (f"rotate-key exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}\n"
+                                  f"{sb.rotate_key_diagnostics(proc.stderr)}")
     assert new_version in key_versions()
     return new_version
 
