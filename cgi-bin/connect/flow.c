@@ -54,23 +54,34 @@ static const struct oauth_provider *provider_or_404(struct request *rq)
 
 static int start(struct request *rq, const struct oauth_provider *p, const char *purpose, const char *user_id)
 {
+	return connect_start(rq, p, purpose, user_id, NULL, NULL, "/api/v1/auth/", wants_json(rq));
+}
+
+int connect_start(struct request *rq, const struct oauth_provider *p, const char *purpose, const char *user_id,
+		  const char *redirect_uri, const char *scopes, const char *cookie_path, bool json)
+{
+	if (!redirect_uri)
+		redirect_uri = oauth_callback_url(p);
+	if (!scopes)
+		scopes = p->scopes;
 	char *verifier = p->pkce ? oauth_pkce_verifier(rq->arena) : NULL, *state, *binding;
 	if (p->pkce && !verifier)
 		return reply_internal(rq);
-	enum db_status s = oauth_state_create(rq->arena, purpose, user_id, p->name, verifier, oauth_callback_url(p),
-					      &state, &binding);
+	enum db_status s =
+		oauth_state_create(rq->arena, purpose, user_id, p->name, verifier, redirect_uri, &state, &binding);
 	if (s != DB_OK)
 		return s == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
 	/* The browser-binding cookie: the callback only completes in this browser. */
 	reply_header(rq, "Set-Cookie",
-		     arena_printf(rq->arena, "%s=%s; Path=/api/v1/auth/; Max-Age=%ld; HttpOnly; SameSite=Lax%s",
-				  oauth_state_cookie_name(rq->arena, state), binding, oauth_state_ttl(),
+		     arena_printf(rq->arena, "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=Lax%s",
+				  oauth_state_cookie_name(rq->arena, state), binding, cookie_path, oauth_state_ttl(),
 				  config_bool("SB_COOKIE_SECURE", true) ? "; Secure" : ""));
-	char *url =
-		oauth_authorize_url(rq->arena, p, state, verifier ? oauth_pkce_challenge(rq->arena, verifier) : NULL);
+	char *url = oauth_authorize_url_to(rq->arena, p, state,
+					   verifier ? oauth_pkce_challenge(rq->arena, verifier) : NULL, redirect_uri,
+					   scopes);
 	if (!url)
 		return reply_internal(rq);
-	if (!wants_json(rq))
+	if (!json)
 		return redirect(rq, url);
 	struct json_object *d = json_object_new_object();
 	json_object_object_add(d, "authorization_url", json_object_new_string(url));

@@ -3,10 +3,24 @@
 #ifndef SB_CONNECT_HANDLERS_H
 #define SB_CONNECT_HANDLERS_H
 
+#include <stdbool.h>
+
 struct request;
+struct oauth_provider;
 
 int handle_connect(struct request *rq);
 int handle_login_start(struct request *rq);
 int handle_callback(struct request *rq);
+
+/* Starts an authorization: a state bound to redirect_uri (NULL: the provider's callback
+ * on this server) and to this browser by a cookie on cookie_path, for scopes (NULL: the
+ * provider's). json: 200 {authorization_url, state, provider, expires_in}, else a 302. */
+int connect_start(struct request *rq, const struct oauth_provider *p, const char *purpose, const char *user_id,
+		  const char *redirect_uri, const char *scopes, const char *cookie_path, bool json);
+
+/* The generic routes of spec 003 and 002 (generic.c). */
+int handle_generic_connect(struct request *rq);
+int handle_generic_callback(struct request *rq);
+int handle_type_connect(struct request *rq);
 
 #endif

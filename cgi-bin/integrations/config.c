@@ -103,6 +103,11 @@ int handle_action(struct request *rq)
 	const char *step = request_param(rq, "step"), *name = request_param(rq, "action");
 	if (step)
 		name = arena_printf(rq->arena, "%s/%s", name, step);
+	return run_action(rq, p, name);
+}
+
+int run_action(struct request *rq, const struct provider *p, const char *name)
+{
 	const struct provider_action *x = provider_action_find(p, name);
 	if (!x)
 		return reply_error(rq, 404, "not_found", "No such route");

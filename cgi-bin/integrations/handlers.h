@@ -4,6 +4,7 @@
 #define SB_INTEGRATIONS_HANDLERS_H
 
 struct request;
+struct provider;
 struct provider_result;
 
 int handle_catalog(struct request *rq);
@@ -16,6 +17,21 @@ int handle_refresh_token(struct request *rq);
 int handle_action(struct request *rq);
 int handle_health_list(struct request *rq);
 int handle_health_check(struct request *rq);
+/* The check of handle_health_check for a provider's stored name; integration_id, when
+ * given, is added to the answer. */
+int reply_health_check(struct request *rq, const char *provider, const char *integration_id);
+
+/* The generic routes of spec 003 and 002 (generic.c), over the same operations. */
+int handle_generic_status(struct request *rq);
+int handle_generic_type_status(struct request *rq);
+int handle_generic_health_one(struct request *rq);
+int handle_generic_get(struct request *rq);
+int handle_generic_put(struct request *rq);
+int handle_generic_delete(struct request *rq);
+int handle_generic_refresh(struct request *rq);
+int handle_generic_sync(struct request *rq);
+/* Runs p's action of that name on the request (404 when p has none). */
+int run_action(struct request *rq, const struct provider *p, const char *name);
 
 /* Answers a provider operation's result: the HTTP status of each outcome is chosen
  * here (result.c) and nowhere in the library. Returns the status. */

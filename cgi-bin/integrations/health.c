@@ -27,7 +27,11 @@ int handle_health_check(struct request *rq)
 {
 	/* The stored name: "arduino-cloud" in the URL is "arduino_cloud" in the rows. */
 	const struct provider *p = provider_find(request_param(rq, "provider"));
-	const char *provider = p ? p->name : request_param(rq, "provider");
+	return reply_health_check(rq, p ? p->name : request_param(rq, "provider"), NULL);
+}
+
+int reply_health_check(struct request *rq, const char *provider, const char *integration_id)
+{
 	struct json_object *out, *history;
 	switch (health_check(rq->arena, request_actor(rq, rq->user_id), provider, &out)) {
 	case HEALTH_NOT_CONFIGURED:
@@ -46,5 +50,7 @@ int handle_health_check(struct request *rq)
 		return reply_db_failure(rq, s);
 	}
 	json_object_object_add(out, "history", history);
+	if (integration_id)
+		json_object_object_add(out, "integration_id", json_object_new_string(integration_id));
 	return reply_ok(rq, 200, out, NULL);
 }

@@ -8,8 +8,23 @@
 
 #define ONE "/api/v1/users/me/integrations/{provider}"
 
+#define GEN "/api/v1/integrations"
+
 static const struct route routes[] = {
 	{"GET", "/api/v1/integrations", handle_catalog, ROUTE_PUBLIC, BODY_NONE, NULL},
+	/* The generic routes of spec 003 and 002 (generic.c): literal paths first. */
+	{"GET", GEN "/status", handle_generic_status, ROUTE_USER, BODY_NONE, NULL, "integrations:read"},
+	{"GET", GEN "/health/all", handle_health_list, ROUTE_USER, BODY_NONE, NULL, "integrations:read"},
+	{"GET", GEN "/health/{integration_id}", handle_generic_health_one, ROUTE_USER, BODY_NONE, NULL,
+	 "integrations:read", ERRORS_ENVELOPE, ROUTE_SLOW},
+	{"GET", GEN "/{type}/status", handle_generic_type_status, ROUTE_USER, BODY_NONE, NULL, "integrations:read"},
+	{"POST", GEN "/{type}/sync", handle_generic_sync, ROUTE_USER, BODY_JSON_OPTIONAL, NULL, "integrations:write",
+	 ERRORS_ENVELOPE, ROUTE_SLOW},
+	{"POST", GEN "/{integration_id}/refresh-token", handle_generic_refresh, ROUTE_USER, BODY_JSON_OPTIONAL, NULL,
+	 "integrations:write", ERRORS_ENVELOPE, ROUTE_SLOW},
+	{"GET", GEN "/{integration_id}", handle_generic_get, ROUTE_USER, BODY_NONE, NULL, "integrations:read"},
+	{"PUT", GEN "/{integration_id}", handle_generic_put, ROUTE_USER, BODY_JSON, NULL, "integrations:write"},
+	{"DELETE", GEN "/{integration_id}", handle_generic_delete, ROUTE_USER, BODY_NONE, NULL, "integrations:write"},
 	{"GET", "/api/v1/users/me/integrations", handle_list, ROUTE_USER, BODY_NONE, NULL, "integrations:read"},
 	{"GET", "/api/v1/users/me/integrations/health", handle_health_list, ROUTE_USER, BODY_NONE, NULL,
 	 "integrations:read"},

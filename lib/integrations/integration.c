@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/validate.h"
 #include "core/crypto.h"
 #include "core/jsonx.h"
 
@@ -71,6 +72,36 @@ enum db_status integration_load(struct arena *a, const char *user_id, const char
 		*found = true;
 	}
 	return DB_OK;
+}
+
+enum db_status integration_load_by_id(struct arena *a, const char *user_id, const char *id, struct integration *out,
+				      bool *found)
+{
+	PGresult *res;
+	*found = false;
+	if (!text_is_uuid(id))
+		return DB_OK; /* not an id: nothing of the user's has it */
+	const char *p[] = {user_id, id};
+	enum db_status s = db_exec(
+		a, &res, "SELECT " INTEGRATION_COLUMNS " FROM user_integrations WHERE user_id = $1 AND id = $2::uuid", 2,
+		p);
+	if (s != DB_OK)
+		return s;
+	if (PQntuples(res) == 1) {
+		integration_from_row(a, res, 0, out);
+		*found = true;
+	}
+	return DB_OK;
+}
+
+enum db_status integration_set_name(struct arena *a, const char *user_id, const char *provider, const char *name)
+{
+	const char *p[] = {user_id, provider, name};
+	return db_exec(a, NULL,
+		       "UPDATE user_integrations SET metadata = CASE WHEN $3::text IS NULL THEN metadata - 'name' "
+		       "ELSE metadata || jsonb_build_object('name', $3::text) END, updated_at = now() "
+		       "WHERE user_id = $1 AND provider = $2",
+		       3, p);
 }
 
 enum db_status integration_upsert_config(struct arena *a, const char *user_id, const char *provider, bool enabled,

@@ -25,6 +25,13 @@ struct integration {
 enum db_status integration_load(struct arena *a, const char *user_id, const char *provider, bool for_update,
 				struct integration *out, bool *found);
 
+/* The caller's row with this id (a text that is not a UUID finds nothing). */
+enum db_status integration_load_by_id(struct arena *a, const char *user_id, const char *id, struct integration *out,
+				      bool *found);
+
+/* Sets (or, with NULL, removes) the display name of the row, kept in metadata.name. */
+enum db_status integration_set_name(struct arena *a, const char *user_id, const char *provider, const char *name);
+
 /* Inserts or replaces config/enabled of (user, provider) in one statement, so two
  * concurrent saves leave one row; status becomes new_status and last_error is cleared.
  * Fills *out with the saved row. */

@@ -50,6 +50,55 @@ static struct json_object *status_json(const struct integration *row)
 	return o;
 }
 
+void integration_identify(struct json_object *o, const struct integration *row, const char *provider)
+{
+	json_object_object_add(o, "integration_id", jsonx_string_or_null(row ? row->id : NULL));
+	json_object_object_add(o, "integration_type", json_object_new_string(provider));
+	json_object_object_add(o, "name",
+			       jsonx_string_or_null(row && row->metadata ? jsonx_get_string(row->metadata, "name") : NULL));
+}
+
+enum db_status integration_status_of(struct arena *a, const char *user_id, const char *provider,
+				     struct json_object **out)
+{
+	struct integration row;
+	bool found;
+	*out = NULL;
+	enum db_status s = integration_load(a, user_id, provider, false, &row, &found);
+	if (s != DB_OK)
+		return s;
+	if (!found) {
+		memset(&row, 0, sizeof(row));
+		row.provider = provider;
+	}
+	*out = status_json(&row);
+	json_object_object_add(*out, "configured", json_object_new_boolean(found));
+	integration_identify(*out, found ? &row : NULL, provider);
+	return DB_OK;
+}
+
+enum db_status integration_status_list_ids(struct arena *a, const char *user_id, const char *only,
+					   struct json_object **out)
+{
+	PGresult *res;
+	*out = NULL;
+	enum db_status s = integration_list(a, user_id, &res);
+	if (s != DB_OK)
+		return s;
+	struct json_object *list = json_object_new_array();
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct integration row;
+		integration_from_row(a, res, i, &row);
+		if (only && strcmp(only, row.provider))
+			continue;
+		struct json_object *o = status_json(&row);
+		integration_identify(o, &row, row.provider);
+		json_object_array_add(list, o);
+	}
+	*out = list;
+	return DB_OK;
+}
+
 enum db_status integration_status_list(struct arena *a, const char *user_id, struct json_object **out)
 {
 	PGresult *res;
@@ -262,6 +311,8 @@ int integration_default_patch(const struct provider_call *c, const struct provid
 			json_object_object_add(settings, f->name, json_object_get(v));
 	bool enabled = jsonx_get_bool(c->body, "enabled", row.enabled);
 	s = integration_update_settings(a, c->user_id, p->name, settings, enabled);
+	if (s == DB_OK && c->set_name)
+		s = integration_set_name(a, c->user_id, p->name, c->name);
 	if (s == DB_OK)
 		s = audit_record(a, c->who, "integration.updated", p->name, json_object_get(c->body));
 	if (s == DB_OK)

@@ -43,6 +43,16 @@ enum db_status integration_saved(struct arena *a, const struct actor *who, const
  * 000 plus status and last_error), ordered by provider: a new array owned by the caller. */
 enum db_status integration_status_list(struct arena *a, const char *user_id, struct json_object **out);
 
+/* The generic routes of spec 003/002: o gets integration_id (NULL when not configured),
+ * integration_type and name (metadata.name, NULL when none). */
+void integration_identify(struct json_object *o, const struct integration *row, const char *provider);
+/* The status object of one provider (configured or not: "configured" says), identified. */
+enum db_status integration_status_of(struct arena *a, const char *user_id, const char *provider,
+				     struct json_object **out);
+/* The status list, identified, of every provider or only of `only` (NULL: all). */
+enum db_status integration_status_list_ids(struct arena *a, const char *user_id, const char *only,
+					   struct json_object **out);
+
 /* The caller's row, or PROVIDER_NOT_FOUND (not configured) / PROVIDER_DB in *r.
  * Returns 0 when loaded. */
 int integration_load_or_fail(const struct provider_call *c, const char *provider, struct integration *row,

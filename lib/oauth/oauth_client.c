@@ -542,13 +542,19 @@ char *oauth_pkce_challenge(struct arena *a, const char *verifier)
 
 char *oauth_authorize_url(struct arena *a, const struct oauth_provider *p, const char *state, const char *challenge)
 {
+	return oauth_authorize_url_to(a, p, state, challenge, oauth_callback_url(p), p->scopes);
+}
+
+char *oauth_authorize_url_to(struct arena *a, const struct oauth_provider *p, const char *state, const char *challenge,
+			     const char *redirect_uri, const char *scopes)
+{
 	struct form f;
 	form_init(&f, a);
 	form_add(&f, "response_type", "code");
 	form_add(&f, "client_id", oauth_client_id(p));
-	form_add(&f, "redirect_uri", oauth_callback_url(p));
-	if (*p->scopes)
-		form_add(&f, "scope", p->scopes);
+	form_add(&f, "redirect_uri", redirect_uri);
+	if (scopes && *scopes)
+		form_add(&f, "scope", scopes);
 	form_add(&f, "state", state);
 	if (p->pkce && challenge) {
 		form_add(&f, "code_challenge", challenge);

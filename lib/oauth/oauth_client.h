@@ -81,6 +81,9 @@ char *oauth_pkce_challenge(struct arena *a, const char *verifier);
 
 /* The authorization URL for state (and the PKCE challenge when the provider does PKCE). */
 char *oauth_authorize_url(struct arena *a, const struct oauth_provider *p, const char *state, const char *challenge);
+/* The same with another redirect_uri (one the operator allowed) and scope string. */
+char *oauth_authorize_url_to(struct arena *a, const struct oauth_provider *p, const char *state, const char *challenge,
+			     const char *redirect_uri, const char *scopes);
 
 /* What a token endpoint granted. */
 struct oauth_tokens {

@@ -43,6 +43,9 @@ struct provider_call {
 	const struct actor *who;
 	const char *user_id;
 	struct json_object *body;
+	/* PUT /integrations/{id}: a display name to set with the settings (NULL removes it). */
+	bool set_name;
+	const char *name;
 };
 
 /* Each fills *r and returns its outcome, so an operation ends with `return provider_...`. */
