@@ -68,6 +68,8 @@ install: all
 	@if [ -z "$(DESTDIR)" ] && [ ! -e $(CONFDIR)/switchboard.env ]; then \
 	  getent group switchboard >/dev/null || useradd --system --user-group --home-dir /nonexistent \
 	    --no-create-home --shell /usr/sbin/nologin --comment Switchboard switchboard; \
+	  install -d -o switchboard -g www-data -m 0750 $(dir $(SB_TRANSFERDIR)) && \
+	  install -d -o switchboard -g www-data -m 2750 $(SB_TRANSFERDIR) && \
 	  $(SB_LIBDIR)/make-env $(CONFDIR)/switchboard.env && \
 	  echo "install: made $(CONFDIR)/switchboard.env: set DATABASE_URL, then switchboard-ctl migrate"; fi
 

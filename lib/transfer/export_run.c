@@ -315,6 +315,11 @@ int export_run(struct arena *a, const struct export_job *job, const char *owner,
 		}
 	}
 	struct stat st;
+	/* nginx serves the file (X-Accel-Redirect) as its own user: readable by the file's
+	 * group, which on an installed host is nginx's (the directory is setgid www-data);
+	 * never by anyone else. */
+	if (!rc && !wrc && chmod(tmp_path, 0640))
+		wrc = -1;
 	if (rc || wrc || stat(tmp_path, &st)) {
 		unlink(tmp_path);
 		if (!lost)

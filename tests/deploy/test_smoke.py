@@ -175,3 +175,35 @@ def test_rotate_key_adds_a_version_reloads_and_reseals(api, http, user, broker, 
     result = sb.expect_ok(http.post(url + "/test", headers=user.headers, timeout=sb.TIMEOUT))
     assert result["connected"] is True, result
     ctl("status")
+
+
+def test_an_export_written_by_the_worker_is_downloaded_through_nginx(api, http, user):
+    """The worker (switchboard) writes the file, nginx (www-data) serves it through
+    X-Accel-Redirect: the directory's group and the units' UMask must let exactly
+    nginx's group read it."""
+    import grp
+    import os
+    import stat
+
+    sb.expect_ok(http.post(api + "/webhooks", headers=user.headers, timeout=sb.TIMEOUT,
+                           json={"name": "exported", "url": "https://example.test/hook", "events": ["*"]}), 201)
+    job = sb.expect_ok(http.post(api + "/export", headers=user.headers, timeout=sb.TIMEOUT,
+                                 json={"entity": "webhooks", "format": "csv"}), 202)
+    deadline = time.monotonic() + 30
+    while True:
+        done = sb.expect_ok(http.get(f"{api}/export/{job['id']}", headers=user.headers, timeout=sb.TIMEOUT))
+        if done["status"] in ("completed", "failed"):
+            break
+        assert time.monotonic() < deadline, done
+        time.sleep(0.2)
+    assert done["status"] == "completed", done
+    resp = http.get(f"{api}/export/{job['id']}/download", headers=user.headers, timeout=sb.TIMEOUT)
+    assert resp.status_code == 200, (resp.status_code, resp.text[:300])
+    assert len(resp.content) == done["file_size"] and b"exported" in resp.content
+    tdir = os.path.join(os.environ["SB_TEST_ROOT"], "var/lib/switchboard/transfer")
+    st_dir = os.stat(tdir)
+    assert stat.S_IMODE(st_dir.st_mode) == 0o2750 and grp.getgrgid(st_dir.st_gid).gr_name == "www-data"
+    files = [os.path.join(tdir, f) for f in os.listdir(tdir) if not f.startswith(".")]
+    modes = {f: (stat.S_IMODE(os.stat(f).st_mode), grp.getgrgid(os.stat(f).st_gid).gr_name)
+             for f in files if os.path.isfile(f)}
+    assert modes and all(m == (0o640, "www-data") for m in modes.values()), modes
