@@ -17,18 +17,24 @@ const struct field register_fields[] = {
 	{"email", FIELD_STRING, true, 3, 254, check_email},
 	{"password", FIELD_STRING, true, 10, 256, NULL},
 	{"name", FIELD_STRING, true, 1, 100, check_not_blank},
+	{"session", FIELD_STRING, false, 1, 16, check_session_mode},
 	{NULL, 0, false, 0, 0, NULL},
 };
 
 const struct field login_fields[] = {
 	{"email", FIELD_STRING, true, 1, 254, NULL},
 	{"password", FIELD_STRING, true, 1, 256, NULL},
+	{"session", FIELD_STRING, false, 1, 16, check_session_mode},
 	{NULL, 0, false, 0, 0, NULL},
 };
 
-/* 201 user | 409 email_taken | 422 | 500 | 503 */
+/* 201 user | 409 email_taken | 422 | 500 | 503
+ * With "session": "cookie" (a browser signing up) the new account is also signed in: 201
+ * with the token pair as login answers it, the refresh token as the sb_refresh cookie. */
 int handle_register(struct request *rq)
 {
+	bool cookie = session_wants_cookie(rq);
+	struct json_object *pair = NULL;
 	const char *password = jsonx_get_string(rq->json, "password");
 	char *hash = password_hash(rq->arena, password, strlen(password));
 	if (!hash)
@@ -40,11 +46,19 @@ int handle_register(struct request *rq)
 				      jsonx_get_string(rq->json, "name"), hash, &u);
 	if (s == DB_OK)
 		s = audit_record(rq->arena, request_actor(rq, u->id), "user.registered", NULL, NULL);
+	if (s == DB_OK && cookie)
+		s = audit_record(rq->arena, request_actor(rq, u->id), "user.login", NULL, NULL);
+	if (s == DB_OK && cookie)
+		s = session_create(rq->arena, u->id, NULL, &pair);
 	s = db_finish(rq->arena, s);
 	if (s == DB_CONFLICT)
 		return reply_error(rq, 409, "email_taken", "An account with this email already exists");
-	if (s != DB_OK)
+	if (s != DB_OK) {
+		json_object_put(pair);
 		return reply_db_failure(rq, s);
+	}
+	if (cookie)
+		return reply_session_as(rq, s, pair, u, true, 201, "Registered");
 	return reply_ok(rq, 201, user_to_json(u), "Registered");
 }
 
