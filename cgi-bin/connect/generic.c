@@ -175,6 +175,7 @@ static int reply_connect_result(struct request *rq, struct provider_result *r)
 		[PROVIDER_NOT_FOUND] = 404, [PROVIDER_NOT_ALLOWED] = 405,      [PROVIDER_CONFLICT] = 409,
 		[PROVIDER_INVALID] = 422,   [PROVIDER_SECRET] = 500,	       [PROVIDER_INTERNAL] = 500,
 		[PROVIDER_UPSTREAM] = 502,  [PROVIDER_UPSTREAM_TIMEOUT] = 504, [PROVIDER_DB] = 503,
+		[PROVIDER_RATE_LIMITED] = 429,
 	};
 	switch (r->outcome) {
 	case PROVIDER_OK:

@@ -1,4 +1,7 @@
 /* The HTTP status of each outcome of a provider operation. */
+#include <time.h>
+
+#include "core/arena.h"
 #include "handlers.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -9,6 +12,7 @@ static const int status_of[PROVIDER_OUTCOME__MAX] = {
 	[PROVIDER_NOT_FOUND] = 404, [PROVIDER_NOT_ALLOWED] = 405,      [PROVIDER_CONFLICT] = 409,
 	[PROVIDER_INVALID] = 422,   [PROVIDER_SECRET] = 500,	       [PROVIDER_INTERNAL] = 500,
 	[PROVIDER_UPSTREAM] = 502,  [PROVIDER_UPSTREAM_TIMEOUT] = 504, [PROVIDER_DB] = 503,
+		[PROVIDER_RATE_LIMITED] = 429,
 };
 
 int reply_result(struct request *rq, struct provider_result *r)
@@ -23,6 +27,12 @@ int reply_result(struct request *rq, struct provider_result *r)
 	case PROVIDER_NOT_ALLOWED:
 		if (r->allow)
 			reply_header(rq, "Allow", r->allow);
+		break;
+	case PROVIDER_RATE_LIMITED:
+		if (r->retry_at > 0) {
+			long wait = r->retry_at - (long)time(NULL);
+			reply_header(rq, "Retry-After", arena_printf(rq->arena, "%ld", wait > 1 ? wait : 1));
+		}
 		break;
 	default:
 		break;

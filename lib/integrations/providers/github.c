@@ -57,29 +57,52 @@ static const char *const *headers(struct arena *a, const struct oauth_provider *
 
 /* One API call; *json is the parsed answer (object or array) or NULL. Returns the HTTP
  * status, or 0 when no answer came (reason and http_status set). */
-static long api(struct arena *a, const struct oauth_provider *p, const char *token, const char *method,
-		const char *path, struct json_object *body, struct json_object **json, const char **reason,
-		int *http_status)
+/* The epoch second GitHub (or our own limit) said to wait until, of the last call that
+ * was rate limited in this process's current request; see github_rate_limited_until. */
+static long last_retry_at;
+
+long github_rate_limited_until(void)
+{
+	return last_retry_at;
+}
+
+static long api_call(struct arena *a, const struct oauth_provider *p, const char *token, const char *method,
+		     const char *path, struct json_object *body, bool conditional, struct json_object **json,
+		     const char **reason, int *http_status)
 {
 	const char *base = oauth_url(a, p, "api");
 	struct outbound_request rq = {.method = method,
 				      .url = arena_printf(a, "%s%s", base ? base : "", path),
 				      .headers = headers(a, p, body != NULL),
 				      .bearer = token,
-				      .idempotent = !strcmp(method, "GET")};
+				      .idempotent = !strcmp(method, "GET"),
+				      .conditional = conditional};
 	if (body) {
 		rq.body = arena_strdup(a, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
 		rq.body_len = strlen(rq.body);
 	}
 	struct outbound_response r;
 	*json = NULL;
+	last_retry_at = 0;
 	if (outbound_do(a, &rq, &r)) {
-		*reason = arena_printf(a, "GitHub %s %s: %s", method, path, r.message);
+		if (r.error == OUTBOUND_RATE_LIMITED) {
+			last_retry_at = r.retry_at;
+			*reason = arena_printf(a, "rate_limited: GitHub %s %s: %s", method, path, r.message);
+		} else {
+			*reason = arena_printf(a, "GitHub %s %s: %s", method, path, r.message);
+		}
 		*http_status = outbound_http_status(&r);
 		return 0;
 	}
 	*json = outbound_json(a, &r);
 	return r.status;
+}
+
+static long api(struct arena *a, const struct oauth_provider *p, const char *token, const char *method,
+		const char *path, struct json_object *body, struct json_object **json, const char **reason,
+		int *http_status)
+{
+	return api_call(a, p, token, method, path, body, false, json, reason, http_status);
 }
 
 static enum github_result fail(struct github_push *out, int status, const char *reason)
@@ -99,7 +122,10 @@ enum github_result github_list_repos(struct arena *a, const struct oauth_provide
 				     struct json_object **repos, const char **reason, int *http_status)
 {
 	struct json_object *j;
-	long st = api(a, p, token, "GET", "/user/repos?per_page=100&sort=updated", NULL, &j, reason, http_status);
+	/* A list GitHub answers with an ETag: revalidated with If-None-Match (a 304 does
+	 * not count against GitHub's rate limit). */
+	long st = api_call(a, p, token, "GET", "/user/repos?per_page=100&sort=updated", NULL, true, &j, reason,
+			   http_status);
 	if (!st)
 		return GITHUB_FAILED;
 	if (st != 200 || !j || !json_object_is_type(j, json_type_array)) {

@@ -37,6 +37,11 @@ char *github_project_path(struct arena *a, const char *name);
 
 /* The user's repositories (first 100, most recently updated), as a JSON array of
  * {id, name, full_name, private} owned by the arena. */
+/* After a GitHub call failed with http_status 429: the epoch second to wait until
+ * (the service's X-RateLimit-Reset / Retry-After, or our own window's end); 0 when the
+ * last call was not rate limited. */
+long github_rate_limited_until(void);
+
 enum github_result github_list_repos(struct arena *a, const struct oauth_provider *p, const char *token,
 				     struct json_object **repos, const char **reason, int *http_status);
 

@@ -14,6 +14,7 @@
 #include "integrations/oauth_token.h"
 #include "integrations/projects.h"
 #include "integrations/providers/github.h"
+#include "net/outbound.h"
 #include "integrations/providers/github_store.h"
 #include "integrations/providers/provider.h"
 
@@ -46,6 +47,15 @@ static int github_get(const struct provider_call *c, const struct provider *p, s
 	} else {
 		json_object_object_add(v, "repositories_error",
 				       json_object_new_string(ts == OAUTH_TOKEN_OK ? reason : use.reason));
+		if (ts == OAUTH_TOKEN_OK && hs == 429 && github_rate_limited_until()) {
+			/* GitHub asked us to wait (or our own per-user limit was reached): say until when. */
+			struct json_object *rl = json_object_new_object();
+			json_object_object_add(rl, "code", json_object_new_string("rate_limited"));
+			json_object_object_add(
+				rl, "reset_at",
+				json_object_new_string(outbound_retry_at_text(c->a, github_rate_limited_until())));
+			json_object_object_add(v, "rate_limited", rl);
+		}
 	}
 	return provider_ok(r, v, NULL);
 }
@@ -117,6 +127,8 @@ static int sync_failed(const struct provider_call *c, long long repo_id, const s
 		return provider_fail(r, PROVIDER_NOT_FOUND, "not_found", out->reason);
 	case 409:
 		return provider_fail(r, PROVIDER_CONFLICT, "conflict", out->reason);
+	case 429:
+		return provider_rate_limited(r, github_rate_limited_until(), out->reason);
 	default:
 		return provider_upstream(r, out->http_status, out->reason);
 	}

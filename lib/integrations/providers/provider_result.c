@@ -46,8 +46,17 @@ int provider_db(struct arena *a, struct provider_result *r, enum db_status s)
 	return PROVIDER_DB;
 }
 
+int provider_rate_limited(struct provider_result *r, long retry_at, const char *reason)
+{
+	provider_fail(r, PROVIDER_RATE_LIMITED, "rate_limited", reason);
+	r->retry_at = retry_at;
+	return r->outcome;
+}
+
 int provider_upstream(struct provider_result *r, int http_status, const char *reason)
 {
+	if (http_status == 429)
+		return provider_rate_limited(r, 0, reason);
 	return http_status == 504 ? provider_fail(r, PROVIDER_UPSTREAM_TIMEOUT, "provider_timeout", reason)
 				  : provider_fail(r, PROVIDER_UPSTREAM, "provider_unavailable", reason);
 }

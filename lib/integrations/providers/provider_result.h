@@ -24,6 +24,7 @@ enum provider_outcome {
 	PROVIDER_UPSTREAM,	   /* the outside service failed or answered nonsense */
 	PROVIDER_UPSTREAM_TIMEOUT, /* the outside service did not answer in time */
 	PROVIDER_DB,		   /* database trouble: db says which */
+	PROVIDER_RATE_LIMITED,	   /* the outside service asked us to wait (or our own limit): retry_at */
 	PROVIDER_OUTCOME__MAX
 };
 
@@ -34,6 +35,7 @@ struct provider_result {
 	struct json_object *data; /* owned by the result: the answer's data, or the invalid fields */
 	enum db_status db;	  /* on PROVIDER_DB */
 	const char *allow;	  /* on PROVIDER_NOT_ALLOWED: the methods that exist */
+	long retry_at;		  /* on PROVIDER_RATE_LIMITED: epoch second, 0 when unknown */
 };
 
 /* One call of a provider operation: who acts (who->user_id is the integration's user),
@@ -50,6 +52,8 @@ struct provider_call {
 
 /* Each fills *r and returns its outcome, so an operation ends with `return provider_...`. */
 int provider_ok(struct provider_result *r, struct json_object *data, const char *message);
+/* rate_limited until retry_at (epoch second, 0 when unknown). */
+int provider_rate_limited(struct provider_result *r, long retry_at, const char *reason);
 int provider_fail(struct provider_result *r, enum provider_outcome o, const char *code, const char *message);
 /* PROVIDER_INVALID with fields (taken); provider_invalid_field makes the object. */
 int provider_invalid(struct provider_result *r, struct json_object *fields);

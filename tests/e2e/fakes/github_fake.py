@@ -10,6 +10,7 @@ usage: github_fake.py PORT"""
 import base64
 import hashlib
 import json
+import time
 import sys
 
 import fakebase
@@ -99,6 +100,24 @@ class GitHub(fakebase.Fake):
                 "owner": {"login": r["owner"]}, "default_branch": r["default_branch"],
                 "permissions": {"admin": True, "push": r["push"], "pull": True}}
 
+    RATE_LIMIT = 5000
+
+    def rate_left(self, user):
+        with LOCK:
+            return user.get("rate_remaining", self.RATE_LIMIT)
+
+    def spend(self, user):
+        with LOCK:
+            user["rate_remaining"] = user.get("rate_remaining", self.RATE_LIMIT) - 1
+
+    def rate_headers(self, user):
+        with LOCK:
+            left = max(user.get("rate_remaining", self.RATE_LIMIT), 0)
+            reset = int(user.get("rate_reset") or time.time() + 3600)
+        return {"x-ratelimit-limit": str(self.RATE_LIMIT), "x-ratelimit-remaining": str(left),
+                "x-ratelimit-reset": str(reset), "x-ratelimit-used": str(self.RATE_LIMIT - left),
+                "x-ratelimit-resource": "core"}
+
     def find_repo(self, user, owner, name):
         for r in self.repos.values():
             if r["full_name"] == f"{owner}/{name}" and r["owner"] == user["login"]:
@@ -130,6 +149,36 @@ class GitHub(fakebase.Fake):
             return h.send_json(401, {"message": "Bad credentials",
                                      "documentation_url": "https://docs.github.com/rest"})
         login = user["login"]
+        # GitHub's rate limits (docs.github.com "Rate limits for the REST API"): the
+        # primary limit's x-ratelimit-* headers on every answer, 403 with remaining 0
+        # once it is spent, and a secondary limit answered 429 with retry-after.
+        self.count("api_calls", login)
+        if user.get("secondary_retry_after"):
+            self.count("secondary_limited", login)
+            return h.send_json(429, {"message": "You have exceeded a secondary rate limit. Please wait a few "
+                                                "minutes before you try again.",
+                                     "documentation_url": "https://docs.github.com/rest/overview/"
+                                                          "rate-limits-for-the-rest-api#about-secondary-rate-limits"},
+                               headers={"Retry-After": str(user["secondary_retry_after"]), **self.rate_headers(user)})
+        if self.rate_left(user) <= 0:
+            self.count("rate_limited", login)
+            return h.send_json(403, {"message": f"API rate limit exceeded for user ID {user['id']}.",
+                                     "documentation_url": "https://docs.github.com/rest/overview/"
+                                                          "rate-limits-for-the-rest-api"},
+                               headers=self.rate_headers(user))
+        if path == "/user/repos":
+            with LOCK:
+                body = [self.repo_json(r) for r in self.repos.values() if r["owner"] == login]
+            # A conditional request answered 304 does not count against the primary limit.
+            etag = 'W/"' + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest() + '"'
+            if h.headers.get("If-None-Match") == etag:
+                self.count("repo_lists_304", login)
+                return h.send_json(304, None, headers={"ETag": etag, **self.rate_headers(user)})
+            self.count("repo_lists", login)
+            self.spend(user)
+            return h.send_json(200, body, headers={"ETag": etag, "Cache-Control": "private, max-age=60, s-maxage=60",
+                                                   **self.rate_headers(user)})
+        self.spend(user)
         if path == "/user":
             self.count("profile", login)
             return h.send_json(200, {"login": login, "id": user["id"], "avatar_url":
@@ -140,10 +189,6 @@ class GitHub(fakebase.Fake):
                                       "visibility": "private"},
                                      {"email": f"{login}@users.noreply.github.com", "primary": False,
                                       "verified": True, "visibility": None}])
-        if path == "/user/repos":
-            self.count("repo_lists", login)
-            with LOCK:
-                return h.send_json(200, [self.repo_json(r) for r in self.repos.values() if r["owner"] == login])
         if path.startswith("/repositories/"):
             with LOCK:
                 r = self.repos.get(int(path.split("/")[2]))

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS outbound_cache;
+DROP TABLE IF EXISTS outbound_quota;
