@@ -59,7 +59,25 @@ struct answer_headers {
 	const char *retry_after; /* raw value */
 	long rl_remaining, rl_reset; /* -1 when absent */
 	const char *etag;
+	const char *link_next;
 };
+
+/* The rel="next" target of a Link header value: <url>; rel="next", <url>; rel="last". */
+static const char *link_next(struct arena *a, const char *v)
+{
+	for (const char *p = v; (p = strchr(p, '<'));) {
+		const char *end = strchr(p, '>');
+		if (!end)
+			return NULL;
+		const char *params = end + 1, *stop = strchr(params, ',');
+		size_t plen = stop ? (size_t)(stop - params) : strlen(params);
+		char *pp = arena_strndup(a, params, plen);
+		if (strstr(pp, "rel=\"next\"") || strstr(pp, "rel=next"))
+			return arena_strndup(a, p + 1, (size_t)(end - p - 1));
+		p = end + 1;
+	}
+	return NULL;
+}
 
 static const char *header_value(struct arena *a, const char *line, size_t n, const char *name)
 {
@@ -83,7 +101,10 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
 		h->retry_after = NULL;
 		h->rl_remaining = h->rl_reset = -1;
 		h->etag = NULL;
-	} else if ((v = header_value(h->a, line, n, "retry-after")))
+		h->link_next = NULL;
+	} else if ((v = header_value(h->a, line, n, "link")))
+		h->link_next = link_next(h->a, v);
+	else if ((v = header_value(h->a, line, n, "retry-after")))
 		h->retry_after = v;
 	else if ((v = header_value(h->a, line, n, "x-ratelimit-remaining")))
 		h->rl_remaining = isdigit((unsigned char)*v) ? atol(v) : -1;
@@ -358,6 +379,7 @@ int outbound_do(struct arena *a, const struct outbound_request *rq, struct outbo
 		now = (long)time(NULL);
 		if (!rc) {
 			out->rate_remaining = ah.rl_remaining;
+			out->link_next = ah.link_next;
 			long until = host ? answer_wait(a, &ah, out->status, host, caller, now) : 0;
 			if (until) {
 				int attempts = out->attempts;

@@ -15,6 +15,8 @@
 #include "oauth/oauth_client.h"
 
 #define PUSH_ATTEMPTS 3
+/* At most this many pages of 100 repositories are listed. */
+#define GITHUB_REPO_PAGES 10
 
 void github_blob_sha(const char *content, size_t len, char out[41])
 {
@@ -68,7 +70,7 @@ long github_rate_limited_until(void)
 
 static long api_call(struct arena *a, const struct oauth_provider *p, const char *token, const char *method,
 		     const char *path, struct json_object *body, bool conditional, struct json_object **json,
-		     const char **reason, int *http_status)
+		     const char **reason, int *http_status, struct outbound_response *resp)
 {
 	const char *base = oauth_url(a, p, "api");
 	struct outbound_request rq = {.method = method,
@@ -95,6 +97,8 @@ static long api_call(struct arena *a, const struct oauth_provider *p, const char
 		return 0;
 	}
 	*json = outbound_json(a, &r);
+	if (resp)
+		*resp = r;
 	return r.status;
 }
 
@@ -102,7 +106,7 @@ static long api(struct arena *a, const struct oauth_provider *p, const char *tok
 		const char *path, struct json_object *body, struct json_object **json, const char **reason,
 		int *http_status)
 {
-	return api_call(a, p, token, method, path, body, false, json, reason, http_status);
+	return api_call(a, p, token, method, path, body, false, json, reason, http_status, NULL);
 }
 
 static enum github_result fail(struct github_push *out, int status, const char *reason)
@@ -121,29 +125,41 @@ static const char *member(struct json_object *o, const char *path)
 enum github_result github_list_repos(struct arena *a, const struct oauth_provider *p, const char *token,
 				     struct json_object **repos, const char **reason, int *http_status)
 {
-	struct json_object *j;
-	/* A list GitHub answers with an ETag: revalidated with If-None-Match (a 304 does
-	 * not count against GitHub's rate limit). */
-	long st = api_call(a, p, token, "GET", "/user/repos?per_page=100&sort=updated", NULL, true, &j, reason,
-			   http_status);
-	if (!st)
-		return GITHUB_FAILED;
-	if (st != 200 || !j || !json_object_is_type(j, json_type_array)) {
-		*reason = arena_printf(a, "GitHub answered %ld for the repository list", st);
-		*http_status = 502;
-		return GITHUB_FAILED;
-	}
 	struct json_object *list = arena_defer(a, jsonx_put, json_object_new_array());
-	for (size_t i = 0; i < json_object_array_length(j); i++) {
-		struct json_object *r = json_object_array_get_idx(j, i), *id;
-		if (!json_object_object_get_ex(r, "id", &id))
-			continue;
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "id", json_object_new_int64(json_object_get_int64(id)));
-		json_object_object_add(o, "name", jsonx_string_or_null(jsonx_get_string(r, "name")));
-		json_object_object_add(o, "full_name", jsonx_string_or_null(jsonx_get_string(r, "full_name")));
-		json_object_object_add(o, "private", json_object_new_boolean(jsonx_get_bool(r, "private", 0)));
-		json_object_array_add(list, o);
+	/* Pages of 100 (GitHub's most), followed while the Link header names a next page
+	 * (an answer from the ETag cache carries no Link: a full page means there may be
+	 * more), up to GITHUB_REPO_PAGES pages. */
+	for (int page = 1; page <= GITHUB_REPO_PAGES; page++) {
+		struct json_object *j;
+		struct outbound_response resp;
+		/* A list GitHub answers with an ETag: revalidated with If-None-Match (a 304
+		 * does not count against GitHub's rate limit). */
+		long st = api_call(a, p, token, "GET",
+				   page == 1 ? "/user/repos?per_page=100&sort=updated"
+					     : arena_printf(a, "/user/repos?per_page=100&sort=updated&page=%d", page),
+				   NULL, true, &j, reason, http_status, &resp);
+		if (!st)
+			return GITHUB_FAILED;
+		if (st != 200 || !j || !json_object_is_type(j, json_type_array)) {
+			*reason = arena_printf(a, "GitHub answered %ld for the repository list", st);
+			*http_status = 502;
+			return GITHUB_FAILED;
+		}
+		size_t n = json_object_array_length(j);
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *r = json_object_array_get_idx(j, i), *id;
+			if (!json_object_object_get_ex(r, "id", &id))
+				continue;
+			struct json_object *o = json_object_new_object();
+			json_object_object_add(o, "id", json_object_new_int64(json_object_get_int64(id)));
+			json_object_object_add(o, "name", jsonx_string_or_null(jsonx_get_string(r, "name")));
+			json_object_object_add(o, "full_name", jsonx_string_or_null(jsonx_get_string(r, "full_name")));
+			json_object_object_add(o, "private", json_object_new_boolean(jsonx_get_bool(r, "private", 0)));
+			json_object_array_add(list, o);
+		}
+		bool more = resp.from_cache ? n >= 100 : resp.link_next != NULL;
+		if (!more || n == 0)
+			break;
 	}
 	*repos = list;
 	return GITHUB_OK;

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import time
+import urllib.parse
 import sys
 
 import fakebase
@@ -168,16 +169,36 @@ class GitHub(fakebase.Fake):
                                headers=self.rate_headers(user))
         if path == "/user/repos":
             with LOCK:
-                body = [self.repo_json(r) for r in self.repos.values() if r["owner"] == login]
+                every = [self.repo_json(r) for r in self.repos.values() if r["owner"] == login]
+            # GitHub's pagination: per_page (default 30, at most 100) and page, and a Link
+            # header (RFC 8288) naming the first, prev, next and last pages.
+            try:
+                per_page = max(1, min(int(query.get("per_page", 30)), 100))
+                page = max(1, int(query.get("page", 1)))
+            except ValueError:
+                return h.send_json(422, {"message": "Validation Failed"})
+            last = max(1, (len(every) + per_page - 1) // per_page)
+            body = every[(page - 1) * per_page:page * per_page]
+            base = f"http://{h.headers.get('Host')}/user/repos"
+            rest = {k: v for k, v in query.items() if k != "page"}
+
+            def page_url(n):
+                return base + "?" + urllib.parse.urlencode({**rest, "page": n})
+            links = []
+            if page > 1:
+                links += [f'<{page_url(page - 1)}>; rel="prev"', f'<{page_url(1)}>; rel="first"']
+            if page < last:
+                links += [f'<{page_url(page + 1)}>; rel="next"', f'<{page_url(last)}>; rel="last"']
+            extra = {"Link": ", ".join(links)} if links else {}
             # A conditional request answered 304 does not count against the primary limit.
             etag = 'W/"' + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest() + '"'
             if h.headers.get("If-None-Match") == etag:
                 self.count("repo_lists_304", login)
-                return h.send_json(304, None, headers={"ETag": etag, **self.rate_headers(user)})
+                return h.send_json(304, None, headers={"ETag": etag, **extra, **self.rate_headers(user)})
             self.count("repo_lists", login)
             self.spend(user)
             return h.send_json(200, body, headers={"ETag": etag, "Cache-Control": "private, max-age=60, s-maxage=60",
-                                                   **self.rate_headers(user)})
+                                                   **extra, **self.rate_headers(user)})
         self.spend(user)
         if path == "/user":
             self.count("profile", login)
