@@ -255,6 +255,17 @@ def test_console_journey(browser, base_url, api, broker, receiver):
     c.fill("Password", password)
     c.click("Sign in")
     c.heading("Integrations")
+    # A browser session: the refresh token is the HttpOnly cookie, never readable by the
+    # page; a reload keeps the user signed in, and the console's refresh works.
+    assert "sb_refresh" not in c.d.execute_script("return document.cookie")
+    assert "sb_csrf=" in c.d.execute_script("return document.cookie")
+    c.d.refresh()
+    c.heading("Integrations")
+    c.wait_text("#who-email", email)
+    refreshed = c.d.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "import('/console/js/api.js').then(m => m.refresh()).then(done, e => done(String(e)));")
+    assert refreshed is True
     cards = c.d.find_elements(By.CSS_SELECTOR, "main article.card")
     providers = {e.get_attribute("data-provider") for e in cards}
     assert {"mqtt", "github", "google", "blynk", "arduino_cloud"} <= providers

@@ -145,8 +145,12 @@ export async function login(email, password) {
   return currentUser;
 }
 
+// register() -> true when the server signed the new account in (a browser session);
+// false when it only created it (then call login()).
 export async function register(email, password, name) {
-  return request('POST', '/auth/register', { auth: false, body: { email, password, name, session: 'cookie' } });
+  const r = await request('POST', '/auth/register', { auth: false, body: { email, password, name, session: 'cookie' } });
+  if (r && r.access_token) { adopt(r); return true; }
+  return false;
 }
 
 export async function logout() {

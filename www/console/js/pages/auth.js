@@ -47,8 +47,7 @@ export async function register(main, { query, go }) {
     await busy(btn, 'Creating…', async () => {
       try {
         const email = form.email.value.trim();
-        await api.register(email, form.password.value, form.name.value.trim());
-        await api.login(email, form.password.value);
+        if (!(await api.register(email, form.password.value, form.name.value.trim()))) await api.login(email, form.password.value);
         notice('Welcome to Switchboard.');
         go(safeNext(query));
       } catch (ex) { showErrors(form, ex); }
