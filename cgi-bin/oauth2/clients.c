@@ -50,7 +50,14 @@ static const char *check_redirect_uris(struct json_object *v)
 	return NULL;
 }
 
+static const char *check_client_type(struct json_object *v)
+{
+	const char *t = json_object_get_string(v);
+	return strcmp(t, "public") && strcmp(t, "confidential") ? "must be \"public\" or \"confidential\"" : NULL;
+}
+
 const struct field client_create_fields[] = {
+	{"client_type", FIELD_STRING, false, 1, 16, check_client_type},
 	{"name", FIELD_STRING, true, 1, 100, check_not_blank},
 	{"description", FIELD_STRING, false, 0, 500, NULL},
 	{"redirect_uris", FIELD_ARRAY, false, 0, 10, check_redirect_uris},
@@ -80,7 +87,9 @@ static struct json_object *client_details(const char *client_id)
 	return d;
 }
 
-/* 201 client (with client_secret once) | 401 | 403 | 422 | 500 | 503 */
+/* 201 client (with client_secret once; a public client has none) | 401 | 403 | 422 | 500 | 503
+ * A public client (a browser or native app that cannot keep a secret) has no secret and
+ * must use PKCE at /oauth/authorize; it cannot use client_credentials. */
 int handle_client_create(struct request *rq)
 {
 	struct json_object *scopes_json = NULL, *rl = NULL;
@@ -89,14 +98,17 @@ int handle_client_create(struct request *rq)
 	if (!scope_subset(scopes, rq->scopes))
 		return reply_invalid_field(rq, "scopes",
 					   "must be within the scopes of the credential creating the client");
+	const char *type = jsonx_get_string(rq->json, "client_type");
+	bool public_client = type && !strcmp(type, "public");
 	char *client_id = apikey_generate(rq->arena, CLIENT_ID_PREFIX);
-	char *secret = apikey_generate(rq->arena, CLIENT_SECRET_PREFIX);
-	if (!client_id || !secret)
+	char *secret = public_client ? NULL : apikey_generate(rq->arena, CLIENT_SECRET_PREFIX);
+	if (!client_id || (!public_client && !secret))
 		return reply_internal(rq);
 	struct oauth_client_new c = {
 		.user_id = rq->user_id,
 		.client_id = client_id,
-		.secret_hash = crypto_sha256_hex(rq->arena, secret, strlen(secret)),
+		.secret_hash = secret ? crypto_sha256_hex(rq->arena, secret, strlen(secret)) : NULL,
+		.public_client = public_client,
 		.name = jsonx_get_string(rq->json, "name"),
 		.description = jsonx_get_string(rq->json, "description"),
 		.redirect_uris_json = json_text(rq, "redirect_uris", "[]"),
@@ -118,6 +130,8 @@ int handle_client_create(struct request *rq)
 		json_object_put(view);
 		return reply_db_failure(rq, s);
 	}
+	if (!secret)
+		return reply_ok(rq, 201, view, "Public OAuth client created (no secret: use PKCE)");
 	json_object_object_add(view, "client_secret", json_object_new_string(secret));
 	return reply_ok(rq, 201, view, "OAuth client created; store the secret now: it is not shown again");
 }

@@ -8,7 +8,7 @@
 
 struct request;
 
-extern const struct field client_create_fields[];
+extern const struct field client_create_fields[], consent_fields[];
 
 int handle_client_create(struct request *rq);
 int handle_client_list(struct request *rq);
@@ -20,5 +20,11 @@ int handle_revoke(struct request *rq);
 int handle_introspect(struct request *rq);
 int handle_userinfo(struct request *rq);
 int handle_metadata(struct request *rq);
+
+int handle_authorize(struct request *rq);
+int handle_consent_get(struct request *rq);
+int handle_consent_post(struct request *rq);
+int handle_authorized_apps(struct request *rq);
+int handle_authorized_app_revoke(struct request *rq);
 
 #endif

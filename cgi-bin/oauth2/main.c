@@ -15,6 +15,12 @@ static const struct route routes[] = {
 	{"GET", "/api/v1/oauth/userinfo", handle_userinfo, ROUTE_USER, BODY_NONE, NULL, NULL, ERRORS_OAUTH},
 	{"GET", "/.well-known/oauth-authorization-server", handle_metadata, ROUTE_PUBLIC, BODY_NONE, NULL, NULL,
 	 ERRORS_OAUTH},
+	{"GET", "/api/v1/oauth/authorize", handle_authorize, ROUTE_PUBLIC, BODY_NONE, NULL, NULL, ERRORS_OAUTH},
+	{"GET", "/api/v1/oauth/consent/{request}", handle_consent_get, ROUTE_USER, BODY_NONE, NULL},
+	{"POST", "/api/v1/oauth/consent/{request}", handle_consent_post, ROUTE_USER, BODY_JSON, consent_fields},
+	{"GET", "/api/v1/users/me/authorized-apps", handle_authorized_apps, ROUTE_USER, BODY_NONE, NULL, "admin"},
+	{"DELETE", "/api/v1/users/me/authorized-apps/{client_id}", handle_authorized_app_revoke, ROUTE_USER, BODY_NONE,
+	 NULL, "admin"},
 };
 
 int main(int argc, char **argv)

@@ -1,5 +1,11 @@
-/* The OAuth 2.0 protocol endpoints: token (client_credentials, refresh_token), revoke,
- * introspect, userinfo and the server metadata. Requests are forms, answers RFC JSON.
+/* The OAuth 2.0 protocol endpoints: token (client_credentials, authorization_code,
+ * refresh_token), revoke, introspect, userinfo and the server metadata. Requests are
+ * forms, answers RFC JSON.
+ *
+ * authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.5): the code is single-use and lives
+ * 60 seconds; presenting a used one again revokes every token issued from it (and their
+ * refreshes). Its tokens are the approving user's ("delegated"), with a refresh token
+ * when the user granted offline_access.
  *
  * Refresh tokens: client_credentials issues none by default (RFC 6749 §4.4.3). A client
  * registered with the offline_access scope may ask for it (scope=... offline_access):
@@ -11,6 +17,7 @@
 #include <string.h>
 
 #include "auth/apikey.h"
+#include "auth/oauth_code_store.h"
 #include "auth/oauth_grant_store.h"
 #include "auth/scope.h"
 #include "auth/user_store.h"
@@ -73,11 +80,14 @@ static const char *requested_scope(struct request *rq, const char *granted, cons
 
 static int grant_client_credentials(struct request *rq)
 {
+	if (rq->public_client)
+		return reply_oauth_error(rq, 400, "unauthorized_client",
+					 "A public client cannot use client_credentials (RFC 6749 §4.4)");
 	/* By default the client's scopes without offline_access: no refresh token unless asked. */
 	const char *scopes = requested_scope(rq, rq->scopes, scope_without(rq->arena, rq->scopes, "offline_access"));
 	if (!scopes)
 		return rq->status;
-	struct oauth_issue what = {rq->client_id, rq->user_id, NULL, scopes, scope_has(scopes, "offline_access")};
+	struct oauth_issue what = {rq->client_id, rq->user_id, NULL, scopes, scope_has(scopes, "offline_access"), false};
 	struct oauth_issued t;
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
@@ -112,7 +122,7 @@ static enum db_status continue_grant(struct request *rq, const struct oauth_refr
 	/* offline_access stays: the new pair continues the grant. */
 	if (!scope_has(want, "offline_access"))
 		want = arena_printf(rq->arena, "%s offline_access", want);
-	struct oauth_issue what = {rq->client_id, rq->user_id, r->grant_id, want, true};
+	struct oauth_issue what = {rq->client_id, r->user_id, r->grant_id, want, true, r->delegated};
 	enum db_status s = oauth_refresh_rotate(rq->arena, r->id);
 	if (s == DB_OK)
 		s = oauth_grant_issue(rq->arena, &what, t);
@@ -152,8 +162,72 @@ static int grant_refresh_token(struct request *rq)
 	return invalid_grant(rq);
 }
 
-/* 200 token | 400 invalid_request, invalid_grant, invalid_scope, unsupported_grant_type |
- * 401 invalid_client | 429 | 500 | 503 */
+static struct json_object *client_details(struct request *rq)
+{
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "client_id", json_object_new_string(rq->client_public_id));
+	return d;
+}
+
+/* Why the code k (locked, the caller's client's) cannot be redeemed now, or NULL. */
+static const char *code_refusal(struct request *rq, const struct oauth_authorization *k)
+{
+	const char *redirect = form_value(rq, "redirect_uri"), *verifier = form_value(rq, "code_verifier");
+	if (k->expired)
+		return "The authorization code is invalid, expired or used";
+	/* §4.1.3: required and identical when the authorization request named it. */
+	if ((k->redirect_uri_given || redirect) && (!redirect || strcmp(redirect, k->redirect_uri)))
+		return "redirect_uri does not match the authorization request";
+	if (k->code_challenge && (!verifier || !*verifier))
+		return "code_verifier is required: the authorization request had a code_challenge";
+	if (k->code_challenge && !oauth_pkce_s256_matches(rq->arena, verifier, k->code_challenge))
+		return "code_verifier does not match the code_challenge";
+	if (!k->code_challenge && verifier)
+		return "code_verifier sent but the authorization request had no code_challenge";
+	return NULL;
+}
+
+/* The code is locked while it is checked and redeemed, so of two concurrent redemptions
+ * the second sees it used: a reuse, which ends the grant issued by the first. */
+static int grant_authorization_code(struct request *rq)
+{
+	const char *code = form_value(rq, "code");
+	if (!code || !*code)
+		return reply_oauth_error(rq, 400, "invalid_request", "code is required");
+	if (!apikey_well_formed(code, AUTH_CODE_PREFIX))
+		return reply_oauth_error(rq, 400, "invalid_grant", "The authorization code is invalid, expired or used");
+	struct oauth_authorization *k = NULL;
+	struct oauth_issued t = {0};
+	const char *why = "The authorization code is invalid, expired or used";
+	enum db_status s = db_begin(rq->arena);
+	if (s == DB_OK)
+		s = oauth_code_lock(rq->arena, code, &k);
+	/* Another client's code: refused without touching it. */
+	if (s == DB_OK && k && strcmp(k->client_id, rq->client_id))
+		k = NULL;
+	if (s == DB_OK && k && k->used) {
+		if (k->grant_id)
+			s = oauth_grant_revoke(rq->arena, k->grant_id);
+		if (s == DB_OK)
+			s = audit_record(rq->arena, request_actor(rq, k->user_id), "oauth.code_reuse_detected", NULL,
+					 client_details(rq));
+	} else if (s == DB_OK && k && !(why = code_refusal(rq, k))) {
+		struct oauth_issue what = {rq->client_id, k->user_id, NULL, k->scopes,
+					   scope_has(k->scopes, "offline_access"), true};
+		s = oauth_grant_issue(rq->arena, &what, &t);
+		if (s == DB_OK)
+			s = oauth_code_redeem(rq->arena, k->id, t.grant_id);
+	}
+	s = db_finish(rq->arena, s);
+	if (s != DB_OK)
+		return db_failure(rq, s);
+	if (t.access_token)
+		return reply_tokens(rq, &t);
+	return reply_oauth_error(rq, 400, "invalid_grant", why);
+}
+
+/* 200 token | 400 invalid_request, invalid_grant, invalid_scope, unauthorized_client,
+ * unsupported_grant_type | 401 invalid_client | 429 | 500 | 503 */
 int handle_token(struct request *rq)
 {
 	const char *grant = form_value(rq, "grant_type");
@@ -161,10 +235,12 @@ int handle_token(struct request *rq)
 		return reply_oauth_error(rq, 400, "invalid_request", "grant_type is required");
 	if (!strcmp(grant, "client_credentials"))
 		return grant_client_credentials(rq);
+	if (!strcmp(grant, "authorization_code"))
+		return grant_authorization_code(rq);
 	if (!strcmp(grant, "refresh_token"))
 		return grant_refresh_token(rq);
 	return reply_oauth_error(rq, 400, "unsupported_grant_type",
-				 "Supported grant types: client_credentials, refresh_token");
+				 "Supported grant types: authorization_code, client_credentials, refresh_token");
 }
 
 /* RFC 7009. 200 (also for unknown tokens and other clients' tokens, which stay valid) |
@@ -195,6 +271,11 @@ static const char *issuer(struct request *rq)
  * A client learns only about its own tokens: anything else is {"active": false}. */
 int handle_introspect(struct request *rq)
 {
+	/* Introspection is for resource servers: a client that can keep a secret. */
+	if (rq->public_client) {
+		reply_header(rq, "WWW-Authenticate", "Basic realm=\"switchboard\"");
+		return reply_oauth_error(rq, 401, "invalid_client", "A public client cannot introspect tokens");
+	}
 	const char *token = form_value(rq, "token");
 	if (!token || !*token)
 		return reply_oauth_error(rq, 400, "invalid_request", "token is required");
@@ -246,12 +327,17 @@ static struct json_object *string_array(const char *const *items)
 /* RFC 8414 metadata. 200 */
 int handle_metadata(struct request *rq)
 {
-	static const char *const grants[] = {"client_credentials", "refresh_token", NULL};
+	static const char *const grants[] = {"authorization_code", "client_credentials", "refresh_token", NULL};
 	static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post", NULL};
-	static const char *const none[] = {NULL};
+	/* "none": public clients, by client_id alone (with PKCE). */
+	static const char *const token_auth_methods[] = {"client_secret_basic", "client_secret_post", "none", NULL};
+	static const char *const code[] = {"code", NULL};
+	static const char *const s256[] = {"S256", NULL};
 	const char *iss = issuer(rq);
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "issuer", json_object_new_string(iss));
+	json_object_object_add(o, "authorization_endpoint",
+			       json_object_new_string(arena_printf(rq->arena, "%s/api/v1/oauth/authorize", iss)));
 	json_object_object_add(o, "token_endpoint",
 			       json_object_new_string(arena_printf(rq->arena, "%s/api/v1/oauth/token", iss)));
 	json_object_object_add(o, "revocation_endpoint",
@@ -263,10 +349,11 @@ int handle_metadata(struct request *rq)
 	json_object_object_add(o, "service_documentation",
 			       json_object_new_string(arena_printf(rq->arena, "%s/api/docs/", iss)));
 	json_object_object_add(o, "grant_types_supported", string_array(grants));
-	/* No authorization endpoint: no response type is supported. */
-	json_object_object_add(o, "response_types_supported", string_array(none));
-	json_object_object_add(o, "token_endpoint_auth_methods_supported", string_array(auth_methods));
-	json_object_object_add(o, "revocation_endpoint_auth_methods_supported", string_array(auth_methods));
+	json_object_object_add(o, "response_types_supported", string_array(code));
+	json_object_object_add(o, "response_modes_supported", string_array((const char *const[]){"query", NULL}));
+	json_object_object_add(o, "code_challenge_methods_supported", string_array(s256));
+	json_object_object_add(o, "token_endpoint_auth_methods_supported", string_array(token_auth_methods));
+	json_object_object_add(o, "revocation_endpoint_auth_methods_supported", string_array(token_auth_methods));
 	json_object_object_add(o, "introspection_endpoint_auth_methods_supported", string_array(auth_methods));
 	json_object_object_add(o, "scopes_supported", string_array(scope_names));
 	return reply_json(rq, 200, o);

@@ -15,6 +15,7 @@ struct credential {
 	const char *client_id;	      /* api_clients.id of a token or client, else NULL */
 	const char *client_public_id; /* its "sbc_..." id, else NULL */
 	const char *token_id;	      /* oauth_access_tokens.id of an access token, else NULL */
+	bool public_client;	      /* a public OAuth client (no secret) authenticated by its id */
 };
 
 #endif

@@ -12,7 +12,7 @@
 /* The public view of a client; never the secret or its hash. */
 #define CLIENT_JSON                                                                                      \
 	"json_build_object('id', id, 'client_id', client_id, 'name', name, 'description', description, " \
-	"'redirect_uris', to_json(redirect_uris), 'scopes', to_json(scopes), "                           \
+	"'client_type', client_type, 'redirect_uris', to_json(redirect_uris), 'scopes', to_json(scopes), "                           \
 	"'rate_limit_per_hour', rate_limit_per_hour, 'created_at', " SQL_RFC3339(                        \
 		"created_at") ", "                                                                       \
 			      "'updated_at', " SQL_RFC3339("updated_at") ")::text"
@@ -21,14 +21,15 @@ enum db_status oauth_client_store_create(struct arena *a, const struct oauth_cli
 {
 	const char *p[] = {
 		c->client_id,	c->secret_hash,	       c->user_id, c->name,
-		c->description, c->redirect_uris_json, c->scopes,  arena_printf(a, "%ld", c->rate_limit_per_hour)};
+		c->description, c->redirect_uris_json, c->scopes,  arena_printf(a, "%ld", c->rate_limit_per_hour),
+		c->public_client ? "public" : "confidential"};
 	enum db_status s = rows_fetch_one(
 		a, client,
 		"INSERT INTO api_clients (client_id, client_secret_hash, user_id, name, description, redirect_uris, "
-		"scopes, rate_limit_per_hour) VALUES ($1, $2, $3, $4, $5, "
-		"ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), string_to_array($7, ' '), $8::int) "
+		"scopes, rate_limit_per_hour, client_type) VALUES ($1, $2, $3, $4, $5, "
+		"ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), string_to_array($7, ' '), $8::int, $9) "
 		"RETURNING " CLIENT_JSON,
-		8, p);
+		9, p);
 	/* An INSERT ... RETURNING without its row is not a state the caller can answer. */
 	return s == DB_OK && !*client ? DB_ERROR : s;
 }
@@ -82,17 +83,25 @@ enum db_status oauth_client_verify(struct arena *a, const char *client_id, const
 	*out = NULL;
 	enum db_status s =
 		db_exec(a, &res,
-			"SELECT id, user_id, client_secret_hash, array_to_string(scopes, ' '), rate_limit_per_hour "
-			"FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL",
+			"SELECT id, user_id, client_secret_hash, array_to_string(scopes, ' '), rate_limit_per_hour, "
+			"client_type = 'public' FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL",
 			1, p);
 	if (s != DB_OK)
 		return s;
-	bool found = PQntuples(res) == 1;
-	const char *stored =
-		found ? PQgetvalue(res, 0, 2) : "0000000000000000000000000000000000000000000000000000000000000000";
-	const char *given = crypto_sha256_hex(a, secret, strlen(secret));
-	if (!(crypto_str_equal(given, stored) && found))
-		return DB_OK;
+	bool found = PQntuples(res) == 1, public_client = found && PQgetvalue(res, 0, 5)[0] == 't';
+	bool no_secret = !secret || !*secret;
+	if (public_client || no_secret) {
+		/* Nothing secret to compare: a public client by its id alone, nothing else. */
+		if (!(public_client && no_secret))
+			return DB_OK;
+	} else {
+		const char *stored = found && !PQgetisnull(res, 0, 2)
+					     ? PQgetvalue(res, 0, 2)
+					     : "0000000000000000000000000000000000000000000000000000000000000000";
+		const char *given = crypto_sha256_hex(a, secret, strlen(secret));
+		if (!(crypto_str_equal(given, stored) && found))
+			return DB_OK;
+	}
 	struct credential *c = arena_alloc(a, sizeof(*c));
 	if (!c)
 		return DB_ERROR;
@@ -100,7 +109,8 @@ enum db_status oauth_client_verify(struct arena *a, const char *client_id, const
 				 .client_public_id = arena_strdup(a, client_id),
 				 .user_id = PQgetvalue(res, 0, 1),
 				 .scopes = PQgetvalue(res, 0, 3),
-				 .rate_limit = atol(PQgetvalue(res, 0, 4))};
+				 .rate_limit = atol(PQgetvalue(res, 0, 4)),
+				 .public_client = public_client};
 	*out = c;
 	return DB_OK;
 }

@@ -14,7 +14,8 @@ struct json_object;
 struct oauth_client_new {
 	const char *user_id;
 	const char *client_id;	 /* the public "sbc_..." id */
-	const char *secret_hash; /* crypto_sha256_hex of the secret */
+	const char *secret_hash; /* crypto_sha256_hex of the secret; NULL for a public client */
+	bool public_client;	 /* client_type "public": no secret, PKCE required */
 	const char *name;
 	const char *description;	/* NULL: none */
 	const char *redirect_uris_json; /* a JSON array of checked URLs */
@@ -41,7 +42,9 @@ enum db_status oauth_client_store_delete(struct arena *a, const char *user_id, c
 /* Client authentication: the live client client_id ("sbc_...") when secret is its secret,
  * into *out (in the arena), or NULL when the client is unknown, deleted or the secret is
  * wrong. Both cases take the same work (hash and constant-time compare), so timing does
- * not tell which client ids exist. */
+ * not tell which client ids exist. A public client has no secret: it is found when secret
+ * is NULL or empty (public_client set), and refused when one is sent; a confidential
+ * client is refused without its secret. */
 enum db_status oauth_client_verify(struct arena *a, const char *client_id, const char *secret, struct credential **out);
 
 #endif

@@ -35,12 +35,13 @@ static enum db_status insert_refresh(struct arena *a, const struct oauth_issue *
 			   grant,
 			   access_id,
 			   what->scopes,
-			   arena_printf(a, "%ld", oauth_refresh_ttl())};
+			   arena_printf(a, "%ld", oauth_refresh_ttl()),
+			   what->delegated ? "t" : "f"};
 	return db_exec(a, NULL,
 		       "INSERT INTO oauth_refresh_tokens (token_hash, client_id, user_id, grant_id, access_token_id, "
-		       "scopes, expires_at) VALUES ($1, $2, $3, $4, $5, string_to_array($6, ' '), "
-		       "now() + make_interval(secs => $7::int))",
-		       7, p);
+		       "scopes, expires_at, delegated) VALUES ($1, $2, $3, $4, $5, string_to_array($6, ' '), "
+		       "now() + make_interval(secs => $7::int), $8)",
+		       8, p);
 }
 
 enum db_status oauth_grant_issue(struct arena *a, const struct oauth_issue *what, struct oauth_issued *out)
@@ -52,14 +53,15 @@ enum db_status oauth_grant_issue(struct arena *a, const struct oauth_issue *what
 		return DB_ERROR;
 	long ttl = oauth_access_ttl();
 	const char *p[] = {hash_of(a, access), what->client_id, what->user_id,
-			   what->grant_id,     what->scopes,	arena_printf(a, "%ld", ttl)};
+			   what->grant_id,     what->scopes,	arena_printf(a, "%ld", ttl),
+			   what->delegated ? "t" : "f"};
 	PGresult *res;
 	enum db_status s = db_exec(
 		a, &res,
-		"INSERT INTO oauth_access_tokens (token_hash, client_id, user_id, grant_id, scopes, expires_at) "
-		"VALUES ($1, $2, $3, coalesce($4::uuid, gen_random_uuid()), string_to_array($5, ' '), "
-		"now() + make_interval(secs => $6::int)) RETURNING id, grant_id",
-		6, p);
+		"INSERT INTO oauth_access_tokens (token_hash, client_id, user_id, grant_id, scopes, expires_at, "
+		"delegated) VALUES ($1, $2, $3, coalesce($4::uuid, gen_random_uuid()), string_to_array($5, ' '), "
+		"now() + make_interval(secs => $6::int), $7) RETURNING id, grant_id",
+		7, p);
 	if (s == DB_OK && refresh)
 		s = insert_refresh(a, what, refresh, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
 	if (s != DB_OK)
@@ -67,6 +69,7 @@ enum db_status oauth_grant_issue(struct arena *a, const struct oauth_issue *what
 	out->access_token = access;
 	out->refresh_token = refresh;
 	out->scopes = what->scopes;
+	out->grant_id = PQgetvalue(res, 0, 1);
 	out->expires_in = ttl;
 	return DB_OK;
 }
@@ -79,7 +82,7 @@ enum db_status oauth_refresh_lock(struct arena *a, const char *token, struct oau
 	enum db_status s =
 		db_exec(a, &res,
 			"SELECT id, client_id, grant_id, array_to_string(scopes, ' '), rotated_at IS NOT NULL, "
-			"revoked_at IS NOT NULL OR expires_at <= now() FROM oauth_refresh_tokens "
+			"revoked_at IS NOT NULL OR expires_at <= now(), user_id, delegated FROM oauth_refresh_tokens "
 			"WHERE token_hash = $1 FOR UPDATE",
 			1, p);
 	if (s != DB_OK || PQntuples(res) != 1)
@@ -93,6 +96,8 @@ enum db_status oauth_refresh_lock(struct arena *a, const char *token, struct oau
 	r->scopes = PQgetvalue(res, 0, 3);
 	r->rotated = PQgetvalue(res, 0, 4)[0] == 't';
 	r->dead = PQgetvalue(res, 0, 5)[0] == 't';
+	r->user_id = PQgetvalue(res, 0, 6);
+	r->delegated = PQgetvalue(res, 0, 7)[0] == 't';
 	*out = r;
 	return DB_OK;
 }

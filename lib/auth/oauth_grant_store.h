@@ -25,6 +25,7 @@ struct oauth_issue {
 	const char *grant_id;
 	const char *scopes; /* space-separated, already checked */
 	bool offline;	    /* also a refresh token */
+	bool delegated;	    /* user_id authorized the client (authorization code), not its owner */
 };
 
 /* What was issued: the secrets, shown once, in the arena. */
@@ -32,6 +33,7 @@ struct oauth_issued {
 	const char *access_token;
 	const char *refresh_token; /* NULL unless offline */
 	const char *scopes;
+	const char *grant_id;
 	long expires_in;
 };
 
@@ -42,8 +44,10 @@ enum db_status oauth_grant_issue(struct arena *a, const struct oauth_issue *what
 struct oauth_refresh {
 	const char *id;
 	const char *client_id; /* api_clients.id */
+	const char *user_id;   /* whose tokens: the grant continues for them */
 	const char *grant_id;
 	const char *scopes;
+	bool delegated;
 	bool rotated; /* already exchanged: presenting it again is a reuse */
 	bool dead;    /* revoked or expired */
 };

@@ -59,6 +59,7 @@ static void take_credential(struct request *rq, enum auth_kind kind, const struc
 	rq->client_id = c->client_id;
 	rq->client_public_id = c->client_public_id;
 	rq->token_id = c->token_id;
+	rq->public_client = c->public_client;
 }
 
 /* An API key: its owner, its scopes, its limit. Revoked and unknown keys are one answer. */
@@ -160,7 +161,8 @@ int auth_require_client(struct request *rq)
 			return reply_oauth_error(rq, 400, "invalid_request",
 						 "client_id does not match the credentials");
 	} else {
-		if (!fid || !fsecret)
+		/* client_id alone: a public client (RFC 6749 §2.1), refused for any other. */
+		if (!fid)
 			return invalid_client(
 				rq, "Client authentication required (HTTP Basic or client_id and client_secret)");
 		user = fid;

@@ -67,6 +67,7 @@ struct request {
 	const char *client_id;	      /* api_clients.id of AUTH_OAUTH_TOKEN and AUTH_OAUTH_CLIENT */
 	const char *client_public_id; /* its client_id ("sbc_...") */
 	const char *token_id;	      /* oauth_access_tokens.id of AUTH_OAUTH_TOKEN */
+	bool public_client;	      /* AUTH_OAUTH_CLIENT: a public client, identified by client_id only */
 	long rate_limit;	      /* requests per window of the key or client */
 
 	/* The response: decided once, written once by the responder. */

@@ -376,8 +376,9 @@ def test_metadata(base_url):
     assert m["issuer"] == base_url
     assert m["token_endpoint"] == base_url + "/api/v1/oauth/token"
     assert m["revocation_endpoint"].endswith("/oauth/revoke") and m["introspection_endpoint"].endswith("/oauth/introspect")
-    assert set(m["grant_types_supported"]) == {"client_credentials", "refresh_token"}
-    assert set(m["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post"}
+    assert set(m["grant_types_supported"]) == {"authorization_code", "client_credentials", "refresh_token"}
+    # "none": public clients (PKCE), see test_oauth_authorize.py.
+    assert set(m["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post", "none"}
     assert "integrations:read" in m["scopes_supported"]
 
 
