@@ -1,5 +1,5 @@
 /* The worker's transfer child: export jobs (claimed under a lease, streamed to a file),
- * scheduled exports coming due, and expiry of old export files. Exports run for
+ * scheduled exports coming due, expiry of old export files, and queued GitHub syncs. Exports run for
  * minutes and block on PostgreSQL, so they run in a child process of their own: the
  * parent's webhook deliveries keep moving. The parent restarts the child if it dies. */
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "db/db.h"
+#include "integrations/providers/github_jobs.h"
 #include "transfer/export_run.h"
 #include "transfer/export_store.h"
 #include "transfer/schedule.h"
@@ -87,6 +88,11 @@ static void transfer_loop(const char *owner)
 			continue; /* more may be waiting */
 		}
 		arena_reset(a);
+		/* GitHub sync jobs (lib/integrations/providers/github_jobs.h), leased the same way. */
+		int synced = github_jobs_run_one(a, owner, lease);
+		arena_reset(a);
+		if (synced > 0)
+			continue;
 		if (!due)
 			wait_for_work(&listening, poll_ms);
 	}

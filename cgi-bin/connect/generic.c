@@ -180,6 +180,8 @@ static int reply_connect_result(struct request *rq, struct provider_result *r)
 	switch (r->outcome) {
 	case PROVIDER_OK:
 		return reply_ok(rq, 200, r->data, r->message);
+	case PROVIDER_ACCEPTED:
+		return reply_ok(rq, 202, r->data, r->message);
 	case PROVIDER_INVALID:
 		return reply_invalid(rq, r->data);
 	case PROVIDER_DB:

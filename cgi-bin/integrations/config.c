@@ -106,10 +106,28 @@ int handle_action(struct request *rq)
 	return run_action(rq, p, name);
 }
 
+/* GET .../{provider}/{action}/{id}: the provider's read of that name (sync/ and a star), with
+ * the id as c->param. 200 | 401 | 403 | 404 | 503 */
+int handle_action_get(struct request *rq)
+{
+	const struct provider *p = provider_or_404(rq);
+	if (!p)
+		return rq->status;
+	const struct provider_action *x =
+		provider_action_find(p, arena_printf(rq->arena, "%s/*", request_param(rq, "action")));
+	if (!x || !x->method || strcmp(x->method, "GET"))
+		return reply_error(rq, 404, "not_found", "No such route");
+	struct provider_call c = call_of(rq);
+	c.param = request_param(rq, "step");
+	struct provider_result r;
+	x->run(&c, p, &r);
+	return reply_result(rq, &r);
+}
+
 int run_action(struct request *rq, const struct provider *p, const char *name)
 {
 	const struct provider_action *x = provider_action_find(p, name);
-	if (!x)
+	if (!x || (x->method && strcmp(x->method, "POST")))
 		return reply_error(rq, 404, "not_found", "No such route");
 	if (x->body_required && !rq->json) {
 		if (rq->content_length < 0)

@@ -37,6 +37,7 @@ static const struct route routes[] = {
 	 ERRORS_ENVELOPE, ROUTE_SLOW},
 	{"POST", ONE "/{action}/{step}", handle_action, ROUTE_USER, BODY_JSON_OPTIONAL, NULL, "integrations:write",
 	 ERRORS_ENVELOPE, ROUTE_SLOW},
+	{"GET", ONE "/{action}/{step}", handle_action_get, ROUTE_USER, BODY_NONE, NULL, "integrations:read"},
 	{"GET", ONE, handle_get, ROUTE_USER, BODY_NONE, NULL, "integrations:read"},
 	{"PATCH", ONE, handle_patch, ROUTE_USER, BODY_JSON, NULL, "integrations:write"},
 	{"PUT", ONE, handle_put, ROUTE_USER, BODY_JSON, NULL, "integrations:write"},

@@ -42,6 +42,11 @@ char *github_project_path(struct arena *a, const char *name);
  * last call was not rate limited. */
 long github_rate_limited_until(void);
 
+struct provider_call;
+struct provider_result;
+/* The sync of POST .../github/sync run now (the worker runs queued jobs with it). */
+int github_sync_now(const struct provider_call *c, struct provider_result *r);
+
 enum github_result github_list_repos(struct arena *a, const struct oauth_provider *p, const char *token,
 				     struct json_object **repos, const char **reason, int *http_status);
 

@@ -14,6 +14,7 @@
 #include "integrations/oauth_token.h"
 #include "integrations/projects.h"
 #include "integrations/providers/github.h"
+#include "integrations/providers/github_jobs.h"
 #include "net/outbound.h"
 #include "integrations/providers/github_store.h"
 #include "integrations/providers/provider.h"
@@ -79,6 +80,7 @@ static const struct field github_settings[] = {
 static const struct field sync_fields[] = {
 	{"repository_id", FIELD_INT, true, 1, 9007199254740991L, NULL},
 	{"project_ids", FIELD_ARRAY, true, 1, PROJECTS_MAX, projects_check_ids},
+	{"async", FIELD_BOOL, false, 0, 0, NULL},
 	{NULL, 0, false, 0, 0, NULL},
 };
 
@@ -181,9 +183,63 @@ static int sync_done(const struct provider_call *c, long long repo_id, const str
 	return provider_ok(r, d, out->commit_sha ? "Synced" : "Nothing changed");
 }
 
+static int github_sync(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+
+/* POST .../github/sync {"async": true}: checked like a sync now (the projects are the
+ * caller's, the integration is connected), then queued for the worker: 202 with the job. */
+static int github_sync_queue(const struct provider_call *c, const struct provider *p, struct provider_result *r)
+{
+	struct github_file *files;
+	size_t n;
+	if (!sync_files(c, &files, &n, r))
+		return r->outcome;
+	struct integration row;
+	if (integration_load_or_fail(c, p->name, &row, r))
+		return r->outcome;
+	struct json_object *req = arena_defer(c->a, jsonx_put, json_object_new_object()), *v;
+	if (json_object_object_get_ex(c->body, "repository_id", &v))
+		json_object_object_add(req, "repository_id", json_object_get(v));
+	if (json_object_object_get_ex(c->body, "project_ids", &v))
+		json_object_object_add(req, "project_ids", json_object_get(v));
+	struct json_object *job;
+	enum db_status s = github_job_enqueue(c->a, c->user_id, req, &job);
+	if (s != DB_OK)
+		return provider_db(c->a, r, s);
+	json_object_object_add(
+		job, "status_url",
+		json_object_new_string(arena_printf(c->a, "/api/v1/users/me/integrations/github/sync/%s",
+						    jsonx_get_string(job, "id"))));
+	return provider_accepted(r, job, "Sync queued");
+}
+
+/* GET .../github/sync/{id}: the job's status, files, commit sha and error. */
+static int github_sync_status(const struct provider_call *c, const struct provider *p, struct provider_result *r)
+{
+	(void)p;
+	struct json_object *job;
+	bool found;
+	enum db_status s = github_job_get(c->a, c->user_id, c->param, &job, &found);
+	if (s != DB_OK)
+		return provider_db(c->a, r, s);
+	if (!found)
+		return provider_fail(r, PROVIDER_NOT_FOUND, "not_found", "No sync job of yours has this id");
+	return provider_ok(r, job, NULL);
+}
+
+int github_sync_now(const struct provider_call *c, struct provider_result *r)
+{
+	const struct provider *p = provider_find("github");
+	if (!p || !p->oauth)
+		return provider_fail(r, PROVIDER_CONFLICT, "provider_not_configured",
+				     "GitHub is not configured on this server");
+	return github_sync(c, p, r);
+}
+
 /* POST .../github/sync: the chosen projects pushed as files in one commit. */
 static int github_sync(const struct provider_call *c, const struct provider *p, struct provider_result *r)
 {
+	if (jsonx_get_bool(c->body, "async", 0))
+		return github_sync_queue(c, p, r);
 	struct github_file *files;
 	size_t n;
 	if (!sync_files(c, &files, &n, r))
@@ -203,8 +259,9 @@ static int github_sync(const struct provider_call *c, const struct provider *p, 
 }
 
 static const struct provider_action github_actions[] = {
-	{"sync", true, sync_fields, github_sync},
-	{NULL, false, NULL, NULL},
+	{"sync", true, sync_fields, github_sync, NULL},
+	{"sync/*", false, NULL, github_sync_status, "GET"},
+	{NULL, false, NULL, NULL, NULL},
 };
 
 const struct provider provider_github = {

@@ -28,6 +28,7 @@ struct provider_action {
 	bool body_required;	    /* false: an empty body is allowed (c->body NULL) */
 	const struct field *fields; /* checked (all failing fields at once) before run; may be NULL */
 	provider_op run;
+	const char *method; /* NULL: POST; "GET": a read, name ending in a star segment takes c->param */
 };
 
 enum provider_auth { PROVIDER_AUTH_CONFIG, PROVIDER_AUTH_OAUTH2, PROVIDER_AUTH_API_KEY, PROVIDER_AUTH__MAX };

@@ -46,6 +46,13 @@ int provider_db(struct arena *a, struct provider_result *r, enum db_status s)
 	return PROVIDER_DB;
 }
 
+int provider_accepted(struct provider_result *r, struct json_object *data, const char *message)
+{
+	provider_ok(r, data, message);
+	r->outcome = PROVIDER_ACCEPTED;
+	return r->outcome;
+}
+
 int provider_rate_limited(struct provider_result *r, long retry_at, const char *reason)
 {
 	provider_fail(r, PROVIDER_RATE_LIMITED, "rate_limited", reason);

@@ -25,6 +25,7 @@ enum provider_outcome {
 	PROVIDER_UPSTREAM_TIMEOUT, /* the outside service did not answer in time */
 	PROVIDER_DB,		   /* database trouble: db says which */
 	PROVIDER_RATE_LIMITED,	   /* the outside service asked us to wait (or our own limit): retry_at */
+	PROVIDER_ACCEPTED,	   /* queued: data describes the job (HTTP 202) */
 	PROVIDER_OUTCOME__MAX
 };
 
@@ -48,10 +49,14 @@ struct provider_call {
 	/* PUT /integrations/{id}: a display name to set with the settings (NULL removes it). */
 	bool set_name;
 	const char *name;
+	/* GET .../{provider}/{action}/{param}: the last path segment (a job id). */
+	const char *param;
 };
 
 /* Each fills *r and returns its outcome, so an operation ends with `return provider_...`. */
 int provider_ok(struct provider_result *r, struct json_object *data, const char *message);
+/* Queued: data (taken) is the job. */
+int provider_accepted(struct provider_result *r, struct json_object *data, const char *message);
 /* rate_limited until retry_at (epoch second, 0 when unknown). */
 int provider_rate_limited(struct provider_result *r, long retry_at, const char *reason);
 int provider_fail(struct provider_result *r, enum provider_outcome o, const char *code, const char *message);

@@ -154,6 +154,8 @@ class GitHub(fakebase.Fake):
         # primary limit's x-ratelimit-* headers on every answer, 403 with remaining 0
         # once it is spent, and a secondary limit answered 429 with retry-after.
         self.count("api_calls", login)
+        if user.get("api_delay"):  # a slow GitHub, for tests that act while a call is in flight
+            time.sleep(float(user["api_delay"]))
         if user.get("secondary_retry_after"):
             self.count("secondary_limited", login)
             return h.send_json(429, {"message": "You have exceeded a secondary rate limit. Please wait a few "

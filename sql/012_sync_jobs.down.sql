@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS github_sync_jobs;
