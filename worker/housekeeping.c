@@ -1,4 +1,5 @@
 /* Periodic jobs of the worker: things no request waits for. */
+#include "auth/oauth_code_store.h"
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -22,6 +23,9 @@ void housekeeping_run(void)
 	/* Health history: what a person looks back on, a month of it. */
 	db_exec(a, NULL, "DELETE FROM integration_health_checks WHERE checked_at < now() - interval '30 days'", 0,
 		NULL);
+	/* Consent requests and authorization codes long expired. */
+	if (oauth_code_prune(a) != DB_OK)
+		log_msg(LOG_WARN, "pruning OAuth consent requests and codes failed; trying again next round");
 	/* Request logs of keys and clients: kept for the configured retention. */
 	if (api_request_logs_prune(a, config_int("SB_REQUEST_LOG_RETENTION_DAYS", 90, 1, 3650)) < 0)
 		log_msg(LOG_WARN, "pruning api_request_logs failed; trying again next round");

@@ -230,6 +230,16 @@ enum db_status oauth_authorized_app_revoke(struct arena *a, const char *user_id,
 	return s;
 }
 
+enum db_status oauth_code_prune(struct arena *a)
+{
+	enum db_status s = db_exec(
+		a, NULL, "DELETE FROM oauth_consent_requests WHERE expires_at < now() - interval '1 hour'", 0, NULL);
+	if (s == DB_OK)
+		s = db_exec(a, NULL, "DELETE FROM oauth_authorization_codes WHERE expires_at < now() - interval '1 day'",
+			    0, NULL);
+	return s;
+}
+
 bool oauth_pkce_well_formed(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;

@@ -85,6 +85,10 @@ enum db_status oauth_authorized_apps(struct arena *a, const char *user_id, struc
  * user delegated to it; *found false when there was no such grant. */
 enum db_status oauth_authorized_app_revoke(struct arena *a, const char *user_id, const char *client_id, bool *found);
 
+/* Housekeeping: deletes consent requests an hour past their expiry and codes a day past
+ * theirs (a used code is kept that long so that its reuse still revokes its tokens). */
+enum db_status oauth_code_prune(struct arena *a);
+
 /* RFC 7636 §4.6 for S256: base64url(SHA-256(verifier)) equals challenge, in constant
  * time; false also when verifier is not 43..128 unreserved characters. */
 bool oauth_pkce_s256_matches(struct arena *a, const char *verifier, const char *challenge);

@@ -472,7 +472,8 @@ def test_public_client_flow_with_pkce(api, public, new_user):
     code = approve(api, user, public, scope="read offline_access", code_challenge=challenge,
                    code_challenge_method="S256")["code"]
     oauth_error(exchange(api, public, code, auth="public"), 400, "invalid_grant")
-    oauth_error(exchange(api, public, code, auth="public", verifier=verifier[:-1] + "A"), 400, "invalid_grant")
+    wrong = verifier[:-1] + ("A" if verifier[-1] != "A" else "B")
+    oauth_error(exchange(api, public, code, auth="public", verifier=wrong), 400, "invalid_grant")
     oauth_error(exchange(api, public, code, auth="public", verifier="short"), 400, "invalid_grant")
     resp = exchange(api, public, code, auth="public", verifier=verifier)
     assert resp.status_code == 200, resp.text
@@ -608,3 +609,24 @@ def test_openapi_lists_the_new_routes(base_url):
                   ("post", "/oauth/consent/{request}"), ("get", "/users/me/authorized-apps"),
                   ("delete", "/users/me/authorized-apps/{client_id}")]:
         assert route in listed, route
+
+
+# --- housekeeping -------------------------------------------------------------------------------
+
+
+def test_worker_prunes_long_expired_consent_requests_and_codes(api, client, new_user, stack):
+    user = new_user()
+    old_rid = request_id(authorize(api, base(client)))
+    live_rid = request_id(authorize(api, base(client)))
+    old_code = hashlib.sha256(approve(api, user, client)["code"].encode()).hexdigest()
+    live_code = hashlib.sha256(approve(api, user, client)["code"].encode()).hexdigest()
+    sb.psql(f"UPDATE oauth_consent_requests SET expires_at = now() - interval '2 hours' WHERE id = '{old_rid}'")
+    sb.psql(f"UPDATE oauth_authorization_codes SET expires_at = now() - interval '2 days' "
+            f"WHERE code_hash = '{old_code}'")
+    # The worker runs its housekeeping when it starts.
+    stack("restart", "worker")
+    gone = lambda: sb.psql(f"SELECT count(*) FROM oauth_consent_requests WHERE id = '{old_rid}'") == "0" and \
+        sb.psql(f"SELECT count(*) FROM oauth_authorization_codes WHERE code_hash = '{old_code}'") == "0"
+    assert sb.retry_until(gone, timeout=30)
+    assert sb.psql(f"SELECT count(*) FROM oauth_consent_requests WHERE id = '{live_rid}'") == "1"
+    assert sb.psql(f"SELECT count(*) FROM oauth_authorization_codes WHERE code_hash = '{live_code}'") == "1"
