@@ -7,6 +7,7 @@
 #include "http/reply.h"
 #include "http/request.h"
 #include "webhooks/event_store.h"
+#include "integrations/providers/github_jobs.h"
 
 #define MAX_EVENT_DATA 65536
 
@@ -39,7 +40,7 @@ int handle_event_types(struct request *rq)
 	return reply_ok(rq, 200, d, NULL);
 }
 
-/* 202 {event_id, message_id, type, deliveries, duplicate} | 400 | 401 | 415 | 422 | 503
+/* 202 {event_id, message_id, type, deliveries, duplicate, github_sync_jobs} | 400 | 401 | 415 | 422 | 503
  * The same idempotency key (body or Idempotency-Key header) within 24 hours publishes once. */
 int handle_event_publish(struct request *rq)
 {
@@ -54,9 +55,13 @@ int handle_event_publish(struct request *rq)
 	struct json_object *data = NULL;
 	json_object_object_get_ex(rq->json, "data", &data);
 	struct event_published out;
+	int synced = 0;
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
 		s = event_store_publish(rq->arena, rq->user_id, type, data, key, &out);
+	/* GitHub auto-sync: a project.updated event queues syncs of the selected repositories. */
+	if (s == DB_OK && !out.duplicate)
+		s = github_auto_sync(rq->arena, rq->user_id, type, data, &synced);
 	s = db_finish(rq->arena, s);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
@@ -66,5 +71,6 @@ int handle_event_publish(struct request *rq)
 	json_object_object_add(d, "type", json_object_new_string(out.type));
 	json_object_object_add(d, "deliveries", json_object_new_int(out.deliveries));
 	json_object_object_add(d, "duplicate", json_object_new_boolean(out.duplicate));
+	json_object_object_add(d, "github_sync_jobs", json_object_new_int(synced));
 	return reply_ok(rq, 202, d, out.duplicate ? "Already published with this idempotency key" : "Event published");
 }

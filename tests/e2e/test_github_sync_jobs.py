@@ -108,3 +108,67 @@ def test_killed_worker_sync_job_is_taken_up_again(api, new_user, stack):
     assert done["attempts"] == 2, done
     st = requests.get(of.fake_url("github") + f"/_fake/repos/{rid}", timeout=sb.TIMEOUT).json()
     assert st["head"] == done["commit_sha"] and "nexflux/Slow.json" in st["files"]
+
+
+# --- auto-sync: project.updated through POST /events ----------------------------------------------
+
+
+def publish(api, user, type_, data, key=None):
+    body = {"type": type_, "data": data}
+    if key:
+        body["idempotency_key"] = key
+    return requests.post(f"{api}/events", json=body, headers={**user.headers, "User-Agent": sb.USER_AGENT},
+                         timeout=sb.TIMEOUT)
+
+
+def jobs_of(user):
+    out = sb.psql("SELECT coalesce(json_agg(request ORDER BY created_at), '[]') FROM github_sync_jobs "
+                  f"WHERE user_id = '{sb.sql_uuid(user.id)}'")
+    return json.loads(out)
+
+
+def test_project_updated_event_queues_a_sync_of_each_selected_repository(api, new_user):
+    u, login, rid = github_user(api, new_user)
+    r2 = requests.post(of.fake_url("github") + "/_fake/repos", json={"owner": login, "name": "second"},
+                       timeout=sb.TIMEOUT).json()["id"]
+    p1 = project(u, "Auto", {"parts": ["led"]})
+    # auto_sync off: nothing is queued.
+    sb.expect_ok(requests.patch(f"{api}/users/me/integrations/github", json={"selected_repos": [rid, r2]},
+                                headers=u.headers, timeout=sb.TIMEOUT))
+    d = sb.expect_ok(publish(api, u, "project.updated", {"project_id": p1}), 202)
+    assert d["github_sync_jobs"] == 0 and jobs_of(u) == []
+    sb.expect_ok(requests.patch(f"{api}/users/me/integrations/github", json={"auto_sync": True},
+                                headers=u.headers, timeout=sb.TIMEOUT))
+    d = sb.expect_ok(publish(api, u, "project.updated", {"project_id": p1}, key="k-" + uuid.uuid4().hex), 202)
+    assert d["github_sync_jobs"] == 2, d
+    assert sorted(j["repository_id"] for j in jobs_of(u)) == sorted([rid, r2])
+    deadline = time.monotonic() + 60
+    while True:
+        states = sb.psql(f"SELECT string_agg(status, ',' ORDER BY status) FROM github_sync_jobs "
+                         f"WHERE user_id = '{sb.sql_uuid(u.id)}'")
+        if states == "succeeded,succeeded":
+            break
+        assert time.monotonic() < deadline, states
+        time.sleep(0.2)
+    for repo in (rid, r2):
+        st = requests.get(of.fake_url("github") + f"/_fake/repos/{repo}", timeout=sb.TIMEOUT).json()
+        assert "nexflux/Auto.json" in st["files"], st["files"]
+
+
+def test_auto_sync_ignores_other_events_duplicates_and_foreign_projects(api, new_user):
+    u, login, rid = github_user(api, new_user)
+    sb.expect_ok(requests.patch(f"{api}/users/me/integrations/github", json={"auto_sync": True,
+                                                                          "selected_repos": [rid]},
+                                headers=u.headers, timeout=sb.TIMEOUT))
+    p1 = project(u, "Mine", {})
+    other = new_user()
+    foreign = project(other, "Theirs", {})
+    assert sb.expect_ok(publish(api, u, "project.created", {"project_id": p1}), 202)["github_sync_jobs"] == 0
+    assert sb.expect_ok(publish(api, u, "project.updated", {"project_id": foreign}), 202)["github_sync_jobs"] == 0
+    assert sb.expect_ok(publish(api, u, "project.updated", {"project_id": "nope"}), 202)["github_sync_jobs"] == 0
+    assert sb.expect_ok(publish(api, u, "project.updated", {}), 202)["github_sync_jobs"] == 0
+    key = "dup-" + uuid.uuid4().hex
+    assert sb.expect_ok(publish(api, u, "project.updated", {"project_id": p1}, key), 202)["github_sync_jobs"] == 1
+    again = sb.expect_ok(publish(api, u, "project.updated", {"project_id": p1}, key), 202)
+    assert again["duplicate"] is True and again["github_sync_jobs"] == 0
+    assert len(jobs_of(u)) == 1

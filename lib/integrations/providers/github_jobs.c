@@ -7,6 +7,7 @@
 
 #include "core/actor.h"
 #include "core/arena.h"
+#include "core/config.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/validate.h"
@@ -61,6 +62,52 @@ enum db_status github_job_get(struct arena *a, const char *user_id, const char *
 		return s;
 	*job = parse(res);
 	*found = *job != NULL;
+	return DB_OK;
+}
+
+static bool auto_sync_type(const char *type)
+{
+	const char *list = config_str("SB_GITHUB_AUTO_SYNC_EVENTS", "project.updated");
+	size_t n = strlen(type);
+	for (const char *p = list; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		while (len && *p == ' ')
+			p++, len--;
+		while (len && p[len - 1] == ' ')
+			len--;
+		if (len == n && !memcmp(p, type, n))
+			return true;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
+enum db_status github_auto_sync(struct arena *a, const char *user_id, const char *type, struct json_object *data,
+				int *queued)
+{
+	*queued = 0;
+	const char *project = jsonx_get_string(data, "project_id");
+	if (!type || !auto_sync_type(type) || !project || !text_is_uuid(project))
+		return DB_OK;
+	PGresult *res;
+	const char *p[] = {user_id, project};
+	enum db_status s = db_exec(
+		a, &res,
+		"WITH j AS (INSERT INTO github_sync_jobs (user_id, request) "
+		"SELECT $1::uuid, jsonb_build_object('repository_id', r.id::bigint, 'project_ids', jsonb_build_array($2::text), "
+		"'auto', true) "
+		"FROM user_integrations ui, jsonb_array_elements_text(coalesce(ui.config->'selected_repos', '[]')) AS r(id) "
+		"WHERE ui.user_id = $1::uuid AND ui.provider = 'github' AND ui.enabled "
+		"AND coalesce((ui.config->>'auto_sync')::boolean, false) "
+		"AND EXISTS (SELECT 1 FROM projects WHERE id = $2::uuid AND user_id = $1::uuid) RETURNING id) "
+		"SELECT count(*), (SELECT pg_notify('sb_transfer', 'github_sync') WHERE EXISTS (SELECT 1 FROM j)) FROM j",
+		2, p);
+	if (s != DB_OK)
+		return s;
+	*queued = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 0)) : 0;
 	return DB_OK;
 }
 

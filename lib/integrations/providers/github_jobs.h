@@ -20,6 +20,14 @@ enum db_status github_job_enqueue(struct arena *a, const char *user_id, struct j
 enum db_status github_job_get(struct arena *a, const char *user_id, const char *id, struct json_object **job,
 			      bool *found);
 
+/* Auto-sync, after an event the host platform published through POST /events: when
+ * type is one of SB_GITHUB_AUTO_SYNC_EVENTS (comma separated; "project.updated"), data
+ * names data.project_id, the project is the user's, and the user's GitHub integration is
+ * enabled with auto_sync on, one job per repository of its selected_repos syncs that
+ * project. *queued counts the jobs. Runs in the caller's transaction. */
+enum db_status github_auto_sync(struct arena *a, const char *user_id, const char *type, struct json_object *data,
+				int *queued);
+
 /* Claims one due job (queued, or running with a lapsed lease) for owner for
  * lease_seconds and runs it: the sync of github_ops.c, then the outcome recorded.
  * Returns 1 when a job ran, 0 when none was due, -1 on database trouble. */
