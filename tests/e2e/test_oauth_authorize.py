@@ -376,6 +376,21 @@ def test_reuse_also_revokes_tokens_refreshed_from_the_code(api, client, new_user
     sb.expect_error(requests.get(api + "/users/me", headers=h, timeout=sb.TIMEOUT), 401)
 
 
+def test_concurrent_redemptions_one_wins_and_is_then_revoked(api, client, new_user):
+    from concurrent.futures import ThreadPoolExecutor
+
+    user = new_user()
+    code = approve(api, user, client)["code"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(lambda _: exchange(api, client, code), range(2)))
+    assert sorted(r.status_code for r in answers) == [200, 400], [r.text for r in answers]
+    winner = next(r for r in answers if r.status_code == 200).json()
+    assert next(r for r in answers if r.status_code == 400).json()["error"] == "invalid_grant"
+    # The code's row lock made the second a reuse: the winner's token is revoked too.
+    sb.expect_error(requests.get(api + "/users/me", headers=sb.bearer(winner["access_token"]), timeout=sb.TIMEOUT),
+                    401)
+
+
 def test_expired_code_is_invalid_grant(api, client, new_user):
     user = new_user()
     code = approve(api, user, client)["code"]
