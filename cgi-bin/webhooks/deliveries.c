@@ -1,5 +1,9 @@
 /* The delivery log, test sends and redelivery. */
 #include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/config.h"
 
 #include "core/jsonx.h"
 #include "handlers.h"
@@ -93,4 +97,62 @@ int handle_redeliver(struct request *rq)
 	json_object_object_add(d, "message_id", json_object_new_string(r.message_id));
 	json_object_object_add(d, "status", json_object_new_string("pending"));
 	return reply_ok(rq, 202, d, "Redelivery scheduled");
+}
+
+/* RFC 3339 date-time with a zone: 2026-01-15T10:30:00Z, fractions and offsets allowed. */
+static const char *check_since(struct json_object *v)
+{
+	const char *t = json_object_get_string(v);
+	int y, mo, d, h, mi, sec, n = 0;
+	if (sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19 || y < 1970 ||
+	    mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return "must be an RFC 3339 date-time like 2026-01-15T10:30:00Z";
+	const char *z = t + 19;
+	if (*z == '.') {
+		z++;
+		size_t digits = strspn(z, "0123456789");
+		if (digits == 0 || digits > 9)
+			return "must be an RFC 3339 date-time like 2026-01-15T10:30:00Z";
+		z += digits;
+	}
+	if (!strcmp(z, "Z") || !strcmp(z, "z"))
+		return NULL;
+	int oh, om, m = 0;
+	if ((*z == '+' || *z == '-') && sscanf(z + 1, "%2d:%2d%n", &oh, &om, &m) == 2 && m == 5 && !z[6] &&
+	    oh <= 23 && om <= 59)
+		return NULL;
+	return "must be an RFC 3339 date-time like 2026-01-15T10:30:00Z";
+}
+
+const struct field recover_fields[] = {
+	{"since", FIELD_STRING, true, 20, 40, check_since},
+	{NULL, 0, false, 0, 0, NULL},
+};
+
+/* 202 {recovered, more, since} | 400 | 401 | 404 | 409 (webhook disabled) | 415 | 422 | 503
+ * Re-sends every failed delivery since a time, each once (see delivery_store_recover),
+ * at most SB_WEBHOOK_RECOVER_MAX (1000) per call: more says to call again. */
+int handle_webhook_recover(struct request *rq)
+{
+	const char *id = path_uuid(rq, "id");
+	if (!id)
+		return rq->status;
+	const char *since = jsonx_get_string(rq->json, "since");
+	int max = (int)config_int("SB_WEBHOOK_RECOVER_MAX", 1000, 1, 100000);
+	struct delivery_recovered r;
+	enum db_status s = db_begin(rq->arena);
+	if (s == DB_OK)
+		s = delivery_store_recover(rq->arena, rq->user_id, id, since, max, &r);
+	s = db_finish(rq->arena, s);
+	if (s != DB_OK)
+		return reply_db_failure(rq, s);
+	if (r.outcome == DELIVERY_WEBHOOK_INACTIVE)
+		return reply_error(rq, 409, "webhook_disabled", "The webhook is disabled; enable it to recover");
+	if (r.outcome != DELIVERY_REDELIVERED)
+		return reply_error(rq, 404, "not_found", "No such webhook");
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "recovered", json_object_new_int(r.count));
+	json_object_object_add(d, "more", json_object_new_boolean(r.more));
+	json_object_object_add(d, "since", json_object_new_string(since));
+	return reply_ok(rq, 202, d, r.count ? "Failed deliveries scheduled again" : "No failed deliveries to recover");
 }

@@ -9,7 +9,7 @@
 struct request;
 struct json_object;
 
-extern const struct field webhook_create_fields[], webhook_update_fields[], event_fields[];
+extern const struct field webhook_create_fields[], webhook_update_fields[], event_fields[], recover_fields[];
 
 int handle_webhook_create(struct request *rq);
 int handle_webhook_list(struct request *rq);
@@ -20,6 +20,9 @@ int handle_webhook_rotate(struct request *rq);
 int handle_deliveries(struct request *rq);
 int handle_webhook_test(struct request *rq);
 int handle_redeliver(struct request *rq);
+int handle_webhook_enable(struct request *rq);
+int handle_webhook_recover(struct request *rq);
+int handle_webhook_source_ips(struct request *rq);
 int handle_event_types(struct request *rq);
 int handle_event_publish(struct request *rq);
 

@@ -7,11 +7,14 @@
 
 static const struct route routes[] = {
 	{"GET", "/api/v1/webhooks/event-types", handle_event_types, ROUTE_USER, BODY_NONE, NULL, "webhooks:read"},
+	{"GET", "/api/v1/webhooks/source-ips", handle_webhook_source_ips, ROUTE_USER, BODY_NONE, NULL, "webhooks:read"},
 	{"POST", "/api/v1/webhooks", handle_webhook_create, ROUTE_USER, BODY_JSON, webhook_create_fields,
 	 "webhooks:write"},
 	{"GET", "/api/v1/webhooks", handle_webhook_list, ROUTE_USER, BODY_NONE, NULL, "webhooks:read"},
 	{"GET", "/api/v1/webhooks/{id}", handle_webhook_get, ROUTE_USER, BODY_NONE, NULL, "webhooks:read"},
 	{"PUT", "/api/v1/webhooks/{id}", handle_webhook_update, ROUTE_USER, BODY_JSON, webhook_update_fields,
+	 "webhooks:write"},
+	{"PATCH", "/api/v1/webhooks/{id}", handle_webhook_update, ROUTE_USER, BODY_JSON, webhook_update_fields,
 	 "webhooks:write"},
 	{"DELETE", "/api/v1/webhooks/{id}", handle_webhook_delete, ROUTE_USER, BODY_NONE, NULL, "webhooks:write"},
 	{"POST", "/api/v1/webhooks/{id}/rotate-secret", handle_webhook_rotate, ROUTE_USER, BODY_NONE, NULL,
@@ -19,6 +22,9 @@ static const struct route routes[] = {
 	{"GET", "/api/v1/webhooks/{id}/deliveries", handle_deliveries, ROUTE_USER, BODY_NONE, NULL, "webhooks:read"},
 	{"POST", "/api/v1/webhooks/{id}/test", handle_webhook_test, ROUTE_USER, BODY_NONE, NULL, "webhooks:write"},
 	{"POST", "/api/v1/webhooks/{id}/redeliver/{deliveryId}", handle_redeliver, ROUTE_USER, BODY_NONE, NULL,
+	 "webhooks:write"},
+	{"POST", "/api/v1/webhooks/{id}/enable", handle_webhook_enable, ROUTE_USER, BODY_NONE, NULL, "webhooks:write"},
+	{"POST", "/api/v1/webhooks/{id}/recover", handle_webhook_recover, ROUTE_USER, BODY_JSON, recover_fields,
 	 "webhooks:write"},
 	{"POST", "/api/v1/events", handle_event_publish, ROUTE_USER, BODY_JSON, event_fields, "events:write"},
 };

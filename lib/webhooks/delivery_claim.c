@@ -11,7 +11,9 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "events/audit.h"
+#include "events/events.h"
 #include "webhooks/delivery_store.h"
+#include "webhooks/webhook_options.h"
 
 /* The lease outlives the request timeout by this margin, so a slow delivery is never
  * sent again by a second worker while the first is still waiting for an answer. */
@@ -25,7 +27,9 @@ static const char *lease_margin(struct arena *a)
 	"d.id, d.webhook_id, d.user_id, w.url, e.message_id, e.type, e.data::text, " SQL_RFC3339(             \
 		"e.created_at") ", w.secret, "                                                                \
 				"CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END, " \
-				"d.attempt_count, w.retry_count, w.timeout_seconds"
+				"d.attempt_count, w.retry_count, w.timeout_seconds, w.payload_format, "   \
+				"w.include_fields::text, w.exclude_fields::text, w.custom_headers::text, "    \
+				"w.allowed_ips::text"
 
 enum db_status delivery_store_claim(struct arena *a, const char *owner, int limit, int per_webhook,
 				    struct delivery_claim *c)
@@ -120,7 +124,11 @@ int delivery_claim_job(const struct delivery_claim *c, int i, struct arena *a, s
 	job->url = arena_strdup(a, PQgetvalue(res, i, 3));
 	job->message_id = arena_strdup(a, PQgetvalue(res, i, 4));
 	job->event_type = arena_strdup(a, PQgetvalue(res, i, 5));
-	job->body = webhook_body(a, job->event_type, PQgetvalue(res, i, 7), PQgetvalue(res, i, 6));
+	job->body = webhook_body_build(a, PQgetvalue(res, i, 13), job->event_type, job->message_id,
+				       PQgetvalue(res, i, 7), PQgetvalue(res, i, 6), PQgetvalue(res, i, 14),
+				       PQgetvalue(res, i, 15));
+	job->headers_json = arena_strdup(a, PQgetvalue(res, i, 16));
+	job->allowed_ips_json = arena_strdup(a, PQgetvalue(res, i, 17));
 	job->attempt = atoi(PQgetvalue(res, i, 10));
 	job->retry_count = atoi(PQgetvalue(res, i, 11));
 	job->timeout_seconds = atoi(PQgetvalue(res, i, 12));
@@ -172,34 +180,56 @@ static enum db_status insert_attempt(struct arena *a, const struct webhook_job *
 		       7, p);
 }
 
-/* A failed attempt counts against its webhook: 410 disables it at once, failing every
- * delivery for SB_WEBHOOK_DISABLE_AFTER_SECONDS too; audited once, by the attempt that
- * switched it off. */
+/* A failed attempt counts against its webhook: 410 disables it at once; so do
+ * disable_after_failures consecutive failed attempts (default
+ * SB_WEBHOOK_DISABLE_AFTER_FAILURES, 100) and disable_after_days of failing (default
+ * SB_WEBHOOK_DISABLE_AFTER_SECONDS, 3 days); 0 turns a rule off. The attempt that
+ * switches it off audits it and publishes webhook.disabled (to the user's other
+ * webhooks), once. */
 static enum db_status count_failure(struct arena *a, const struct webhook_job *job, enum webhook_outcome o)
 {
-	char window[24];
+	char window[24], count[24];
 	snprintf(window, sizeof(window), "%ld",
-		 config_int("SB_WEBHOOK_DISABLE_AFTER_SECONDS", 3 * 86400, 1, 365L * 86400));
-	const char *p[] = {job->webhook_id, o == WEBHOOK_GONE ? "true" : "false", window};
+		 config_int("SB_WEBHOOK_DISABLE_AFTER_SECONDS", 3 * 86400, 0, 365L * 86400));
+	snprintf(count, sizeof(count), "%ld", config_int("SB_WEBHOOK_DISABLE_AFTER_FAILURES", 100, 0, 10000));
+	const char *p[] = {job->webhook_id, o == WEBHOOK_GONE ? "true" : "false", window, count};
 	PGresult *res;
-	enum db_status s =
-		db_exec(a, &res,
-			"UPDATE webhooks w SET failing_since = coalesce(w.failing_since, now()), "
-			"is_active = CASE WHEN $2::boolean OR coalesce(w.failing_since, now()) < now() - "
-			"  make_interval(secs => $3::double precision) THEN false ELSE w.is_active END, "
-			"disabled_reason = CASE WHEN $2::boolean THEN 'the receiver answered 410 Gone' "
-			"  WHEN coalesce(w.failing_since, now()) < now() - make_interval(secs => $3::double precision) "
-			"  THEN 'every delivery failed for too long' ELSE w.disabled_reason END, updated_at = now() "
-			"FROM (SELECT id, is_active FROM webhooks WHERE id = $1 FOR UPDATE) old WHERE w.id = old.id "
-			"RETURNING old.is_active, w.is_active, w.disabled_reason, w.user_id",
-			3, p);
+	enum db_status s = db_exec(
+		a, &res,
+		"WITH old AS (SELECT id, is_active, coalesce(failing_since, now()) AS since, consecutive_failures + 1 AS n, "
+		"  coalesce(disable_after_days * 86400.0, $3::double precision) AS secs, "
+		"  coalesce(disable_after_failures, $4::int) AS max_n FROM webhooks WHERE id = $1 FOR UPDATE), "
+		"why AS (SELECT id, CASE WHEN $2::boolean THEN 'the receiver answered 410 Gone' "
+		"  WHEN max_n > 0 AND n >= max_n THEN 'too many consecutive failed attempts' "
+		"  WHEN secs > 0 AND since < now() - make_interval(secs => secs) "
+		"  THEN 'every delivery failed for too long' END AS reason FROM old) "
+		"UPDATE webhooks w SET failing_since = old.since, consecutive_failures = old.n, "
+		"is_active = CASE WHEN why.reason IS NOT NULL THEN false ELSE w.is_active END, "
+		"disabled_reason = CASE WHEN why.reason IS NOT NULL AND w.is_active THEN why.reason "
+		"  ELSE w.disabled_reason END, updated_at = now() "
+		"FROM old, why WHERE w.id = old.id AND why.id = old.id "
+		"RETURNING old.is_active, w.is_active, w.disabled_reason, w.user_id, old.n, "
+		SQL_RFC3339("old.since"),
+		4, p);
 	if (s != DB_OK || PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] != 't' || PQgetvalue(res, 0, 1)[0] != 'f')
 		return s;
+	const char *user_id = arena_strdup(a, PQgetvalue(res, 0, 3));
 	struct json_object *details = json_object_new_object();
 	json_object_object_add(details, "webhook_id", json_object_new_string(job->webhook_id));
 	json_object_object_add(details, "reason", jsonx_string_or_null(db_value(res, 0, 2)));
-	const struct actor worker = {PQgetvalue(res, 0, 3), NULL, NULL};
-	return audit_record(a, &worker, "webhook.disabled", NULL, details);
+	struct json_object *data = json_object_new_object();
+	json_object_object_add(data, "webhook_id", json_object_new_string(job->webhook_id));
+	json_object_object_add(data, "reason", jsonx_string_or_null(db_value(res, 0, 2)));
+	json_object_object_add(data, "consecutive_failures", json_object_new_int(atoi(PQgetvalue(res, 0, 4))));
+	json_object_object_add(data, "failing_since", json_object_new_string(PQgetvalue(res, 0, 5)));
+	json_object_object_add(data, "last_error", jsonx_string_or_null(job->last_error));
+	const struct actor worker = {user_id, NULL, NULL};
+	s = audit_record(a, &worker, "webhook.disabled", NULL, details);
+	struct event_published ev;
+	if (s == DB_OK)
+		s = events_publish(a, user_id, "webhook.disabled", data, NULL, &ev);
+	json_object_put(data);
+	return s;
 }
 
 enum db_status delivery_store_record(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
@@ -220,10 +250,14 @@ enum db_status delivery_store_record(struct arena *a, const struct webhook_job *
 	const char *pw[] = {job->webhook_id};
 	if (s == DB_OK && o == WEBHOOK_DELIVERED)
 		s = db_exec(a, NULL,
-			    "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL", 1,
-			    pw);
-	else if (s == DB_OK)
-		s = count_failure(a, job, o);
+			    "UPDATE webhooks SET failing_since = NULL, consecutive_failures = 0 WHERE id = $1 "
+			    "AND (failing_since IS NOT NULL OR consecutive_failures <> 0)",
+			    1, pw);
+	else if (s == DB_OK) {
+		struct webhook_job with_error = *job;
+		with_error.last_error = webhook_outcome_error(a, at, o);
+		s = count_failure(a, &with_error, o);
+	}
 	return s;
 }
 

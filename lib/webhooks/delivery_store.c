@@ -3,6 +3,7 @@
 #include "webhooks/delivery_store.h"
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,6 +143,46 @@ enum db_status delivery_store_redeliver(struct arena *a, const char *user_id, co
 	s = db_exec(a, &res, "SELECT is_active FROM webhooks WHERE id = $1 AND user_id = $2", 2, wp);
 	if (s == DB_OK && PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 'f')
 		out->outcome = DELIVERY_WEBHOOK_INACTIVE;
+	return s;
+}
+
+enum db_status delivery_store_recover(struct arena *a, const char *user_id, const char *webhook_id, const char *since,
+				      int max, struct delivery_recovered *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->outcome = DELIVERY_NOT_FOUND;
+	const char *wp[] = {webhook_id, user_id};
+	PGresult *res;
+	enum db_status s =
+		db_exec(a, &res, "SELECT is_active FROM webhooks WHERE id = $1 AND user_id = $2 FOR UPDATE", 2, wp);
+	if (s != DB_OK || PQntuples(res) != 1)
+		return s;
+	if (PQgetvalue(res, 0, 0)[0] != 't') {
+		out->outcome = DELIVERY_WEBHOOK_INACTIVE;
+		return DB_OK;
+	}
+	char lim[16];
+	snprintf(lim, sizeof(lim), "%d", max + 1);
+	const char *p[] = {webhook_id, since, lim};
+	/* The webhook row is locked: two recoveries at once run one after the other, and
+	 * the second sees the first's deliveries. */
+	s = db_exec(a, &res,
+		    "WITH todo AS (SELECT d.id, d.event_id, d.user_id, d.created_at FROM webhook_deliveries d "
+		    "  WHERE d.webhook_id = $1 AND d.status = 'failed' AND d.created_at >= $2::timestamptz "
+		    "  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries n WHERE n.webhook_id = d.webhook_id "
+		    "    AND n.event_id = d.event_id AND (n.created_at, n.id) > (d.created_at, d.id)) "
+		    "  ORDER BY d.created_at, d.id LIMIT $3::int), "
+		    "ins AS (INSERT INTO webhook_deliveries (webhook_id, event_id, user_id) "
+		    "  SELECT $1, event_id, user_id FROM todo ORDER BY created_at, id LIMIT $3::int - 1 RETURNING id) "
+		    "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM todo)",
+		    3, p);
+	if (s != DB_OK)
+		return s;
+	out->outcome = DELIVERY_REDELIVERED;
+	out->count = atoi(PQgetvalue(res, 0, 0));
+	out->more = atoi(PQgetvalue(res, 0, 1)) > max;
+	if (out->count > 0)
+		s = db_exec(a, NULL, "SELECT pg_notify('sb_deliveries', '')", 0, NULL);
 	return s;
 }
 

@@ -6,6 +6,8 @@
 #ifndef SB_DELIVERY_STORE_H
 #define SB_DELIVERY_STORE_H
 
+#include <stdbool.h>
+
 #include "db/db.h"
 #include "webhooks/webhook.h"
 
@@ -34,6 +36,23 @@ struct delivery_redelivered {
  * caller's transaction. */
 enum db_status delivery_store_redeliver(struct arena *a, const char *user_id, const char *webhook_id,
 					const char *delivery_id, struct delivery_redelivered *out);
+
+/* How a recovery went: DELIVERY_REDELIVERED (count new deliveries, more when the cap
+ * left some for another call), DELIVERY_NOT_FOUND (no such webhook),
+ * DELIVERY_WEBHOOK_INACTIVE. */
+struct delivery_recovered {
+	enum delivery_redelivery outcome;
+	int count;
+	bool more;
+};
+
+/* A new delivery (same message id) of each failed delivery of webhook_id (of user_id)
+ * created at or after since (RFC 3339, checked by the caller), oldest first, at most
+ * max. Idempotent per delivery: a failed delivery whose event already has a later
+ * delivery to this webhook (an earlier recovery or redelivery) is not sent again, so
+ * calling twice sends each once. In the caller's transaction. */
+enum db_status delivery_store_recover(struct arena *a, const char *user_id, const char *webhook_id, const char *since,
+				      int max, struct delivery_recovered *out);
 
 /* Deliveries claimed for sending: read each with delivery_claim_job. */
 struct delivery_claim {

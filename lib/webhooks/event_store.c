@@ -15,6 +15,7 @@ static const struct {
 	{"integration.token_refreshed", "An integration's access token was refreshed"},
 	{"integration.health_changed", "An integration's health status changed"},
 	{"webhook.test", "A test event sent with POST /webhooks/{id}/test"},
+	{"webhook.disabled", "Switchboard disabled a webhook whose deliveries kept failing (or that answered 410)"},
 	{"export.completed", "An export job finished; its file can be downloaded"},
 	{"export.failed", "An export job failed"},
 	{"import.completed", "A CSV import finished (see its success and error counts)"},

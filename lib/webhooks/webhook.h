@@ -39,6 +39,9 @@ struct webhook_job {
 	int attempt;				  /* this attempt's number, from 1 */
 	int retry_count;			  /* retries after the first attempt */
 	int timeout_seconds;
+	const char *headers_json;     /* the webhook's custom headers, a JSON object, or NULL */
+	const char *allowed_ips_json; /* JSON array of networks the receiver must be in, or NULL */
+	const char *last_error;	      /* set by the store when settling a failure */
 };
 
 /* What one attempt got back. */

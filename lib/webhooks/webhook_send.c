@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "core/arena.h"
@@ -56,6 +58,20 @@ static curl_socket_t open_guarded(void *clientp, curlsocktype purpose, struct cu
 		s->blocked = true;
 		return CURL_SOCKET_BAD;
 	}
+	if (s->n_allowed) {
+		bool inside = false;
+		for (int i = 0; i < s->n_allowed && !inside; i++)
+			inside = webhook_cidr_contains(&s->allowed[i], &addr->addr);
+		if (!inside) {
+			const void *raw = addr->family == AF_INET6
+						  ? (const void *)&((struct sockaddr_in6 *)&addr->addr)->sin6_addr
+						  : (const void *)&((struct sockaddr_in *)&addr->addr)->sin_addr;
+			if (!inet_ntop(addr->family, raw, s->refused_addr, sizeof(s->refused_addr)))
+				strcpy(s->refused_addr, "?");
+			s->not_allowed = true;
+			return CURL_SOCKET_BAD;
+		}
+	}
 	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
@@ -86,6 +102,30 @@ int webhook_send_init(struct webhook_send *s, struct arena *a, const struct webh
 	header_add(s, log, "webhook-id", job->message_id, a);
 	header_add(s, log, "webhook-timestamp", arena_printf(a, "%ld", (long)now), a);
 	header_add(s, log, "webhook-signature", sigs, a);
+	/* The webhook's own static headers, checked when saved (tokens, no CR/LF, none of
+	 * ours): they are re-checked here so a row written another way cannot inject. */
+	struct json_object *custom = job->headers_json ? json_tokener_parse(job->headers_json) : NULL;
+	if (custom && !webhook_headers_check(custom)) {
+		json_object_object_foreach(custom, name, value)
+			header_add(s, log, name, json_object_get_string(value), a);
+	}
+	json_object_put(custom);
+	struct json_object *ips = job->allowed_ips_json ? json_tokener_parse(job->allowed_ips_json) : NULL;
+	if (ips && json_object_is_type(ips, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(ips) && s->n_allowed < WEBHOOK_MAX_ALLOWED_IPS; i++) {
+			const char *net = json_object_get_string(json_object_array_get_idx(ips, i));
+			if (net && !webhook_cidr_parse(net, &s->allowed[s->n_allowed]))
+				s->n_allowed++;
+		}
+	/* A list none of whose entries parses must not mean "anywhere". */
+	bool unusable = ips && json_object_is_type(ips, json_type_array) && json_object_array_length(ips) > 0 &&
+			s->n_allowed == 0;
+	json_object_put(ips);
+	if (unusable) {
+		json_object_put(log);
+		webhook_send_free(s);
+		return -1;
+	}
 	s->headers = curl_slist_append(s->headers, "Expect:"); /* no 100-continue round trip */
 	s->headers_json = arena_strdup(a, json_object_to_json_string_ext(log, JSON_C_TO_STRING_PLAIN));
 	json_object_put(log);
@@ -111,6 +151,13 @@ int webhook_send_init(struct webhook_send *s, struct arena *a, const struct webh
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, s);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
+	/* The allow-list is checked when a socket opens: a connection the multi handle kept
+	 * from another webhook's delivery to the same host would skip it. */
+	if (s->n_allowed)
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	const char *source = config_str("SB_WEBHOOK_SOURCE_ADDRESS", "");
+	if (*source)
+		curl_easy_setopt(e, CURLOPT_INTERFACE, arena_printf(a, "host!%s", source));
 	return 0;
 }
 
@@ -128,6 +175,10 @@ void webhook_send_result(struct webhook_send *s, struct arena *a, CURLcode rc, s
 	if (s->blocked) {
 		at->status = 0;
 		at->error = "the receiver's address is private, loopback or link-local, which is not allowed";
+	} else if (s->not_allowed) {
+		at->status = 0;
+		at->error = arena_printf(a, "address_not_allowed: the receiver's address %s is not in the webhook's "
+					    "allowed_ips", s->refused_addr);
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		at->status = 0;
 		at->error = "timed out";

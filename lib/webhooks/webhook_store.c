@@ -18,7 +18,8 @@
 #define WEBHOOK_COLUMNS                                                                                                \
 	"id, name, url, array_to_json(events)::text, retry_count, timeout_seconds, is_active, "                        \
 	"disabled_reason, " SQL_RFC3339("previous_secret_expires_at") ", " SQL_RFC3339("created_at") ", " SQL_RFC3339( \
-		"updated_at")
+		"updated_at") ", payload_format, include_fields::text, exclude_fields::text, custom_headers::text, "      \
+			      "allowed_ips::text, disable_after_failures, disable_after_days, consecutive_failures"
 
 /* The public view, member by member over WEBHOOK_COLUMNS. */
 static const struct row_field webhook_fields[] = {
@@ -33,6 +34,14 @@ static const struct row_field webhook_fields[] = {
 	{"previous_secret_expires_at", ROW_TEXT},
 	{"created_at", ROW_TEXT},
 	{"updated_at", ROW_TEXT},
+	{"payload_format", ROW_TEXT},
+	{"include_fields", ROW_JSON},
+	{"exclude_fields", ROW_JSON},
+	{"headers", ROW_JSON_OBJECT},
+	{"allowed_ips", ROW_JSON},
+	{"disable_after_failures", ROW_INT},
+	{"disable_after_days", ROW_INT},
+	{"consecutive_failures", ROW_INT},
 	{NULL, ROW_TEXT},
 };
 
@@ -71,6 +80,13 @@ void webhook_settings_from_json(struct arena *a, struct json_object *body, struc
 		[WEBHOOK_RETRY_COUNT] = {"retry_count", json_type_int},
 		[WEBHOOK_TIMEOUT_SECONDS] = {"timeout_seconds", json_type_int},
 		[WEBHOOK_IS_ACTIVE] = {"is_active", json_type_boolean},
+		[WEBHOOK_PAYLOAD_FORMAT] = {"payload_format", json_type_string},
+		[WEBHOOK_INCLUDE_FIELDS] = {"include_fields", json_type_object},
+		[WEBHOOK_EXCLUDE_FIELDS] = {"exclude_fields", json_type_object},
+		[WEBHOOK_HEADERS] = {"headers", json_type_object},
+		[WEBHOOK_ALLOWED_IPS] = {"allowed_ips", json_type_object},
+		[WEBHOOK_DISABLE_AFTER_FAILURES] = {"disable_after_failures", json_type_int},
+		[WEBHOOK_DISABLE_AFTER_DAYS] = {"disable_after_days", json_type_int},
 	};
 	for (int i = 0; i < WEBHOOK_SETTING__MAX; i++) {
 		struct json_object *v = NULL;
@@ -86,6 +102,9 @@ void webhook_settings_from_json(struct arena *a, struct json_object *body, struc
 			break;
 		case json_type_int:
 			out->v[i] = arena_printf(a, "%d", json_object_get_int(v));
+			break;
+		case json_type_object: /* stored as JSON: its text */
+			out->v[i] = arena_strdup(a, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
 			break;
 		default:
 			out->v[i] = json_object_get_boolean(v) ? "true" : "false";
@@ -124,14 +143,24 @@ enum db_status webhook_store_create(struct arena *a, const struct actor *who, co
 			   s->v[WEBHOOK_RETRY_COUNT],
 			   s->v[WEBHOOK_TIMEOUT_SECONDS],
 			   s->v[WEBHOOK_IS_ACTIVE],
-			   sealed};
+			   sealed,
+			   s->v[WEBHOOK_PAYLOAD_FORMAT],
+			   s->v[WEBHOOK_INCLUDE_FIELDS],
+			   s->v[WEBHOOK_EXCLUDE_FIELDS],
+			   s->v[WEBHOOK_HEADERS],
+			   s->v[WEBHOOK_ALLOWED_IPS],
+			   s->v[WEBHOOK_DISABLE_AFTER_FAILURES],
+			   s->v[WEBHOOK_DISABLE_AFTER_DAYS]};
 	PGresult *res;
 	enum db_status st = db_exec(a, &res,
 				    "INSERT INTO webhooks (id, user_id, name, url, events, retry_count, "
-				    "timeout_seconds, is_active, secret) "
+				    "timeout_seconds, is_active, secret, payload_format, include_fields, exclude_fields, "
+				    "custom_headers, allowed_ips, disable_after_failures, disable_after_days) "
 				    "VALUES ($1, $2, $3, $4, $5::text[], coalesce($6::int, 3), coalesce($7::int, 30), "
-				    "coalesce($8::boolean, true), $9) RETURNING " WEBHOOK_COLUMNS,
-				    9, p);
+				    "coalesce($8::boolean, true), $9, coalesce($10, 'standard'), coalesce($11::jsonb, '[]'), "
+				    "coalesce($12::jsonb, '[]'), coalesce($13::jsonb, '{}'), coalesce($14::jsonb, '[]'), "
+				    "$15::int, $16::int) RETURNING " WEBHOOK_COLUMNS,
+				    16, p);
 	if (st == DB_OK)
 		st = audit_webhook(a, who, "webhook.created", id);
 	if (st != DB_OK)
@@ -181,18 +210,31 @@ enum db_status webhook_store_update(struct arena *a, const struct actor *who, co
 			   s->v[WEBHOOK_EVENTS],
 			   s->v[WEBHOOK_RETRY_COUNT],
 			   s->v[WEBHOOK_TIMEOUT_SECONDS],
-			   s->v[WEBHOOK_IS_ACTIVE]};
+			   s->v[WEBHOOK_IS_ACTIVE],
+			   s->v[WEBHOOK_PAYLOAD_FORMAT],
+			   s->v[WEBHOOK_INCLUDE_FIELDS],
+			   s->v[WEBHOOK_EXCLUDE_FIELDS],
+			   s->v[WEBHOOK_HEADERS],
+			   s->v[WEBHOOK_ALLOWED_IPS],
+			   s->v[WEBHOOK_DISABLE_AFTER_FAILURES],
+			   s->v[WEBHOOK_DISABLE_AFTER_DAYS]};
 	PGresult *res;
 	enum db_status st = db_exec(
 		a, &res,
 		"UPDATE webhooks SET name = coalesce($3, name), url = coalesce($4, url), "
 		"events = coalesce($5::text[], events), retry_count = coalesce($6::int, retry_count), "
 		"timeout_seconds = coalesce($7::int, timeout_seconds), is_active = coalesce($8::boolean, is_active), "
+		"payload_format = coalesce($9, payload_format), include_fields = coalesce($10::jsonb, include_fields), "
+		"exclude_fields = coalesce($11::jsonb, exclude_fields), custom_headers = coalesce($12::jsonb, "
+		"custom_headers), allowed_ips = coalesce($13::jsonb, allowed_ips), "
+		"disable_after_failures = coalesce($14::int, disable_after_failures), "
+		"disable_after_days = coalesce($15::int, disable_after_days), "
+		"consecutive_failures = CASE WHEN $8::boolean AND NOT is_active THEN 0 ELSE consecutive_failures END, "
 		"disabled_reason = CASE WHEN $8::boolean AND NOT is_active THEN NULL ELSE disabled_reason END, "
 		"failing_since = CASE WHEN $8::boolean AND NOT is_active THEN NULL ELSE failing_since END, "
 		"updated_at = now() "
 		"WHERE id = $1 AND user_id = $2 RETURNING " WEBHOOK_COLUMNS,
-		8, p);
+		15, p);
 	if (st == DB_OK && PQntuples(res) == 1)
 		st = audit_webhook(a, who, "webhook.updated", id);
 	if (st == DB_OK)

@@ -84,6 +84,7 @@ const server = http.createServer((req, res) => {
         'content-type': req.headers['content-type'],
         'user-agent': req.headers['user-agent'],
       },
+      all_headers: req.headers,
       body: parsed,
       ...verify(bucket, body, req.headers),
     });
