@@ -47,8 +47,9 @@ static const char *param(const struct request *rq, const char *name, bool *repea
 	return v && *v ? v : NULL;
 }
 
-/* An error the user sees: no redirect to an unverified URI. The text is ours only. */
-static int error_page(struct request *rq, const char *error, const char *description)
+/* An error the user sees (400, or status): no redirect to an unverified URI. The text
+ * is ours only. */
+static int error_page_status(struct request *rq, int status, const char *error, const char *description)
 {
 	const char *html = arena_printf(rq->arena,
 					"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -57,7 +58,14 @@ static int error_page(struct request *rq, const char *error, const char *descrip
 					"sent back to it.</p><p><code>%s</code>: %s</p></body></html>\n",
 					error, description);
 	reply_header(rq, "Cache-Control", "no-store");
-	return reply_raw(rq, 400, "text/html; charset=utf-8", html, strlen(html));
+	if (status == 503)
+		reply_header(rq, "Retry-After", "5");
+	return reply_raw(rq, status, "text/html; charset=utf-8", html, strlen(html));
+}
+
+static int error_page(struct request *rq, const char *error, const char *description)
+{
+	return error_page_status(rq, 400, error, description);
 }
 
 static int redirect(struct request *rq, const char *location)
@@ -135,7 +143,8 @@ static const char *pkce_challenge(struct request *rq, const struct oauth_authori
 
 /* 302 to the console (consent or sign-in) | 302 to redirect_uri with an error
  * (invalid_request, unsupported_response_type, invalid_scope, server_error,
- * temporarily_unavailable) | 400 HTML page (unknown client, bad redirect_uri) | 429. */
+ * temporarily_unavailable) | 400 HTML page (unknown client, bad redirect_uri) | 429 |
+ * 500 / 503 HTML page (the client cannot be checked: nothing to redirect to yet). */
 int handle_authorize(struct request *rq)
 {
 	bool rep_client, rep_redirect, rep_other = false;
@@ -148,8 +157,9 @@ int handle_authorize(struct request *rq)
 	struct oauth_authorize_client *c;
 	enum db_status s = oauth_authorize_client_find(rq->arena, client_id, given_uri, &c);
 	if (s != DB_OK)
-		return error_page(rq, s == DB_UNAVAILABLE ? "temporarily_unavailable" : "server_error",
-				  "The authorization server cannot check this request now; try again shortly.");
+		return error_page_status(rq, s == DB_UNAVAILABLE ? 503 : 500,
+					 s == DB_UNAVAILABLE ? "temporarily_unavailable" : "server_error",
+					 "The authorization server cannot check this request now; try again shortly.");
 	if (!c)
 		return error_page(rq, "invalid_client", "No such client.");
 	if (given_uri && !c->redirect_matches)

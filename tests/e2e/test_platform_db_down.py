@@ -4,6 +4,7 @@ authentication) answers 503 with Retry-After, never a 500 or a hang, and each wo
 once the database is back."""
 
 import base64
+import uuid
 
 import requests
 
@@ -52,11 +53,27 @@ def test_platform_groups_answer_503_without_the_database_and_recover(api, new_us
         ("POST", "/oauth/token", {"headers": creds, "data": {"grant_type": "client_credentials"}}, True),
         ("POST", "/oauth/introspect", {"headers": creds, "data": {"token": access}}, True),
         ("GET", "/oauth/userinfo", {"headers": sb.bearer(access)}, True),
+        ("POST", "/oauth/token", {"headers": creds, "data": {"grant_type": "authorization_code",
+                                                             "code": "sbac_" + "1" * 43}}, True),
+        ("GET", f"/oauth/consent/{uuid.uuid4()}", {"headers": u.headers}, False),
+        ("POST", f"/oauth/consent/{uuid.uuid4()}", {"headers": dict(u.headers, **{
+            "X-CSRF-Token": "c" * 43, "Cookie": "sb_csrf=" + "c" * 43}), "json": {"approve": True}}, False),
+        ("GET", "/users/me/authorized-apps", {"headers": u.headers}, False),
+        ("DELETE", f"/users/me/authorized-apps/{client['client_id']}", {"headers": u.headers}, False),
+        # A browser session's refresh and logout by cookie.
+        ("POST", "/auth/refresh", {"headers": {"X-CSRF-Token": "c" * 43,
+                                               "Cookie": f"sb_refresh={u.refresh_token}; sb_csrf={'c' * 43}"},
+                                   "json": {}}, False),
     ]
     try:
         stack("pg-stop")
         for method, path, kwargs, oauth in calls:
             expect_503(requests.request(method, api + path, timeout=sb.TIMEOUT, **kwargs), oauth)
+        # The authorization endpoint cannot check the client: a page, never a redirect.
+        r = requests.get(api + "/oauth/authorize", params={"response_type": "code", "client_id": client["client_id"]},
+                         allow_redirects=False, timeout=sb.TIMEOUT)
+        assert r.status_code == 503 and "Location" not in r.headers, r.text
+        assert r.headers["Content-Type"].startswith("text/html") and r.headers["Retry-After"].isdigit()
     finally:
         stack("pg-start")
 
