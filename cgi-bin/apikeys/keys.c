@@ -47,6 +47,8 @@ const struct field apikey_create_fields[] = {
 	{"scopes", FIELD_ARRAY, false, 1, 20, check_scope_array_key},
 	{"expires_at", FIELD_STRING, false, 0, 40, check_rfc3339},
 	{"rate_limit_per_hour", FIELD_INT, false, 1, 1000000, NULL},
+	{"rate_limit_read_per_hour", FIELD_INT, false, 1, 1000000, NULL},
+	{"rate_limit_write_per_hour", FIELD_INT, false, 1, 1000000, NULL},
 	{NULL, 0, false, 0, 0, NULL},
 };
 
@@ -89,6 +91,10 @@ int handle_apikey_create(struct request *rq)
 	};
 	if (json_object_object_get_ex(rq->json, "rate_limit_per_hour", &rl) && rl)
 		k.rate_limit_per_hour = (long)json_object_get_int64(rl);
+	if (json_object_object_get_ex(rq->json, "rate_limit_read_per_hour", &rl) && rl)
+		k.rate_limit_read_per_hour = (long)json_object_get_int64(rl);
+	if (json_object_object_get_ex(rq->json, "rate_limit_write_per_hour", &rl) && rl)
+		k.rate_limit_write_per_hour = (long)json_object_get_int64(rl);
 
 	struct json_object *view = NULL;
 	enum db_status s = db_begin(rq->arena);

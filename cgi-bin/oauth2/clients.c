@@ -63,6 +63,8 @@ const struct field client_create_fields[] = {
 	{"redirect_uris", FIELD_ARRAY, false, 0, 10, check_redirect_uris},
 	{"scopes", FIELD_ARRAY, false, 1, 20, check_scope_array},
 	{"rate_limit_per_hour", FIELD_INT, false, 1, 1000000, NULL},
+	{"rate_limit_read_per_hour", FIELD_INT, false, 1, 1000000, NULL},
+	{"rate_limit_write_per_hour", FIELD_INT, false, 1, 1000000, NULL},
 	{NULL, 0, false, 0, 0, NULL},
 };
 
@@ -117,6 +119,10 @@ int handle_client_create(struct request *rq)
 	};
 	if (json_object_object_get_ex(rq->json, "rate_limit_per_hour", &rl) && rl)
 		c.rate_limit_per_hour = (long)json_object_get_int64(rl);
+	if (json_object_object_get_ex(rq->json, "rate_limit_read_per_hour", &rl) && rl)
+		c.rate_limit_read_per_hour = (long)json_object_get_int64(rl);
+	if (json_object_object_get_ex(rq->json, "rate_limit_write_per_hour", &rl) && rl)
+		c.rate_limit_write_per_hour = (long)json_object_get_int64(rl);
 
 	struct json_object *view = NULL;
 	enum db_status s = db_begin(rq->arena);

@@ -14,6 +14,8 @@
 #define KEY_JSON                                                                                             \
 	"json_build_object('id', id, 'name', name, 'description', description, 'key_prefix', key_prefix, "   \
 	"'scopes', to_json(scopes), 'rate_limit_per_hour', rate_limit_per_hour, "                            \
+	"'rate_limit_read_per_hour', coalesce(rate_limit_read_per_hour, rate_limit_per_hour), "              \
+	"'rate_limit_write_per_hour', coalesce(rate_limit_write_per_hour, rate_limit_per_hour), "            \
 	"'last_used_at', " SQL_RFC3339("last_used_at") ", 'expires_at', " SQL_RFC3339(                       \
 		"expires_at") ", "                                                                           \
 			      "'expired', coalesce(expires_at <= now(), false), 'created_at', " SQL_RFC3339( \
@@ -28,15 +30,18 @@ enum db_status apikey_store_create(struct arena *a, const struct apikey_new *k, 
 			   k->key_prefix,
 			   k->scopes,
 			   arena_printf(a, "%ld", k->rate_limit_per_hour),
-			   k->expires_at};
+			   k->expires_at,
+			   k->rate_limit_read_per_hour > 0 ? arena_printf(a, "%ld", k->rate_limit_read_per_hour) : NULL,
+			   k->rate_limit_write_per_hour > 0 ? arena_printf(a, "%ld", k->rate_limit_write_per_hour) : NULL};
 	/* The WHERE makes "already expired" an empty result rather than an error, so the
 	 * caller can tell it from a date-time the database cannot read (DB_INVALID). */
 	return rows_fetch_one(a, key,
 			      "INSERT INTO api_keys (user_id, name, description, key_hash, key_prefix, scopes, "
-			      "rate_limit_per_hour, expires_at) "
-			      "SELECT $1, $2, $3, $4, $5, string_to_array($6, ' '), $7::int, $8::timestamptz "
+			      "rate_limit_per_hour, expires_at, rate_limit_read_per_hour, rate_limit_write_per_hour) "
+			      "SELECT $1, $2, $3, $4, $5, string_to_array($6, ' '), $7::int, $8::timestamptz, $9::int, "
+			      "$10::int "
 			      "WHERE $8::timestamptz IS NULL OR $8::timestamptz > now() RETURNING " KEY_JSON,
-			      8, p);
+			      10, p);
 }
 
 enum db_status apikey_store_list(struct arena *a, const char *user_id, struct json_object **keys)
@@ -135,7 +140,9 @@ enum db_status apikey_store_find(struct arena *a, const char *key, struct creden
 	*out = NULL;
 	enum db_status s = db_exec(a, &res,
 				   "SELECT id, user_id, array_to_string(scopes, ' '), rate_limit_per_hour, "
-				   "expires_at IS NOT NULL AND expires_at <= now() "
+				   "expires_at IS NOT NULL AND expires_at <= now(), "
+				   "coalesce(rate_limit_read_per_hour, rate_limit_per_hour), "
+				   "coalesce(rate_limit_write_per_hour, rate_limit_per_hour) "
 				   "FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
 				   1, p);
 	if (s != DB_OK || PQntuples(res) != 1)
@@ -147,7 +154,9 @@ enum db_status apikey_store_find(struct arena *a, const char *key, struct creden
 				 .user_id = PQgetvalue(res, 0, 1),
 				 .scopes = PQgetvalue(res, 0, 2),
 				 .rate_limit = atol(PQgetvalue(res, 0, 3)),
-				 .expired = PQgetvalue(res, 0, 4)[0] == 't'};
+				 .expired = PQgetvalue(res, 0, 4)[0] == 't',
+				 .rate_limit_read = atol(PQgetvalue(res, 0, 5)),
+				 .rate_limit_write = atol(PQgetvalue(res, 0, 6))};
 	*out = c;
 	return DB_OK;
 }

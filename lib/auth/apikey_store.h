@@ -21,6 +21,7 @@ struct apikey_new {
 	const char *scopes;	 /* space-separated, already checked */
 	long rate_limit_per_hour;
 	const char *expires_at; /* RFC 3339 text, NULL: never */
+	long rate_limit_read_per_hour, rate_limit_write_per_hour; /* 0: rate_limit_per_hour */
 };
 
 /* Inserts k and fills *key with its public view (caller owns), or NULL when expires_at

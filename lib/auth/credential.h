@@ -10,6 +10,8 @@ struct credential {
 	const char *user_id;	      /* the owner (UUID text) */
 	const char *scopes;	      /* granted scopes, space-separated */
 	long rate_limit;	      /* requests per window (rate_limit_per_hour) */
+	long rate_limit_read;	      /* GET/HEAD per window (rate_limit_read_per_hour, else rate_limit) */
+	long rate_limit_write;	      /* other methods per window (rate_limit_write_per_hour, else rate_limit) */
 	bool expired;		      /* found but past its expiry */
 	const char *api_key_id;	      /* api_keys.id of an API key, else NULL */
 	const char *client_id;	      /* api_clients.id of a token or client, else NULL */

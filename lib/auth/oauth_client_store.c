@@ -13,7 +13,10 @@
 #define CLIENT_JSON                                                                                      \
 	"json_build_object('id', id, 'client_id', client_id, 'name', name, 'description', description, " \
 	"'client_type', client_type, 'redirect_uris', to_json(redirect_uris), 'scopes', to_json(scopes), "                           \
-	"'rate_limit_per_hour', rate_limit_per_hour, 'created_at', " SQL_RFC3339(                        \
+	"'rate_limit_per_hour', rate_limit_per_hour, "                                                   \
+	"'rate_limit_read_per_hour', coalesce(rate_limit_read_per_hour, rate_limit_per_hour), "          \
+	"'rate_limit_write_per_hour', coalesce(rate_limit_write_per_hour, rate_limit_per_hour), "        \
+	"'created_at', " SQL_RFC3339(                                                                    \
 		"created_at") ", "                                                                       \
 			      "'updated_at', " SQL_RFC3339("updated_at") ")::text"
 
@@ -22,14 +25,17 @@ enum db_status oauth_client_store_create(struct arena *a, const struct oauth_cli
 	const char *p[] = {
 		c->client_id,	c->secret_hash,	       c->user_id, c->name,
 		c->description, c->redirect_uris_json, c->scopes,  arena_printf(a, "%ld", c->rate_limit_per_hour),
-		c->public_client ? "public" : "confidential"};
+		c->public_client ? "public" : "confidential",
+		c->rate_limit_read_per_hour > 0 ? arena_printf(a, "%ld", c->rate_limit_read_per_hour) : NULL,
+		c->rate_limit_write_per_hour > 0 ? arena_printf(a, "%ld", c->rate_limit_write_per_hour) : NULL};
 	enum db_status s = rows_fetch_one(
 		a, client,
 		"INSERT INTO api_clients (client_id, client_secret_hash, user_id, name, description, redirect_uris, "
-		"scopes, rate_limit_per_hour, client_type) VALUES ($1, $2, $3, $4, $5, "
-		"ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), string_to_array($7, ' '), $8::int, $9) "
+		"scopes, rate_limit_per_hour, client_type, rate_limit_read_per_hour, rate_limit_write_per_hour) "
+		"VALUES ($1, $2, $3, $4, $5, ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), "
+		"string_to_array($7, ' '), $8::int, $9, $10::int, $11::int) "
 		"RETURNING " CLIENT_JSON,
-		9, p);
+		11, p);
 	/* An INSERT ... RETURNING without its row is not a state the caller can answer. */
 	return s == DB_OK && !*client ? DB_ERROR : s;
 }
@@ -84,7 +90,9 @@ enum db_status oauth_client_verify(struct arena *a, const char *client_id, const
 	enum db_status s =
 		db_exec(a, &res,
 			"SELECT id, user_id, client_secret_hash, array_to_string(scopes, ' '), rate_limit_per_hour, "
-			"client_type = 'public' FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL",
+			"client_type = 'public', coalesce(rate_limit_read_per_hour, rate_limit_per_hour), "
+			"coalesce(rate_limit_write_per_hour, rate_limit_per_hour) "
+			"FROM api_clients WHERE client_id = $1 AND revoked_at IS NULL",
 			1, p);
 	if (s != DB_OK)
 		return s;
@@ -110,7 +118,9 @@ enum db_status oauth_client_verify(struct arena *a, const char *client_id, const
 				 .user_id = PQgetvalue(res, 0, 1),
 				 .scopes = PQgetvalue(res, 0, 3),
 				 .rate_limit = atol(PQgetvalue(res, 0, 4)),
-				 .public_client = public_client};
+				 .public_client = public_client,
+				 .rate_limit_read = atol(PQgetvalue(res, 0, 6)),
+				 .rate_limit_write = atol(PQgetvalue(res, 0, 7))};
 	*out = c;
 	return DB_OK;
 }

@@ -21,6 +21,7 @@ struct oauth_client_new {
 	const char *redirect_uris_json; /* a JSON array of checked URLs */
 	const char *scopes;		/* space-separated, already checked */
 	long rate_limit_per_hour;
+	long rate_limit_read_per_hour, rate_limit_write_per_hour; /* 0: rate_limit_per_hour */
 };
 
 /* Inserts c and fills *client with its public view (caller owns). */

@@ -177,7 +177,9 @@ enum db_status oauth_access_token_find(struct arena *a, const char *token, struc
 	*out = NULL;
 	enum db_status s = db_exec(a, &res,
 				   "SELECT t.id, t.user_id, array_to_string(t.scopes, ' '), c.id, c.client_id, "
-				   "c.rate_limit_per_hour, t.expires_at <= now() "
+				   "c.rate_limit_per_hour, t.expires_at <= now(), "
+				   "coalesce(c.rate_limit_read_per_hour, c.rate_limit_per_hour), "
+				   "coalesce(c.rate_limit_write_per_hour, c.rate_limit_per_hour) "
 				   "FROM oauth_access_tokens t JOIN api_clients c ON c.id = t.client_id "
 				   "WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND c.revoked_at IS NULL",
 				   1, p);
@@ -192,7 +194,9 @@ enum db_status oauth_access_token_find(struct arena *a, const char *token, struc
 				 .client_id = PQgetvalue(res, 0, 3),
 				 .client_public_id = PQgetvalue(res, 0, 4),
 				 .rate_limit = atol(PQgetvalue(res, 0, 5)),
-				 .expired = PQgetvalue(res, 0, 6)[0] == 't'};
+				 .expired = PQgetvalue(res, 0, 6)[0] == 't',
+				 .rate_limit_read = atol(PQgetvalue(res, 0, 7)),
+				 .rate_limit_write = atol(PQgetvalue(res, 0, 8))};
 	*out = c;
 	return DB_OK;
 }

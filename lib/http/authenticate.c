@@ -55,6 +55,8 @@ static void take_credential(struct request *rq, enum auth_kind kind, const struc
 	rq->user_id = c->user_id;
 	rq->scopes = c->scopes;
 	rq->rate_limit = c->rate_limit;
+	rq->rate_limit_read = c->rate_limit_read;
+	rq->rate_limit_write = c->rate_limit_write;
 	rq->api_key_id = c->api_key_id;
 	rq->client_id = c->client_id;
 	rq->client_public_id = c->client_public_id;

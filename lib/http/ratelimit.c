@@ -105,7 +105,10 @@ int ratelimit_apply(struct request *rq)
 		return 0;
 	}
 	bool read = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
-	long window = ratelimit_window(), limit = rq->rate_limit > 0 ? rq->rate_limit : 1;
+	long budget = read ? rq->rate_limit_read : rq->rate_limit_write;
+	if (budget <= 0)
+		budget = rq->rate_limit;
+	long window = ratelimit_window(), limit = budget > 0 ? budget : 1;
 	char wbuf[24], lbuf[24];
 	snprintf(wbuf, sizeof(wbuf), "%ld", window);
 	snprintf(lbuf, sizeof(lbuf), "%ld", limit);
@@ -127,6 +130,10 @@ int ratelimit_apply(struct request *rq)
 	reply_header(rq, "RateLimit-Remaining", buf);
 	snprintf(buf, sizeof(buf), "%ld", r.reset);
 	reply_header(rq, "RateLimit-Reset", buf);
+	/* Which budget applied (draft-ietf-httpapi-ratelimit-headers: a named policy with
+	 * its quota and window). */
+	reply_header(rq, "RateLimit-Policy",
+		     arena_printf(rq->arena, "\"%s\";q=%ld;w=%ld", read ? "read" : "write", limit, window));
 	if (allowed)
 		return 0;
 	snprintf(buf, sizeof(buf), "%ld", r.retry_after);

@@ -6,7 +6,8 @@
  * (the previous window's count, weighted by how much of it the sliding window still
  * covers). A request is admitted when the estimate with it stays within the limit; an
  * admitted request increments cur, a refused one does not. Reads (GET, HEAD) and writes
- * (everything else) have separate budgets of rate_limit_per_hour each. W is one hour,
+ * (everything else) have separate budgets: rate_limit_read_per_hour and
+ * rate_limit_write_per_hour, each rate_limit_per_hour when unset. W is one hour,
  * or SB_RATE_LIMIT_WINDOW_SECONDS (tests use a few seconds). */
 #ifndef SB_RATELIMIT_H
 #define SB_RATELIMIT_H

@@ -69,6 +69,8 @@ struct request {
 	const char *token_id;	      /* oauth_access_tokens.id of AUTH_OAUTH_TOKEN */
 	bool public_client;	      /* AUTH_OAUTH_CLIENT: a public client, identified by client_id only */
 	long rate_limit;	      /* requests per window of the key or client */
+	long rate_limit_read;	      /* its read budget (GET, HEAD) */
+	long rate_limit_write;	      /* its write budget (every other method) */
 
 	/* The response: decided once, written once by the responder. */
 	int status;
