@@ -432,8 +432,9 @@ def test_console_provider_pages(browser, base_url):
     assert not c.d.current_url.startswith(base_url + "/console/")
 
 
-def test_console_import_errors(browser, base_url):
-    """An import with a bad row, from the downloaded template: the error table names it."""
+def test_console_import_errors_and_schedules(browser, base_url):
+    """An import with a bad row, from the downloaded template: the error table names it;
+    a scheduled export, with a field error first."""
     c = browser
     register_in_browser(c, sb.unique_email(), "pw-" + uuid.uuid4().hex[:16])
     c.go("#/transfer")
@@ -457,4 +458,71 @@ def test_console_import_errors(browser, base_url):
     rep = c.wait(".import-result", timeout=30)
     assert "failed" in rep.text and "url" in rep.text
     c.shot("transfer-import-errors")
+    c.check_log()
+    # A scheduled export: a bad time zone is named next to its field, then a good one.
+    form = "form[aria-labelledby=sch-new]"
+    c.fill("Name", "nightly hooks", form)
+    Select(c.field("Data", form)).select_by_value("webhooks")
+    c.fill("Time zone", "Mars/Olympus", form)
+    c.click("Add schedule")
+    WebDriverWait(c.d, 10).until(lambda d: c.error_for("time_zone") != "")
+    c.check_log(allow=[r"/api/v1/export/schedules .*422"])
+    c.fill("Time zone", "Europe/Berlin", form)
+    c.click("Add schedule")
+    c.wait_text("#notice", "Schedule added.")
+    c.wait_text("main table", "nightly hooks")
+    c.check_log()
+
+
+def test_console_keyboard_and_narrow_menu(browser, base_url, api, new_user):
+    """Signing in and moving between pages by keyboard only, and the menu of the narrow
+    (375 px) layout: closed at first, opened by its button, closed again after a choice."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    c = browser
+    u = new_user()
+    c.open()
+    c.heading("Sign in")
+    keys = ActionChains(c.d)
+    # The email field has the focus: type, Tab to the password, Enter submits.
+    assert c.d.switch_to.active_element.get_attribute("name") == "email"
+    keys.send_keys(u.email, Keys.TAB, u.password, Keys.ENTER).perform()
+    c.heading("Integrations")
+    # The skip link is the first stop of the Tab order; Enter on it moves the focus to
+    # the content and leaves the page where it is.
+    first = c.d.execute_script("return document.querySelector('a[href], button:not([hidden]), input, select, textarea')")
+    assert first.get_attribute("textContent") == "Skip to content"
+    c.d.execute_script("arguments[0].focus()", first)
+    assert first.is_displayed()
+    ActionChains(c.d).send_keys(Keys.ENTER).perform()
+    assert c.d.switch_to.active_element.get_attribute("id") == "main"
+    c.heading("Integrations")
+    # From the brand link, Tab to the nav's "Webhooks" link and follow it with Enter.
+    c.d.execute_script("document.querySelector('.brand').focus()")
+    for _ in range(6):
+        ActionChains(c.d).send_keys(Keys.TAB).perform()
+        if c.d.switch_to.active_element.text == "Webhooks":
+            break
+    assert c.d.switch_to.active_element.text == "Webhooks"
+    ActionChains(c.d).send_keys(Keys.ENTER).perform()
+    c.heading("Webhooks")
+    c.check_log()
+
+    c.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                        {"width": 375, "height": 800, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        toggle = c.wait("#menu-toggle")
+        nav = c.d.find_element(By.ID, "nav")
+        assert not nav.is_displayed() and toggle.get_attribute("aria-expanded") == "false"
+        toggle.click()
+        assert nav.is_displayed() and toggle.get_attribute("aria-expanded") == "true"
+        c.axe("the open menu at 375 px")
+        os.makedirs(SHOTS, exist_ok=True)
+        c.d.save_screenshot(os.path.join(SHOTS, "menu-open-375.png"))
+        c.d.find_element(By.CSS_SELECTOR, '#nav a[data-route="audit-log"]').click()
+        c.heading("Audit log")
+        assert not c.d.find_element(By.ID, "nav").is_displayed()
+    finally:
+        c.d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     c.check_log()

@@ -93,6 +93,12 @@ document.getElementById('menu-toggle').addEventListener('click', (e) => {
   nav.hidden = !open;
 });
 
+// The skip link moves the focus to the content without touching the route in the hash.
+document.querySelector('.skip').addEventListener('click', (e) => {
+  e.preventDefault();
+  document.getElementById('main').focus();
+});
+
 document.getElementById('sign-out').addEventListener('click', async () => {
   await api.logout().catch(() => {});
   notice('Signed out.');

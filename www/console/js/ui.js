@@ -41,9 +41,10 @@ export function field(label, name, o = {}) {
       }));
   } else if (o.type === 'textarea') {
     control = h('textarea', { id, name, 'aria-describedby': described, required: o.required, ...o.attrs });
-    if (o.value !== undefined && o.value !== null) control.value = o.value;
+    if (o.value !== undefined && o.value !== null) control.defaultValue = o.value;
   } else if (o.type === 'checkbox') {
-    control = h('input', { id, name, type: 'checkbox', checked: o.value, 'aria-describedby': described, ...o.attrs });
+    control = h('input', { id, name, type: 'checkbox', 'aria-describedby': described, ...o.attrs });
+    control.defaultChecked = !!o.value;
     return h('div', { class: 'field check' },
       h('label', { for: id }, control, label),
       hintId && h('p', { class: 'hint', id: hintId }, o.hint),
@@ -51,7 +52,8 @@ export function field(label, name, o = {}) {
   } else {
     control = h('input', { id, name, type: o.type || 'text', 'aria-describedby': described,
       required: o.required, ...o.attrs });
-    if (o.value !== undefined && o.value !== null) control.value = o.value;
+    // The default value, so that form.reset() goes back to it.
+    if (o.value !== undefined && o.value !== null && o.type !== 'file') control.defaultValue = o.value;
   }
   return h('div', { class: 'field' },
     h('label', { for: id }, label),

@@ -355,7 +355,8 @@ async function oauth(entry, st, ctx) {
     (info.scopes || []).length ? h('p', { class: 'hint' }, 'Granted: ', info.scopes.join(', ')) : null,
     info.token_expires_at && h('p', { class: 'hint' }, 'Token renewed automatically; expires ', time(info.token_expires_at)),
     h('div', { class: 'actions' }, connectBtn, removeButton(entry, ctx, 'Disconnect')))];
-  if (entry.provider === 'github') out.push(github(info, ctx));
+  if (entry.provider === 'github') out.push(github(info, ctx), githubSync(info));
+  if (entry.provider === 'google') out.push(driveExport());
   return h('div', null, out);
 }
 
@@ -382,4 +383,65 @@ function github(info, ctx) {
     });
   });
   return form;
+}
+
+const projectIds = (text) => text.split(/[\s,]+/).filter(Boolean);
+
+function progressLine(label) {
+  return h('p', { class: 'progress', hidden: true, role: 'status' }, h('progress', { 'aria-label': label }), h('span', null, label + '…'));
+}
+
+// Sync now: the chosen projects of the platform pushed as files into a repository.
+function githubSync(info) {
+  const repos = info.repositories || [];
+  const result = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'gh-sync' },
+    h('h2', { id: 'gh-sync' }, 'Sync now'), formError(),
+    field('Repository', 'repository_id', { type: 'select', options: repos.map((r) => [String(r.id), r.full_name || r.name]) }),
+    field('Project IDs', 'project_ids', { type: 'textarea', hint: 'The platform projects to push, one ID per line.' }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', disabled: !repos.length }, 'Sync now')),
+    progressLine('Pushing to GitHub'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const prog = form.querySelector('.progress');
+    prog.hidden = false;
+    await busy(form.querySelector('button[type=submit]'), 'Syncing…', async () => {
+      try {
+        const r = await api.post('/users/me/integrations/github/sync', { repository_id: Number(form.repository_id.value), project_ids: projectIds(form.project_ids.value) });
+        clearErrors(form);
+        result.replaceChildren(h('div', { class: 'card', role: 'status' },
+          h('p', null, h('strong', null, r.full_name), ` (${r.branch}): `, r.committed ? `committed ${String(r.commit_sha || '').slice(0, 10)}` : 'nothing to commit'),
+          table([{ label: 'Project', cell: (p) => p.name || p.project_id }, { label: 'Path', cell: (p) => h('code', null, p.path) },
+            { label: 'Result', cell: (p) => p.result }], r.projects || [])));
+      } catch (ex) { showErrors(form, ex); } finally { prog.hidden = true; }
+    });
+  });
+  return h('div', null, form, result);
+}
+
+// Drive export: the chosen projects as files in the user's Google Drive.
+function driveExport() {
+  const result = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'gd-exp' },
+    h('h2', { id: 'gd-exp' }, 'Export to Google Drive'), formError(),
+    field('Project IDs', 'project_ids', { type: 'textarea', hint: 'The platform projects to export, one ID per line.' }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Export')),
+    progressLine('Uploading to Drive'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const prog = form.querySelector('.progress');
+    prog.hidden = false;
+    await busy(form.querySelector('button[type=submit]'), 'Exporting…', async () => {
+      try {
+        const r = await api.post('/users/me/integrations/google/drive/export', { project_ids: projectIds(form.project_ids.value) });
+        clearErrors(form);
+        result.replaceChildren(h('div', { class: 'card', role: 'status' }, table([
+          { label: 'Project', cell: (f) => f.name || f.project_id },
+          { label: 'Drive file', cell: (f) => h('code', null, f.file_id || '—') },
+          { label: 'Status', cell: (f) => f.status || '—' },
+        ], r.files || [])));
+      } catch (ex) { showErrors(form, ex); } finally { prog.hidden = true; }
+    });
+  });
+  return h('div', null, form, result);
 }

@@ -1,7 +1,7 @@
 // Export and import: create an export and watch it, download it; upload a CSV import with
 // its template, see the result and the error table; both lists paginate.
 import * as api from '../api.js';
-import { h, field, formError, showErrors, busy, notice, badge, time, table, pager } from '../ui.js';
+import { h, field, formError, showErrors, clearErrors, busy, notice, badge, time, table, pager, paged, confirmAction } from '../ui.js';
 
 const ENTITIES = [['integrations', 'Integrations'], ['audit_log', 'Audit log'], ['webhooks', 'Webhooks'],
   ['webhook_deliveries', 'Webhook deliveries'], ['api_keys', 'API keys'], ['api_request_logs', 'API request log'],
@@ -14,6 +14,8 @@ function size(n) {
   if (n < 1048576) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1048576).toFixed(1)} MiB`;
 }
+
+const rows = (n) => `${n} row${n === 1 ? '' : 's'}`;
 
 function isoOrNull(v) { return v ? new Date(v).toISOString().replace(/\.\d+Z$/, 'Z') : null; }
 
@@ -30,8 +32,8 @@ export async function render(main, ctx) {
         { label: 'What', cell: (j) => [h('strong', null, j.entity_type), ` (${j.format})`, j.export_type === 'scheduled' ? h('div', { class: 'muted' }, 'scheduled') : ''] },
         { label: 'Status', cell: (j) => [badge(j.status), j.error_message ? h('div', { class: 'field-error' }, j.error_message) : ''] },
         { label: 'Progress', cell: (j) => (j.status === 'running' || j.status === 'pending'
-          ? h('span', { class: 'progress' }, h('progress', { 'aria-label': `Export ${j.entity_type} progress`, ...(j.record_count ? { max: j.record_count, value: j.rows_written } : {}) }), `${j.rows_written || 0} rows`)
-          : `${j.record_count ?? j.rows_written ?? 0} rows, ${size(j.file_size)}`) },
+          ? h('span', { class: 'progress' }, h('progress', { 'aria-label': `Export ${j.entity_type} progress`, ...(j.record_count ? { max: j.record_count, value: j.rows_written } : {}) }), rows(j.rows_written || 0))
+          : `${rows(j.record_count ?? j.rows_written ?? 0)}, ${size(j.file_size)}`) },
         { label: 'Created', cell: (j) => time(j.created_at) },
         { label: 'Download', cell: (j) => (j.status === 'completed'
           ? h('button', { type: 'button', class: 'secondary', 'aria-label': `Download the ${j.entity_type} export`, onclick: async (e) => {
@@ -121,8 +123,9 @@ export async function render(main, ctx) {
       pager(data, showImports, 'Import pages'));
   };
 
+  const schedules = await scheduleSection(ctx);
   await Promise.all([showExports(1), showImports(1)]);
-  main.replaceChildren(h('h1', null, 'Export and import'), expForm, exports, impForm, result, imports);
+  main.replaceChildren(h('h1', null, 'Export and import'), expForm, exports, schedules, impForm, result, imports);
 }
 
 function importReport(job) {
@@ -137,4 +140,60 @@ function importReport(job) {
       { label: 'Problem', cell: (e) => e.code },
       { label: 'Message', cell: (e) => e.message },
     ], errs, errs.length < job.error_count ? `The first ${errs.length} of ${job.error_count} errors` : 'Errors') : null);
+}
+
+// Scheduled exports: daily or weekly at a time of day, or a cron expression, in a time zone.
+async function scheduleSection() {
+  const listBox = h('div');
+  const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'sch-new' },
+    h('h2', { id: 'sch-new' }, 'Scheduled exports'), formError(),
+    field('Name', 'name', { attrs: { maxlength: 100 } }),
+    field('Data', 'entity', { type: 'select', options: ENTITIES }),
+    field('Format', 'format', { type: 'select', options: [['csv', 'CSV'], ['xlsx', 'Excel (XLSX)']] }),
+    field('Repeat', 'interval', { type: 'select', options: [['daily', 'Daily'], ['weekly', 'Weekly'], ['cron', 'Cron expression']] }),
+    field('At (HH:MM)', 'at', { value: '06:00', attrs: { placeholder: '06:30' } }),
+    field('Weekday', 'weekday', { type: 'select', value: '1', options: ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'].map((d, i) => [String(i), d]) }),
+    field('Cron', 'cron', { attrs: { placeholder: '*/15 * * * *' }, hint: 'minute hour day-of-month month day-of-week' }),
+    field('Time zone', 'time_zone', { value: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC' }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Add schedule')));
+  const sync = () => {
+    const iv = form.interval.value;
+    form.at.closest('.field').hidden = iv === 'cron';
+    form.weekday.closest('.field').hidden = iv !== 'weekly';
+    form.cron.closest('.field').hidden = iv !== 'cron';
+  };
+  form.interval.addEventListener('change', sync);
+  sync();
+  const show = async (p) => {
+    const data = paged(await api.get('/export/schedules', { page: p, limit: 10 }), p, 10);
+    listBox.replaceChildren(data.items.length ? table([
+      { label: 'Name', cell: (x) => x.name || '—' },
+      { label: 'What', cell: (x) => `${x.entity_type} (${x.format})` },
+      { label: 'When', cell: (x) => [h('code', null, x.cron), ` ${x.time_zone}`] },
+      { label: 'Next run', cell: (x) => time(x.next_run_at) },
+      { label: 'Last run', cell: (x) => time(x.last_run_at) },
+      { label: 'Actions', cell: (x) => h('button', { type: 'button', class: 'danger', 'aria-label': `Delete the schedule ${x.name || x.entity_type}`, onclick: async (e) => {
+        if (!confirmAction('Delete this schedule?')) return;
+        await busy(e.currentTarget, 'Deleting…', async () => {
+          try { await api.del('/export/schedules/' + x.id); notice('Schedule deleted.'); await show(1); }
+          catch (ex) { notice(ex.message, 'error'); }
+        });
+      } }, 'Delete') },
+    ], data.items) : h('p', { class: 'muted' }, 'No schedules.'), pager(data, show, 'Schedule pages'));
+  };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const iv = form.interval.value;
+    const body = { entity: form.entity.value, format: form.format.value, interval: iv, time_zone: form.time_zone.value.trim() || 'UTC' };
+    if (form.name.value.trim()) body.name = form.name.value.trim();
+    if (iv !== 'cron') body.at = form.at.value.trim();
+    if (iv === 'weekly') body.weekday = Number(form.weekday.value);
+    if (iv === 'cron') body.cron = form.cron.value.trim();
+    await busy(form.querySelector('button[type=submit]'), 'Adding…', async () => {
+      try { await api.post('/export/schedules', body); clearErrors(form); notice('Schedule added.'); await show(1); }
+      catch (ex) { showErrors(form, ex); }
+    });
+  });
+  await show(1);
+  return h('section', null, form, listBox);
 }
