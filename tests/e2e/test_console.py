@@ -128,6 +128,8 @@ class Console:
             if e["level"] not in ("SEVERE", "ERROR"):
                 continue
             msg = e["message"]
+            if re.match(r"https?://", msg) and not msg.startswith(self.base + "/"):
+                continue  # another site's page (an OAuth redirect URI), not the console
             if e.get("source") == "network" and any(re.search(a, msg) for a in allow):
                 continue
             bad.append(msg)
@@ -526,3 +528,87 @@ def test_console_keyboard_and_narrow_menu(browser, base_url, api, new_user):
     finally:
         c.d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     c.check_log()
+
+
+def pkce_pair():
+    import base64
+    import hashlib
+    import secrets as pysecrets
+    verifier = pysecrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def test_console_consent_authorizes_an_outside_client(browser, base_url, api, receiver):
+    """An outside app's authorization-code flow through the console: the user registers
+    a client on the OAuth clients page, GET /oauth/authorize shows the consent page
+    (client, scopes), Approve sends the browser to the redirect URI with a code the app
+    exchanges (PKCE) for a token that calls the API as the user; the app is listed under
+    Authorized applications and Revoke ends its token. Signed out, authorize goes through
+    the sign-in page first, and Deny answers access_denied."""
+    from urllib.parse import parse_qs, urlencode, urlparse
+
+    c = browser
+    email = sb.unique_email()
+    password = "pw-" + uuid.uuid4().hex[:16]
+    register_in_browser(c, email, password)
+    redirect_uri = f"http://127.0.0.1:{receiver.port}/_log/console-cb-{uuid.uuid4().hex[:8]}"
+    c.go("#/oauth-clients")
+    c.heading("OAuth clients")
+    c.fill("Name", "console app")
+    c.fill("Redirect URIs", redirect_uri)
+    c.click("Register client")
+    client_secret = c.wait(".secret-once code").text
+    client_id = c.d.find_element(By.CSS_SELECTOR, "main dd.client-id").text
+    c.check_log()
+
+    def authorize_url(state, challenge):
+        return api + "/oauth/authorize?" + urlencode({
+            "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "scope": "read",
+            "state": state, "code_challenge": challenge, "code_challenge_method": "S256"})
+
+    verifier, challenge = pkce_pair()
+    c.d.get(authorize_url("st-approve", challenge))
+    c.heading("Authorize console app")
+    consent = c.wait("main .consent")
+    assert client_id in consent.text and "read" in consent.text and redirect_uri in consent.text
+    c.shot("consent")
+    c.click("Approve")
+    WebDriverWait(c.d, 20).until(lambda d: d.current_url.startswith(redirect_uri))
+    q = parse_qs(urlparse(c.d.current_url).query)
+    assert q["state"] == ["st-approve"] and q["code"][0]
+    tok = requests.post(api + "/oauth/token", data={"grant_type": "authorization_code", "code": q["code"][0],
+                                                    "redirect_uri": redirect_uri, "code_verifier": verifier},
+                        auth=(client_id, client_secret), timeout=sb.TIMEOUT)
+    assert tok.status_code == 200, tok.text
+    bearer = {"Authorization": "Bearer " + tok.json()["access_token"], "User-Agent": sb.USER_AGENT}
+    me = requests.get(api + "/oauth/userinfo", headers=bearer, timeout=sb.TIMEOUT)
+    assert me.status_code == 200 and me.json()["email"] == email, me.text
+
+    # The app is listed under Authorized applications; Revoke ends its token.
+    c.open("#/oauth-clients")
+    c.heading("OAuth clients")
+    c.wait_text("section[aria-labelledby=apps-h] table", "console app")
+    c.shot("oauth-clients-authorized")
+    c.click("Revoke", "section[aria-labelledby=apps-h]")
+    c.accept_confirm()
+    c.wait_text("#notice", "Access revoked.")
+    assert requests.get(api + "/oauth/userinfo", headers=bearer, timeout=sb.TIMEOUT).status_code == 401
+    c.check_log()
+
+    # Signed out: authorize asks to sign in first, then shows the consent; Deny.
+    c.click("Sign out", "header")
+    c.heading("Sign in")
+    _, challenge = pkce_pair()
+    c.d.get(authorize_url("st-deny", challenge))
+    c.heading("Sign in")
+    assert "next=" in c.d.current_url
+    c.fill("Email", email)
+    c.fill("Password", password)
+    c.click("Sign in")
+    c.heading("Authorize console app")
+    c.check_log()
+    c.click("Deny")
+    WebDriverWait(c.d, 20).until(lambda d: d.current_url.startswith(redirect_uri))
+    q = parse_qs(urlparse(c.d.current_url).query)
+    assert q["error"] == ["access_denied"] and q["state"] == ["st-deny"]

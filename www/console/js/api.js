@@ -62,6 +62,9 @@ export async function request(method, path, opts = {}) {
     payload = JSON.stringify(body);
   }
   if (auth && access) h.Authorization = 'Bearer ' + access;
+  // Browser sessions: every state-changing call carries the CSRF token (the consent
+  // answer requires it; the API ignores it elsewhere).
+  if (method !== 'GET' && csrf() && !h['X-CSRF-Token']) h['X-CSRF-Token'] = csrf();
   const resp = await fetch(BASE + path + qs(query), { method, headers: h, body: payload, credentials: 'same-origin' });
   if (resp.status === 401 && auth && !retried && (refreshToken || cookieSession)) {
     if (await refresh()) return request(method, path, { ...opts, retried: true });

@@ -2,8 +2,10 @@
 import * as api from '../api.js';
 import { h, field, formError, showErrors, busy, notice } from '../ui.js';
 
+// Where to go after signing in: a console route only (#/..., or /console/#/... as
+// GET /oauth/authorize sends it), never another site.
 function safeNext(query) {
-  const next = query.get('next') || '';
+  const next = (query.get('next') || '').replace(/^\/console\/(?=#\/)/, '');
   return /^#\/[a-z-]/.test(next) ? next : '#/integrations';
 }
 

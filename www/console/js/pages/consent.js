@@ -14,8 +14,8 @@ export async function render(main, ctx) {
     return;
   }
   const client = req.client || {};
-  const name = req.client_name || client.name || req.client_id || 'An application';
-  const scopes = req.scopes || (req.scope ? String(req.scope).split(' ') : []);
+  const name = client.name || client.client_id || 'An application';
+  const scopes = req.scopes || [];
   const answer = async (approve, btn) => {
     await busy(btn, approve ? 'Approving…' : 'Denying…', async () => {
       try {
@@ -26,14 +26,32 @@ export async function render(main, ctx) {
   };
   main.replaceChildren(h('div', { class: 'narrow' },
     h('h1', null, 'Authorize ', name),
-    h('div', { class: 'card' },
-      h('p', null, h('strong', null, name), ' wants to use your Switchboard account.'),
-      (req.client_description || client.description) && h('p', { class: 'muted' }, req.client_description || client.description),
+    h('div', { class: 'card consent' },
+      h('p', null, h('strong', null, name), ' wants to use your Switchboard account',
+        api.user() ? [' (', api.user().email, ')'] : '', '.'),
+      h('p', { class: 'hint' }, 'Client ID ', h('code', null, client.client_id || '—')),
       h('h2', null, 'It asks for'),
-      scopes.length ? h('ul', { class: 'scopes' }, scopes.map((s) => h('li', null, h('code', null, s)))) : h('p', null, 'No particular permission.'),
-      (req.redirect_uri) && h('p', { class: 'hint' }, 'You will be sent back to ', h('code', null, req.redirect_uri)),
+      scopes.length ? h('ul', { class: 'scopes' }, scopes.map((s) => h('li', null, h('code', null, s), SCOPE_TEXT[s] ? ' — ' + SCOPE_TEXT[s] : '')))
+        : h('p', null, 'No particular permission.'),
+      req.previously_granted && h('p', { class: 'hint' }, 'You have authorized this application for these permissions before.'),
+      req.redirect_uri && h('p', { class: 'hint' }, 'You will then be sent to ', h('code', null, req.redirect_uri)),
       h('div', { class: 'actions' },
         h('button', { type: 'button', name: 'approve', onclick: (e) => answer(true, e.currentTarget) }, 'Approve'),
         h('button', { type: 'button', class: 'secondary', name: 'deny', onclick: (e) => answer(false, e.currentTarget) }, 'Deny')),
-      h('p', { class: 'hint' }, 'You can revoke access later under OAuth clients → Authorized applications.'))));
+      h('p', { class: 'hint' }, 'You can revoke its access at any time under OAuth clients → Authorized applications.'))));
 }
+
+const SCOPE_TEXT = {
+  read: 'read your data',
+  write: 'read and change your data',
+  admin: 'everything your account can do',
+  offline_access: 'keep access while you are away (refresh tokens)',
+  'integrations:read': 'see your integrations',
+  'integrations:write': 'change your integrations',
+  'webhooks:read': 'see your webhooks',
+  'webhooks:write': 'change your webhooks',
+  'events:read': 'see your events',
+  'events:write': 'publish events',
+  'transfer:read': 'see your exports and imports',
+  'transfer:write': 'export and import your data',
+};

@@ -11,13 +11,14 @@ export async function render(main, ctx) {
     h('h2', { id: 'cl-new' }, 'Register a client'), formError(),
     field('Name', 'name', { required: true, attrs: { maxlength: 100 } }),
     field('Description', 'description', { attrs: { maxlength: 500 } }),
+    field('Client type', 'client_type', { type: 'select', options: [['confidential', 'Confidential (a server that keeps a secret)'], ['public', 'Public (a browser or mobile app: no secret, PKCE)']] }),
     field('Redirect URIs', 'redirect_uris', { type: 'textarea', hint: 'One per line: https:// (http:// only for localhost), no fragment. Needed for the authorization-code flow.' }),
     checks('Scopes', 'scopes', ['offline_access', ...SCOPES].map((s) => ({ value: s, label: s, checked: s === 'read' }))),
     field('Requests per hour', 'rate_limit_per_hour', { type: 'number', value: 1000, attrs: { min: 1, max: 1000000 } }),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Register client')));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const body = { name: form.name.value.trim(), scopes: checked(form, 'scopes'),
+    const body = { name: form.name.value.trim(), scopes: checked(form, 'scopes'), client_type: form.client_type.value,
       redirect_uris: form.redirect_uris.value.split(/\s+/).filter(Boolean) };
     if (form.description.value.trim()) body.description = form.description.value.trim();
     if (form.rate_limit_per_hour.value) body.rate_limit_per_hour = Number(form.rate_limit_per_hour.value);
@@ -26,10 +27,11 @@ export async function render(main, ctx) {
         const c = await api.post('/oauth/clients', body);
         form.reset();
         form.querySelector('input[value=read]').checked = true;
-        shown.replaceChildren(h('div', { class: 'card' }, h('dl', { class: 'kv' }, h('dt', null, 'Client ID'), h('dd', { class: 'mono' }, c.client_id))),
-          secretOnce(`Client secret of "${c.name}"`, c.client_secret));
+        shown.replaceChildren(h('div', { class: 'card' }, h('dl', { class: 'kv' }, h('dt', null, 'Client ID'), h('dd', { class: 'mono client-id' }, c.client_id))),
+          c.client_secret ? secretOnce(`Client secret of "${c.name}"`, c.client_secret)
+            : h('p', { class: 'hint' }, 'A public client has no secret: it authenticates with its client ID and PKCE.'));
         await show(1);
-        shown.querySelector('button.copy').focus();
+        (shown.querySelector('button.copy') || form.name).focus();
       } catch (ex) { showErrors(form, ex); }
     });
   });
@@ -40,6 +42,7 @@ export async function render(main, ctx) {
       items.length ? table([
         { label: 'Name', cell: (c) => [h('strong', null, c.name), c.description ? h('div', { class: 'muted' }, c.description) : ''] },
         { label: 'Client ID', cell: (c) => h('code', null, c.client_id) },
+        { label: 'Type', cell: (c) => c.client_type || 'confidential' },
         { label: 'Scopes', cell: (c) => c.scopes.join(', ') },
         { label: 'Redirect URIs', cell: (c) => (c.redirect_uris || []).join('\n') || '—' },
         { label: 'Created', cell: (c) => time(c.created_at) },
@@ -75,10 +78,10 @@ async function authorizedApps() {
   catch (ex) { box.append(h('p', { class: 'form-error' }, ex.message)); return box; }
   const items = Array.isArray(apps) ? apps : apps.items || [];
   box.append(items.length ? table([
-    { label: 'Application', cell: (a) => a.client_name || a.name || a.client_id },
+    { label: 'Application', cell: (a) => [h('strong', null, a.name || a.client_id), a.description ? h('div', { class: 'muted' }, a.description) : ''] },
     { label: 'Scopes', cell: (a) => (a.scopes || []).join(', ') },
-    { label: 'Granted', cell: (a) => time(a.granted_at || a.created_at) },
-    { label: 'Actions', cell: (a) => h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${a.client_name || a.client_id}`, onclick: async (e) => {
+    { label: 'Authorized', cell: (a) => time(a.updated_at || a.created_at) },
+    { label: 'Actions', cell: (a) => h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${a.name || a.client_id}`, onclick: async (e) => {
       if (!confirmAction('Revoke this application\'s access? Its tokens stop working.')) return;
       await busy(e.currentTarget, 'Revoking…', async () => {
         try { await api.del('/users/me/authorized-apps/' + encodeURIComponent(a.client_id)); e.target.closest('tr').remove(); notice('Access revoked.'); }
