@@ -46,6 +46,39 @@ static struct provider_call call_of(struct request *rq)
 	return c;
 }
 
+/* The members a body may carry on the provider routes (the route table's body_fields):
+ * the named provider's tables for that operation, NULL for an unknown provider. */
+static const struct field *const *fields_of(const struct request *rq, enum integration_body op)
+{
+	const struct provider *p = provider_find(request_param(rq, "provider"));
+	if (!p)
+		return NULL;
+	const char *action = request_param(rq, "action"), *step = request_param(rq, "step");
+	if (action && step)
+		action = arena_printf(rq->arena, "%s/%s", action, step);
+	return integration_body_fields(rq->arena, p, op, action);
+}
+
+const struct field *const *put_body_fields(const struct request *rq)
+{
+	return fields_of(rq, INTEGRATION_BODY_PUT);
+}
+
+const struct field *const *patch_body_fields(const struct request *rq)
+{
+	return fields_of(rq, INTEGRATION_BODY_PATCH);
+}
+
+const struct field *const *refresh_body_fields(const struct request *rq)
+{
+	return fields_of(rq, INTEGRATION_BODY_REFRESH);
+}
+
+const struct field *const *action_body_fields(const struct request *rq)
+{
+	return fields_of(rq, INTEGRATION_BODY_ACTION);
+}
+
 typedef int (*dispatch)(const struct provider *p, const struct provider_call *c, struct provider_result *r);
 
 /* The provider's op for this request, answered. */

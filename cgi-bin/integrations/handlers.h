@@ -34,6 +34,13 @@ int handle_generic_sync(struct request *rq);
 /* Runs p's action of that name on the request (404 when p has none). */
 int run_action(struct request *rq, const struct provider *p, const char *name);
 
+/* The body members each provider route accepts (struct route's body_fields). */
+struct field;
+const struct field *const *put_body_fields(const struct request *rq);
+const struct field *const *patch_body_fields(const struct request *rq);
+const struct field *const *refresh_body_fields(const struct request *rq);
+const struct field *const *action_body_fields(const struct request *rq);
+
 /* Answers a provider operation's result: the HTTP status of each outcome is chosen
  * here (result.c) and nowhere in the library. Returns the status. */
 int reply_result(struct request *rq, struct provider_result *r);

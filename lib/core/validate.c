@@ -185,6 +185,31 @@ int validate_object(struct json_object *obj, const struct field *fields, struct 
 	return failed;
 }
 
+static bool field_declared(const struct field *const *tables, const char *name)
+{
+	for (const struct field *const *t = tables; t && *t; t++)
+		for (const struct field *f = *t; f->name; f++)
+			if (!strcmp(f->name, name))
+				return true;
+	return false;
+}
+
+int validate_unknown(struct json_object *obj, const struct field *const *tables, struct json_object **errors)
+{
+	int unknown = 0;
+	json_object_object_foreach(obj, k, v)
+	{
+		(void)v;
+		if (field_declared(tables, k))
+			continue;
+		if (!*errors)
+			*errors = json_object_new_object();
+		json_object_object_add(*errors, k, json_object_new_string("unknown field"));
+		unknown++;
+	}
+	return unknown;
+}
+
 const char *check_not_blank(struct json_object *v)
 {
 	for (const char *s = json_object_get_string(v); *s; s++)

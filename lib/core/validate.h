@@ -26,6 +26,12 @@ struct field {
  * owned by the caller. Strings must be valid UTF-8 without NUL characters. */
 int validate_object(struct json_object *obj, const struct field *fields, struct json_object **errors);
 
+/* Adds "unknown field" to *errors (created when NULL, owned by the caller) for each
+ * member of obj named in none of the NULL-terminated list of field tables (a NULL list
+ * declares no field at all). Returns the number of unknown members. Only the names of
+ * the tables are read: a typo such as "expires_in_day" is refused instead of ignored. */
+int validate_unknown(struct json_object *obj, const struct field *const *tables, struct json_object **errors);
+
 /* Reusable checks. */
 const char *check_email(struct json_object *v);
 const char *check_not_blank(struct json_object *v);

@@ -73,11 +73,16 @@ static int check_json_body(struct request *rq)
 	if (!json_object_is_type(o, json_type_object))
 		return reply_error(rq, 400, "malformed_json", "The body must be a JSON object");
 	rq->json = o;
-	if (r->fields) {
-		struct json_object *errors;
-		if (validate_object(o, r->fields, &errors))
-			return reply_invalid(rq, errors);
-	}
+	/* Every member must be declared: the route's table, or the tables of this request. */
+	const struct field *const own[] = {r->fields, NULL};
+	const struct field *const *tables = r->body_fields ? r->body_fields(rq) : own;
+	struct json_object *errors = NULL;
+	if (r->fields)
+		validate_object(o, r->fields, &errors);
+	if (tables)
+		validate_unknown(o, tables, &errors);
+	if (errors)
+		return reply_invalid(rq, errors);
 	return 0;
 }
 

@@ -36,6 +36,11 @@ struct route {
 	const char *scope; /* scope a key or token needs (scope.h); NULL: none */
 	enum route_errors errors;
 	enum route_cost cost;
+	/* The field tables a JSON body of this request may use, NULL-terminated, when they
+	 * depend on the request (the provider in the path): members named in none of them
+	 * are refused as unknown. NULL (the member): the route's fields. A NULL return:
+	 * the request names nothing the route knows (the handler answers 404 or 405). */
+	const struct field *const *(*body_fields)(const struct request *rq);
 };
 
 enum route_match { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };

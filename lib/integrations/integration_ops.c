@@ -250,18 +250,43 @@ static const struct field enabled_field[] = {
 	{NULL, 0, false, 0, 0, NULL},
 };
 
-static bool is_setting(const struct provider *p, const char *name)
+const struct field *const *integration_body_fields(struct arena *a, const struct provider *p,
+						   enum integration_body op, const char *action)
 {
-	for (const struct field *f = p->settings; f && f->name; f++)
-		if (!strcmp(f->name, name))
-			return true;
-	return false;
+	const struct field **t = arena_alloc(a, sizeof(*t) * 8);
+	size_t n = 0;
+	switch (op) {
+	case INTEGRATION_BODY_PUT:
+		if (!p->config_fields)
+			return NULL;
+		t[n++] = p->config_fields;
+		break;
+	case INTEGRATION_BODY_PATCH:
+		t[n++] = enabled_field;
+		if (p->settings)
+			t[n++] = p->settings;
+		break;
+	case INTEGRATION_BODY_REFRESH:
+		break; /* no member */
+	case INTEGRATION_BODY_ACTION: {
+		const struct provider_action *x = provider_action_find(p, action);
+		if (!x)
+			return NULL;
+		if (x->fields)
+			t[n++] = x->fields;
+		for (const struct field *const *m = x->accepts; m && *m && n < 7; m++)
+			t[n++] = *m;
+		break;
+	}
+	}
+	t[n] = NULL;
+	return t;
 }
 
 /* {field: message} of a PATCH body: enabled, the provider's settings, nothing else. */
 static struct json_object *patch_errors(const struct provider *p, struct json_object *body)
 {
-	struct json_object *errors = NULL, *more = NULL, *ignored;
+	struct json_object *errors = NULL, *more = NULL;
 	validate_object(body, enabled_field, &errors);
 	if (p->settings)
 		validate_object(body, p->settings, &more);
@@ -274,13 +299,7 @@ static struct json_object *patch_errors(const struct provider *p, struct json_ob
 		}
 		json_object_put(more);
 	}
-	json_object_object_foreach(body, k, val)
-	{
-		(void)val;
-		if (strcmp(k, "enabled") && !is_setting(p, k) && !json_object_object_get_ex(errors, k, &ignored))
-			json_object_object_add(errors, k,
-					       json_object_new_string("is not a setting of this integration"));
-	}
+	/* Members that are neither were refused before (integration_body_fields). */
 	if (json_object_object_length(errors) == 0) {
 		json_object_put(errors);
 		return NULL;

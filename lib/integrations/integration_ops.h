@@ -10,6 +10,16 @@
 #include "integrations/integration.h"
 #include "integrations/providers/provider.h"
 
+/* The bodies of the integrations routes, for the unknown-member check (validate_unknown). */
+enum integration_body { INTEGRATION_BODY_PUT, INTEGRATION_BODY_PATCH, INTEGRATION_BODY_REFRESH, INTEGRATION_BODY_ACTION };
+
+struct arena;
+/* The field tables a body of op on p may use, NULL-terminated (in a); action names the
+ * action of INTEGRATION_BODY_ACTION ("drive/export"). NULL when p has no such operation
+ * (PUT of an OAuth provider, an unknown action): its handler answers 404 or 405. */
+const struct field *const *integration_body_fields(struct arena *a, const struct provider *p,
+						   enum integration_body op, const char *action);
+
 /* Dispatch: p's op, or the default. */
 int integration_get(const struct provider *p, const struct provider_call *c, struct provider_result *r);
 int integration_put(const struct provider *p, const struct provider_call *c, struct provider_result *r);

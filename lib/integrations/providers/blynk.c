@@ -458,7 +458,7 @@ static void blynk_health(struct arena *a, const struct actor *who, const struct 
 }
 
 static const struct provider_action blynk_actions[] = {
-	{"virtual-pin", true, NULL, blynk_virtual_pin},
+	{"virtual-pin", true, NULL, blynk_virtual_pin, NULL, blynk_pin_accepts},
 	{NULL, false, NULL, NULL},
 };
 

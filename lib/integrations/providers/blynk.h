@@ -52,5 +52,9 @@ struct provider_call;
 struct provider_result;
 int blynk_get(const struct provider_call *c, const struct provider *p, struct provider_result *r);
 int blynk_virtual_pin(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+/* Its body's members {device, pin, value}: names only, pin_body checks the values
+ * (pin is "V3" or 3, value a string, number or boolean). */
+struct field;
+extern const struct field *const blynk_pin_accepts[];
 
 #endif

@@ -71,6 +71,14 @@ static const char *parse_value(struct json_object *v, const char **msg)
 	return *msg ? NULL : s;
 }
 
+static const struct field pin_names[] = {
+	{"device", FIELD_STRING, false, 0, 0, NULL},
+	{"pin", FIELD_STRING, false, 0, 0, NULL},
+	{"value", FIELD_STRING, false, 0, 0, NULL},
+	{NULL, 0, false, 0, 0, NULL},
+};
+const struct field *const blynk_pin_accepts[] = {pin_names, NULL};
+
 struct pin_write {
 	const char *device, *value;
 	int pin;

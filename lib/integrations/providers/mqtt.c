@@ -195,8 +195,11 @@ static void mqtt_catalog(struct json_object *entry)
 	json_object_object_add(entry, "required_when_enabled", req);
 }
 
+/* A test body is a config (none of it required) and a timeout. */
+static const struct field *const mqtt_test_accepts[] = {mqtt_fields, mqtt_test_timeout_field, NULL};
+
 static const struct provider_action mqtt_actions[] = {
-	{"test", false, NULL, mqtt_test},
+	{"test", false, NULL, mqtt_test, NULL, mqtt_test_accepts},
 	{NULL, false, NULL, NULL},
 };
 

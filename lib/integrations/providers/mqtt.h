@@ -21,5 +21,8 @@ struct provider;
 struct provider_call;
 struct provider_result;
 int mqtt_test(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+/* The test body's member besides the config fields: timeout_seconds. */
+struct field;
+extern const struct field mqtt_test_timeout_field[];
 
 #endif

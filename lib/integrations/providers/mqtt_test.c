@@ -17,7 +17,7 @@
 #include "integrations/providers/provider.h"
 #include "net/mqtt_probe.h"
 
-static const struct field timeout_field[] = {
+const struct field mqtt_test_timeout_field[] = {
 	{"timeout_seconds", FIELD_INT, false, 1, 15, NULL},
 	{NULL, 0, false, 0, 0, NULL},
 };
@@ -27,7 +27,7 @@ static struct json_object *body_errors(const struct provider *p, struct json_obj
 {
 	struct json_object *errors = NULL, *more = NULL;
 	validate_object(body, p->config_fields, &errors);
-	validate_object(body, timeout_field, &more);
+	validate_object(body, mqtt_test_timeout_field, &more);
 	if (!errors)
 		errors = json_object_new_object();
 	if (more) {

@@ -29,6 +29,9 @@ struct provider_action {
 	const struct field *fields; /* checked (all failing fields at once) before run; may be NULL */
 	provider_op run;
 	const char *method; /* NULL: POST; "GET": a read, name ending in a star segment takes c->param */
+	/* Other tables whose members the body may carry (run checks them itself),
+	 * NULL-terminated; NULL: none. Members in neither are refused as unknown. */
+	const struct field *const *accepts;
 };
 
 enum provider_auth { PROVIDER_AUTH_CONFIG, PROVIDER_AUTH_OAUTH2, PROVIDER_AUTH_API_KEY, PROVIDER_AUTH__MAX };

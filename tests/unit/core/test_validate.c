@@ -403,6 +403,49 @@ static void test_utf8_length(void **state)
 	assert_int_equal(utf8_length("abc", 0), 0);
 }
 
+static const struct field extra[] = {
+	{"timeout", FIELD_INT, false, 0, 0, NULL},
+	{NULL, FIELD_STRING, false, 0, 0, NULL},
+};
+
+/* Members in none of the tables are named "unknown field"; nested members are not judged. */
+static void test_unknown_members(void **state)
+{
+	(void)state;
+	struct json_object *o =
+		json_tokener_parse("{\"name\":\"a\",\"timeout\":3,\"nmae\":1,\"meta\":{\"free\":1},\"x\":null}");
+	const struct field *const both[] = {table, extra, NULL};
+	struct json_object *errors = NULL;
+	assert_int_equal(validate_unknown(o, both, &errors), 2);
+	assert_non_null(errors);
+	assert_int_equal(json_object_object_length(errors), 2);
+	struct json_object *v;
+	assert_true(json_object_object_get_ex(errors, "nmae", &v));
+	assert_string_equal(json_object_get_string(v), "unknown field");
+	assert_true(json_object_object_get_ex(errors, "x", &v));
+	json_object_put(errors);
+
+	/* One table only: timeout is unknown too; existing errors are added to. */
+	const struct field *const one[] = {table, NULL};
+	errors = json_object_new_object();
+	json_object_object_add(errors, "name", json_object_new_string("is wrong"));
+	assert_int_equal(validate_unknown(o, one, &errors), 3);
+	assert_int_equal(json_object_object_length(errors), 4);
+	json_object_put(errors);
+
+	/* An empty list declares nothing; a known-only body adds nothing. */
+	const struct field *const none[] = {NULL};
+	errors = NULL;
+	assert_int_equal(validate_unknown(o, none, &errors), 5);
+	json_object_put(errors);
+	struct json_object *ok = json_tokener_parse("{\"name\":\"a\",\"timeout\":1}");
+	errors = NULL;
+	assert_int_equal(validate_unknown(ok, both, &errors), 0);
+	assert_null(errors);
+	json_object_put(ok);
+	json_object_put(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,7 +455,7 @@ int main(void)
 		cmocka_unit_test(test_array_bounds),	      cmocka_unit_test(test_custom_check),
 		cmocka_unit_test(test_all_failures_at_once),  cmocka_unit_test(test_check_email),
 		cmocka_unit_test(test_check_not_blank),	      cmocka_unit_test(test_validate_query_int),
-		cmocka_unit_test(test_utf8_length),
+		cmocka_unit_test(test_utf8_length),	      cmocka_unit_test(test_unknown_members),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
