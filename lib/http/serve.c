@@ -95,7 +95,10 @@ static double handle_one(const struct app *app, FCGX_Request *fr, struct request
 	double t0 = now_ms();
 	int st = request_parse(rq, fr->envp);
 	if (st) {
-		reply_error(rq, st, st == 414 ? "uri_too_long" : "bad_request", "The request could not be parsed");
+		if (st == 414)
+			reply_error(rq, 414, "uri_too_long", "The request could not be parsed");
+		else
+			reply_error(rq, 400, "bad_request", "The request could not be parsed");
 	} else if (!read_body(fr, rq, max_body)) {
 		responder_dispatch(app, rq);
 	}
