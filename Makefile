@@ -23,7 +23,7 @@ FUZZ_SMOKE_SECONDS ?= 5
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 
 .SECONDARY:
-.PHONY: all deps test check-layers unit unit-asan unit-valgrind e2e e2e-asan run stop status bench clean help docs \
+.PHONY: all deps test check-layers check-openapi unit unit-asan unit-valgrind e2e e2e-asan run stop status bench clean help docs \
         fuzz fuzz-smoke fuzz-build fuzzers \
         install uninstall deb test-deploy
 all: $(BUILD)/libswitchboard.a $(BINS) docs
@@ -35,6 +35,7 @@ help:
 	@echo "               stack, then the end-to-end tests again against ASan+UBSan builds (fails on any report)"
 	@echo "make unit      cmocka unit tests only"
 	@echo "make check-layers  fail on an include under lib/ that points to a higher layer"
+	@echo "make check-openapi docs/openapi.yaml is valid OpenAPI (swagger-parser) and lists every route"
 	@echo "make e2e-asan  the end-to-end suite against ASan+UBSan builds of every binary"
 	@echo "make fuzz      every libFuzzer target for FUZZ_SECONDS (60) each; make fuzz-smoke: FUZZ_SMOKE_SECONDS (5)"
 	@echo "make bench     wrk against /api/v1/users/me and a bare FastCGI responder behind the same nginx"
@@ -134,10 +135,14 @@ e2e-asan:
 check-layers:
 	@scripts/check-layers
 
+check-openapi:
+	@scripts/check-openapi
+
 test:
 	@scripts/install-deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory check-layers
+	$(MAKE) --no-print-directory check-openapi
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory unit-asan
 	$(MAKE) --no-print-directory unit-valgrind
