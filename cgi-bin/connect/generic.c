@@ -152,6 +152,38 @@ static int start_from_body(struct request *rq, const struct oauth_provider *op, 
 			     redirect ? COOKIE_PATH : "/api/v1/auth/", true);
 }
 
+/* The body members of the two connect routes (struct route's body_fields); the
+ * handlers check their values. */
+static const struct field flow_names[] = {
+	{"redirect_uri", FIELD_STRING, false, 0, 0, NULL},
+	{"scopes", FIELD_ARRAY, false, 0, 0, NULL},
+	{NULL, 0, false, 0, 0, NULL},
+};
+static const struct field type_name[] = {
+	{"integration_type", FIELD_STRING, false, 0, 0, NULL},
+	{NULL, 0, false, 0, 0, NULL},
+};
+
+const struct field *const *generic_connect_body_fields(const struct request *rq)
+{
+	(void)rq;
+	static const struct field *const t[] = {type_name, flow_names, NULL};
+	return t;
+}
+
+/* An OAuth provider: redirect_uri and scopes; a config provider: its PUT body. */
+const struct field *const *type_connect_body_fields(const struct request *rq)
+{
+	const struct provider *p = provider_find(request_param(rq, "type"));
+	if (!p)
+		return NULL;
+	if (p->auth == PROVIDER_AUTH_OAUTH2) {
+		static const struct field *const t[] = {flow_names, NULL};
+		return t;
+	}
+	return integration_body_fields(rq->arena, p, INTEGRATION_BODY_PUT, NULL);
+}
+
 /* POST /integrations/connect {integration_type, redirect_uri, scopes}
  * 200 {authorization_url, state, provider, expires_in} | 400 not_oauth | 401 | 409 | 422 | 503 */
 int handle_generic_connect(struct request *rq)

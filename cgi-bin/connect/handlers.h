@@ -22,5 +22,9 @@ int connect_start(struct request *rq, const struct oauth_provider *p, const char
 int handle_generic_connect(struct request *rq);
 int handle_generic_callback(struct request *rq);
 int handle_type_connect(struct request *rq);
+/* The body members of those two routes (struct route's body_fields). */
+struct field;
+const struct field *const *generic_connect_body_fields(const struct request *rq);
+const struct field *const *type_connect_body_fields(const struct request *rq);
 
 #endif

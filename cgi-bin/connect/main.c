@@ -13,10 +13,10 @@ static const struct route routes[] = {
 	{"GET", "/api/v1/auth/{provider}/callback", handle_callback, ROUTE_PUBLIC, BODY_NONE, NULL},
 	/* The generic routes of spec 003 and 002 (generic.c). */
 	{"POST", "/api/v1/integrations/connect", handle_generic_connect, ROUTE_USER, BODY_JSON, NULL,
-	 "integrations:write"},
+	 "integrations:write", ERRORS_ENVELOPE, ROUTE_QUICK, generic_connect_body_fields},
 	{"GET", "/api/v1/integrations/callback", handle_generic_callback, ROUTE_PUBLIC, BODY_NONE, NULL},
 	{"POST", "/api/v1/integrations/{type}/connect", handle_type_connect, ROUTE_USER, BODY_JSON_OPTIONAL, NULL,
-	 "integrations:write", ERRORS_ENVELOPE, ROUTE_SLOW},
+	 "integrations:write", ERRORS_ENVELOPE, ROUTE_SLOW, type_connect_body_fields},
 };
 
 int main(int argc, char **argv)

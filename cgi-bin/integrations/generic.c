@@ -244,6 +244,40 @@ int handle_generic_refresh(struct request *rq)
 	return reply_identified(rq, p, &r);
 }
 
+/* The body members of the generic routes (struct route's body_fields). */
+static const struct field put_names[] = {
+	{"name", FIELD_STRING, false, 0, 0, NULL},	     {"config", FIELD_OBJECT, false, 0, 0, NULL},
+	{"is_active", FIELD_BOOL, false, 0, 0, NULL},	     {"integration_id", FIELD_STRING, false, 0, 0, NULL},
+	{"integration_type", FIELD_STRING, false, 0, 0, NULL}, {NULL, 0, false, 0, 0, NULL},
+};
+static const struct field id_name[] = {
+	{"integration_id", FIELD_STRING, false, 0, 0, NULL},
+	{NULL, 0, false, 0, 0, NULL},
+};
+
+/* name, config, is_active and the two keys: config's members are the settings, checked
+ * by the handler (handle_generic_put). */
+const struct field *const *generic_put_body_fields(const struct request *rq)
+{
+	(void)rq;
+	static const struct field *const t[] = {put_names, NULL};
+	return t;
+}
+
+const struct field *const *generic_refresh_body_fields(const struct request *rq)
+{
+	const struct field *const *refresh = integration_body_fields(rq->arena, NULL, INTEGRATION_BODY_REFRESH, NULL);
+	const struct field **t = arena_alloc(rq->arena, sizeof(*t) * 3);
+	t[0] = id_name, t[1] = refresh[0], t[2] = NULL;
+	return t;
+}
+
+const struct field *const *generic_sync_body_fields(const struct request *rq)
+{
+	const struct provider *p = provider_find(request_param(rq, "type"));
+	return p ? integration_body_fields(rq->arena, p, INTEGRATION_BODY_ACTION, "sync") : NULL;
+}
+
 /* POST /integrations/{type}/sync: the provider's "sync" action (spec 002) */
 int handle_generic_sync(struct request *rq)
 {

@@ -40,6 +40,9 @@ const struct field *const *put_body_fields(const struct request *rq);
 const struct field *const *patch_body_fields(const struct request *rq);
 const struct field *const *refresh_body_fields(const struct request *rq);
 const struct field *const *action_body_fields(const struct request *rq);
+const struct field *const *generic_put_body_fields(const struct request *rq);
+const struct field *const *generic_refresh_body_fields(const struct request *rq);
+const struct field *const *generic_sync_body_fields(const struct request *rq);
 
 /* Answers a provider operation's result: the HTTP status of each outcome is chosen
  * here (result.c) and nowhere in the library. Returns the status. */

@@ -250,6 +250,12 @@ static const struct field enabled_field[] = {
 	{NULL, 0, false, 0, 0, NULL},
 };
 
+/* Every refresh is a real one: force is accepted and changes nothing. */
+static const struct field refresh_fields[] = {
+	{"force", FIELD_BOOL, false, 0, 0, NULL},
+	{NULL, 0, false, 0, 0, NULL},
+};
+
 const struct field *const *integration_body_fields(struct arena *a, const struct provider *p,
 						   enum integration_body op, const char *action)
 {
@@ -267,7 +273,8 @@ const struct field *const *integration_body_fields(struct arena *a, const struct
 			t[n++] = p->settings;
 		break;
 	case INTEGRATION_BODY_REFRESH:
-		break; /* no member */
+		t[n++] = refresh_fields; /* spec 003's TokenRefreshRequest */
+		break;
 	case INTEGRATION_BODY_ACTION: {
 		const struct provider_action *x = provider_action_find(p, action);
 		if (!x)
@@ -299,7 +306,10 @@ static struct json_object *patch_errors(const struct provider *p, struct json_ob
 		}
 		json_object_put(more);
 	}
-	/* Members that are neither were refused before (integration_body_fields). */
+	/* The PATCH route refuses other members before the handler runs, but the generic
+	 * PUT /integrations/{id} hands its config here as the settings. */
+	const struct field *const tables[] = {enabled_field, p->settings, NULL};
+	validate_unknown(body, tables, &errors);
 	if (json_object_object_length(errors) == 0) {
 		json_object_put(errors);
 		return NULL;

@@ -16,7 +16,8 @@ enum integration_body { INTEGRATION_BODY_PUT, INTEGRATION_BODY_PATCH, INTEGRATIO
 struct arena;
 /* The field tables a body of op on p may use, NULL-terminated (in a); action names the
  * action of INTEGRATION_BODY_ACTION ("drive/export"). NULL when p has no such operation
- * (PUT of an OAuth provider, an unknown action): its handler answers 404 or 405. */
+ * (PUT of an OAuth provider, an unknown action): its handler answers 404 or 405.
+ * p may be NULL for INTEGRATION_BODY_REFRESH (the same for every provider). */
 const struct field *const *integration_body_fields(struct arena *a, const struct provider *p,
 						   enum integration_body op, const char *action);
 

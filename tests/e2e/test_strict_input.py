@@ -49,7 +49,13 @@ def valid_bodies(api, user):
         ("POST", "/users/me/integrations/github/sync", {"repository_id": 1, "project_ids": [1]}, True),
         ("POST", "/users/me/integrations/google/drive/export", {"project_ids": [1]}, True),
         ("POST", "/users/me/integrations/blynk/virtual-pin", {"device": "d", "pin": "V1", "value": 1}, True),
-        ("POST", "/users/me/integrations/arduino-cloud/refresh-token", {}, True),
+        ("POST", "/users/me/integrations/arduino-cloud/refresh-token", {"force": True}, True),
+        ("POST", "/integrations/connect", {"integration_type": "github"}, True),
+        ("POST", "/integrations/github/connect", {"scopes": ["repo"]}, True),
+        ("POST", "/integrations/mqtt/connect", {"broker_url": "mqtt://broker.example.com:1883"}, True),
+        ("POST", "/integrations/github/sync", {"repository_id": 1, "project_ids": [1]}, True),
+        ("POST", "/integrations/github/refresh-token", {"force": True}, True),
+        ("PUT", "/integrations/github", {"name": "n", "is_active": True, "config": {}}, True),
     ]
 
 
