@@ -2,7 +2,7 @@
 CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
-override CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow \
+override CFLAGS += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-missing-field-initializers -fno-strict-aliasing -fPIC -Ilib -I/usr/include/postgresql
 # The scripts (stack, test-e2e, bench) run the binaries of this build.
 export SB_BUILD := $(abspath $(BUILD))

@@ -27,7 +27,7 @@ char *arena_memdup(struct arena *a, const void *p, size_t n);
 /* At most n bytes of s, stopping at a NUL (as strndup), NUL-terminated. */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-char *arena_vprintf(struct arena *a, const char *fmt, va_list ap);
+char *arena_vprintf(struct arena *a, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Registers fn(ptr) to run at reset; ptr NULL is ignored. Returns ptr for chaining. */
 void *arena_defer(struct arena *a, arena_cleanup_fn fn, void *ptr);
