@@ -161,13 +161,15 @@ int handle_export_create(struct request *rq)
 	if (json_object_object_length(errors))
 		return reply_invalid(rq, errors);
 	json_object_put(errors);
-	PGresult *res;
+	struct json_object *job = NULL;
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
-		s = export_job_create(rq->arena, rq->user_id, &er, &res);
+		s = export_job_create(rq->arena, rq->user_id, &er, &job);
+	arena_defer(rq->arena, jsonx_put, job); /* until the reply takes it */
+	const char *id = jsonx_get_string(job, "id");
 	if (s == DB_OK) {
 		struct json_object *d = json_object_new_object();
-		json_object_object_add(d, "export_id", json_object_new_string(PQgetvalue(res, 0, 0)));
+		json_object_object_add(d, "export_id", json_object_new_string(id));
 		json_object_object_add(d, "entity_type", json_object_new_string(er.entity));
 		json_object_object_add(d, "format", json_object_new_string(er.format));
 		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "export.requested", NULL, d);
@@ -175,8 +177,8 @@ int handle_export_create(struct request *rq)
 	s = db_finish(rq->arena, s);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	reply_header(rq, "Location", arena_printf(rq->arena, "/api/v1/export/%s", PQgetvalue(res, 0, 0)));
-	return reply_ok(rq, 202, export_job_json(res, 0), "Export queued");
+	reply_header(rq, "Location", arena_printf(rq->arena, "/api/v1/export/%s", id));
+	return reply_ok(rq, 202, json_object_get(job), "Export queued");
 }
 
 /* 200 {items, page, limit, total} | 401 | 403 | 422 | 503 */
@@ -185,14 +187,11 @@ int handle_export_list(struct request *rq)
 	long page, limit;
 	if (reply_page_params(rq, &page, &limit))
 		return rq->status;
-	PGresult *res;
+	struct json_object *items;
 	long long total;
-	enum db_status s = export_job_list(rq->arena, rq->user_id, limit, (page - 1) * limit, &res, &total);
+	enum db_status s = export_job_list(rq->arena, rq->user_id, limit, (page - 1) * limit, &items, &total);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	struct json_object *items = json_object_new_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_object_array_add(items, export_job_json(res, i));
 	return reply_ok(rq, 200, reply_page(items, page, limit, total), NULL);
 }
 
@@ -202,13 +201,13 @@ int handle_export_get(struct request *rq)
 	const char *id = transfer_path_uuid(rq, "id", "No such export");
 	if (!id)
 		return rq->status;
-	PGresult *res;
-	enum db_status s = export_job_get(rq->arena, rq->user_id, id, &res);
+	struct json_object *job;
+	enum db_status s = export_job_get(rq->arena, rq->user_id, id, &job);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	if (PQntuples(res) == 0)
+	if (!job)
 		return reply_error(rq, 404, "not_found", "No such export");
-	return reply_ok(rq, 200, export_job_json(res, 0), NULL);
+	return reply_ok(rq, 200, job, NULL);
 }
 
 /* 200 | 401 | 403 | 404 | 503 */

@@ -183,16 +183,16 @@ int handle_import_create(struct request *rq)
 	default:
 		break;
 	}
-	PGresult *res;
-	s = import_job_get(rq->arena, rq->user_id, job_id, &res);
-	if (s != DB_OK || PQntuples(res) == 0)
+	struct json_object *job;
+	s = import_job_get(rq->arena, rq->user_id, job_id, &job);
+	if (s != DB_OK || !job)
 		return reply_db_failure(rq, s == DB_OK ? DB_ERROR : s);
 	reply_header(rq, "Location", arena_printf(rq->arena, "/api/v1/import/%s", job_id));
 	if (out == IMPORT_REPLAYED) {
 		reply_header(rq, "Idempotent-Replayed", "true");
-		return reply_ok(rq, 200, import_job_json(res, 0), "This upload was already imported");
+		return reply_ok(rq, 200, job, "This upload was already imported");
 	}
-	return reply_ok(rq, 201, import_job_json(res, 0), NULL);
+	return reply_ok(rq, 201, job, NULL);
 }
 
 /* 200 {items, page, limit, total} | 401 | 403 | 422 | 503 */
@@ -201,14 +201,11 @@ int handle_import_list(struct request *rq)
 	long page, limit;
 	if (reply_page_params(rq, &page, &limit))
 		return rq->status;
-	PGresult *res;
+	struct json_object *items;
 	long long total;
-	enum db_status s = import_job_list(rq->arena, rq->user_id, limit, (page - 1) * limit, &res, &total);
+	enum db_status s = import_job_list(rq->arena, rq->user_id, limit, (page - 1) * limit, &items, &total);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	struct json_object *items = json_object_new_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_object_array_add(items, import_job_json(res, i));
 	return reply_ok(rq, 200, reply_page(items, page, limit, total), NULL);
 }
 
@@ -218,13 +215,13 @@ int handle_import_get(struct request *rq)
 	const char *id = transfer_path_uuid(rq, "id", "No such import");
 	if (!id)
 		return rq->status;
-	PGresult *res;
-	enum db_status s = import_job_get(rq->arena, rq->user_id, id, &res);
+	struct json_object *job;
+	enum db_status s = import_job_get(rq->arena, rq->user_id, id, &job);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	if (PQntuples(res) == 0)
+	if (!job)
 		return reply_error(rq, 404, "not_found", "No such import");
-	return reply_ok(rq, 200, import_job_json(res, 0), NULL);
+	return reply_ok(rq, 200, job, NULL);
 }
 
 /* A CSV built in memory through the same writer as exports (tmpfile-free: open_memstream). */
@@ -263,45 +260,15 @@ int handle_import_errors(struct request *rq)
 	const char *id = transfer_path_uuid(rq, "id", "No such import");
 	if (!id)
 		return rq->status;
+	struct memcsv *m = memcsv_open(rq);
+	if (!m)
+		return reply_internal(rq);
 	bool found;
-	PGresult *res;
-	enum db_status s = import_job_errors(rq->arena, rq->user_id, id, &found, &res);
+	enum db_status s = import_job_errors_csv(rq->arena, rq->user_id, id, &found, m->f);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
 	if (!found)
 		return reply_error(rq, 404, "not_found", "No such import");
-	struct memcsv *m = memcsv_open(rq);
-	if (!m)
-		return reply_internal(rq);
-	/* The header: row, the upload's cells (c1..cN by the widest row), error. */
-	size_t width = 0;
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct json_object *cells =
-			arena_defer(rq->arena, jsonx_put, json_tokener_parse(PQgetvalue(res, i, 1)));
-		if (cells && json_object_array_length(cells) > width)
-			width = json_object_array_length(cells);
-	}
-	csv_write_cell(m->f, true, "row", 3, false);
-	for (size_t c = 0; c < width; c++) {
-		const char *h = arena_printf(rq->arena, "column_%zu", c + 1);
-		csv_write_cell(m->f, false, h, strlen(h), false);
-	}
-	csv_write_cell(m->f, false, "error", 5, false);
-	csv_write_row_end(m->f);
-	for (int i = 0; i < PQntuples(res); i++) {
-		const char *rn = PQgetvalue(res, i, 0), *err = PQgetvalue(res, i, 2);
-		struct json_object *cells = json_tokener_parse(PQgetvalue(res, i, 1));
-		csv_write_cell(m->f, true, rn, strlen(rn), false);
-		for (size_t c = 0; c < width; c++) {
-			const char *v = c < json_object_array_length(cells)
-						? json_object_get_string(json_object_array_get_idx(cells, c))
-						: "";
-			csv_write_cell(m->f, false, v, strlen(v), true);
-		}
-		csv_write_cell(m->f, false, err, strlen(err), true);
-		csv_write_row_end(m->f);
-		json_object_put(cells);
-	}
 	return memcsv_reply(rq, m, arena_printf(rq->arena, "import-%s-errors.csv", id));
 }
 

@@ -101,32 +101,30 @@ int handle_schedule_create(struct request *rq)
 					 .next_run = next};
 	if (json_object_object_get_ex(rq->json, "window_seconds", &v) && v)
 		sn.window_seconds = arena_printf(rq->arena, "%lld", (long long)json_object_get_int64(v));
-	PGresult *res;
+	struct json_object *schedule = NULL;
 	enum db_status s = db_begin(rq->arena);
 	if (s == DB_OK)
-		s = export_schedule_create(rq->arena, rq->user_id, &sn, &res);
+		s = export_schedule_create(rq->arena, rq->user_id, &sn, &schedule);
+	arena_defer(rq->arena, jsonx_put, schedule); /* until the reply takes it */
 	if (s == DB_OK) {
 		struct json_object *d = json_object_new_object();
-		json_object_object_add(d, "schedule_id", json_object_new_string(PQgetvalue(res, 0, 0)));
+		json_object_object_add(d, "schedule_id", json_object_new_string(jsonx_get_string(schedule, "id")));
 		json_object_object_add(d, "entity_type", json_object_new_string(er.entity));
 		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "export.schedule_created", NULL, d);
 	}
 	s = db_finish(rq->arena, s);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	return reply_ok(rq, 201, export_schedule_json(res, 0), "Export scheduled");
+	return reply_ok(rq, 201, json_object_get(schedule), "Export scheduled");
 }
 
 /* 200 [schedule] | 401 | 403 | 503 */
 int handle_schedule_list(struct request *rq)
 {
-	PGresult *res;
-	enum db_status s = export_schedule_list(rq->arena, rq->user_id, &res);
+	struct json_object *list;
+	enum db_status s = export_schedule_list(rq->arena, rq->user_id, &list);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	struct json_object *list = json_object_new_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_object_array_add(list, export_schedule_json(res, i));
 	return reply_ok(rq, 200, list, NULL);
 }
 

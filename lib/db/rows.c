@@ -45,6 +45,14 @@ struct json_object *rows_objects(const PGresult *res, int off, const struct row_
 	return list;
 }
 
+struct json_object *rows_views(const PGresult *res, struct json_object *(*view)(const PGresult *res, int r))
+{
+	struct json_object *list = json_object_new_array();
+	for (int i = 0; i < PQntuples(res); i++)
+		json_object_array_add(list, view(res, i));
+	return list;
+}
+
 struct json_object *rows_json_array(const PGresult *res, int col)
 {
 	struct json_object *list = json_object_new_array();

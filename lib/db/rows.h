@@ -33,6 +33,10 @@ struct json_object *rows_object(const PGresult *res, int r, int off, const struc
 /* Every row of res through rows_object, as a new array the caller owns. */
 struct json_object *rows_objects(const PGresult *res, int off, const struct row_field *fields);
 
+/* Every row of res through view(res, r), as a new array the caller owns (for stores
+ * whose row views are functions rather than field tables). */
+struct json_object *rows_views(const PGresult *res, struct json_object *(*view)(const PGresult *res, int r));
+
 /* Column col of every row parsed as JSON (queries that select json_build_object(...)::text),
  * as a new array; rows that do not parse are left out. */
 struct json_object *rows_json_array(const PGresult *res, int col);

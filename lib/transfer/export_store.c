@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "db/rows.h"
 #include "events/events.h"
 
 const char *transfer_dir(void)
@@ -60,7 +61,7 @@ struct json_object *export_job_json(const PGresult *res, int r)
 	return o;
 }
 
-enum db_status export_job_create(struct arena *a, const char *user_id, const struct export_request *er, PGresult **res)
+enum db_status export_job_insert(struct arena *a, const char *user_id, const struct export_request *er, PGresult **res)
 {
 	const char *p[] = {user_id,	   er->entity,
 			   er->format,	   er->filters_json ? er->filters_json : "{}",
@@ -79,15 +80,29 @@ enum db_status export_job_create(struct arena *a, const char *user_id, const str
 	return s;
 }
 
-enum db_status export_job_get(struct arena *a, const char *user_id, const char *id, PGresult **res)
+enum db_status export_job_create(struct arena *a, const char *user_id, const struct export_request *er,
+				 struct json_object **job)
 {
-	const char *p[] = {user_id, id};
-	return db_exec(a, res, "SELECT " EXPORT_JOB_COLUMNS " FROM export_jobs WHERE user_id = $1 AND id = $2", 2, p);
+	PGresult *res;
+	enum db_status s = export_job_insert(a, user_id, er, &res);
+	*job = s == DB_OK ? export_job_json(res, 0) : NULL;
+	return s;
 }
 
-enum db_status export_job_list(struct arena *a, const char *user_id, long limit, long offset, PGresult **res,
-			       long long *total)
+enum db_status export_job_get(struct arena *a, const char *user_id, const char *id, struct json_object **job)
 {
+	const char *p[] = {user_id, id};
+	PGresult *res;
+	enum db_status s =
+		db_exec(a, &res, "SELECT " EXPORT_JOB_COLUMNS " FROM export_jobs WHERE user_id = $1 AND id = $2", 2, p);
+	*job = s == DB_OK && PQntuples(res) == 1 ? export_job_json(res, 0) : NULL;
+	return s;
+}
+
+enum db_status export_job_list(struct arena *a, const char *user_id, long limit, long offset,
+			       struct json_object **items, long long *total)
+{
+	PGresult *rows, **res = &rows;
 	char lim[24], off[24];
 	snprintf(lim, sizeof(lim), "%ld", limit);
 	snprintf(off, sizeof(off), "%ld", offset);
@@ -101,6 +116,7 @@ enum db_status export_job_list(struct arena *a, const char *user_id, long limit,
 			    3, p);
 	if (s == DB_OK)
 		*total = atoll(PQgetvalue(count, 0, 0));
+	*items = s == DB_OK ? rows_views(rows, export_job_json) : NULL;
 	return s;
 }
 

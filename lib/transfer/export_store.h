@@ -30,12 +30,15 @@ struct export_request {
 };
 
 /* Inserts a pending job for user_id in the open transaction; *res holds the row. */
-enum db_status export_job_create(struct arena *a, const char *user_id, const struct export_request *er, PGresult **res);
-/* The caller's job id (none: 0 rows). */
-enum db_status export_job_get(struct arena *a, const char *user_id, const char *id, PGresult **res);
-/* A page of the caller's jobs, newest first, and their count. */
-enum db_status export_job_list(struct arena *a, const char *user_id, long limit, long offset, PGresult **res,
-			       long long *total);
+enum db_status export_job_insert(struct arena *a, const char *user_id, const struct export_request *er, PGresult **res);
+/* The same for the API: *job is the new job's view (the caller's to put). */
+enum db_status export_job_create(struct arena *a, const char *user_id, const struct export_request *er,
+				 struct json_object **job);
+/* The caller's job id as its view; *job is NULL when there is none (the caller's to put). */
+enum db_status export_job_get(struct arena *a, const char *user_id, const char *id, struct json_object **job);
+/* A page of the caller's jobs, newest first, as an array of views, and their count. */
+enum db_status export_job_list(struct arena *a, const char *user_id, long limit, long offset,
+			       struct json_object **items, long long *total);
 /* Deletes the caller's job and its file; *deleted tells whether there was one. */
 enum db_status export_job_delete(struct arena *a, const char *user_id, const char *id, bool *deleted);
 /* What a download needs: *state "ready", "expired", "not_ready" or NULL (no such job);

@@ -11,8 +11,10 @@
 #include "core/crypto.h"
 #include "core/jsonx.h"
 #include "events/audit.h"
+#include "db/rows.h"
 #include "events/events.h"
 #include "transfer/csv_read.h"
+#include "transfer/csv_write.h"
 #include "transfer/entity.h"
 
 #define BATCH	    500
@@ -378,15 +380,20 @@ struct json_object *import_job_json(const PGresult *res, int r)
 	return o;
 }
 
-enum db_status import_job_get(struct arena *a, const char *user_id, const char *id, PGresult **res)
+enum db_status import_job_get(struct arena *a, const char *user_id, const char *id, struct json_object **job)
 {
 	const char *p[] = {user_id, id};
-	return db_exec(a, res, "SELECT " IMPORT_JOB_COLUMNS " FROM import_jobs WHERE user_id = $1 AND id = $2", 2, p);
+	PGresult *res;
+	enum db_status s =
+		db_exec(a, &res, "SELECT " IMPORT_JOB_COLUMNS " FROM import_jobs WHERE user_id = $1 AND id = $2", 2, p);
+	*job = s == DB_OK && PQntuples(res) == 1 ? import_job_json(res, 0) : NULL;
+	return s;
 }
 
-enum db_status import_job_list(struct arena *a, const char *user_id, long limit, long offset, PGresult **res,
-			       long long *total)
+enum db_status import_job_list(struct arena *a, const char *user_id, long limit, long offset,
+			       struct json_object **items, long long *total)
 {
+	PGresult *rows, **res = &rows;
 	char lim[24], off[24];
 	snprintf(lim, sizeof(lim), "%ld", limit);
 	snprintf(off, sizeof(off), "%ld", offset);
@@ -400,19 +407,50 @@ enum db_status import_job_list(struct arena *a, const char *user_id, long limit,
 			    3, p);
 	if (s == DB_OK)
 		*total = atoll(PQgetvalue(count, 0, 0));
+	*items = s == DB_OK ? rows_views(rows, import_job_json) : NULL;
 	return s;
 }
 
-enum db_status import_job_errors(struct arena *a, const char *user_id, const char *id, bool *found, PGresult **res)
+enum db_status import_job_errors_csv(struct arena *a, const char *user_id, const char *id, bool *found, FILE *out)
 {
 	const char *p[] = {user_id, id};
-	PGresult *job;
+	PGresult *job, *res;
 	enum db_status s = db_exec(a, &job, "SELECT entity_type FROM import_jobs WHERE user_id = $1 AND id = $2", 2, p);
 	*found = s == DB_OK && PQntuples(job) > 0;
 	if (s != DB_OK || !*found)
 		return s;
-	return db_exec(a, res,
-		       "SELECT row_number, array_to_json(cells)::text, errors FROM import_errors WHERE import_id = $2 "
-		       "AND EXISTS (SELECT 1 FROM import_jobs WHERE id = $2 AND user_id = $1) ORDER BY row_number",
-		       2, p);
+	s = db_exec(a, &res,
+		    "SELECT row_number, array_to_json(cells)::text, errors FROM import_errors WHERE import_id = $2 "
+		    "AND EXISTS (SELECT 1 FROM import_jobs WHERE id = $2 AND user_id = $1) ORDER BY row_number",
+		    2, p);
+	if (s != DB_OK)
+		return s;
+	/* The header: row, the upload's cells (c1..cN by the widest row), error. */
+	int n = PQntuples(res);
+	struct json_object **cells = arena_alloc(a, sizeof(*cells) * (size_t)(n ? n : 1));
+	size_t width = 0;
+	for (int i = 0; i < n; i++) {
+		cells[i] = arena_defer(a, jsonx_put, json_tokener_parse(PQgetvalue(res, i, 1)));
+		if (cells[i] && json_object_array_length(cells[i]) > width)
+			width = json_object_array_length(cells[i]);
+	}
+	csv_write_cell(out, true, "row", 3, false);
+	for (size_t c = 0; c < width; c++) {
+		const char *h = arena_printf(a, "column_%zu", c + 1);
+		csv_write_cell(out, false, h, strlen(h), false);
+	}
+	csv_write_cell(out, false, "error", 5, false);
+	csv_write_row_end(out);
+	for (int i = 0; i < n; i++) {
+		const char *rn = PQgetvalue(res, i, 0), *err = PQgetvalue(res, i, 2);
+		size_t have = cells[i] ? json_object_array_length(cells[i]) : 0;
+		csv_write_cell(out, true, rn, strlen(rn), false);
+		for (size_t c = 0; c < width; c++) {
+			const char *v = c < have ? json_object_get_string(json_object_array_get_idx(cells[i], c)) : "";
+			csv_write_cell(out, false, v ? v : "", strlen(v ? v : ""), true);
+		}
+		csv_write_cell(out, false, err, strlen(err), true);
+		csv_write_row_end(out);
+	}
+	return DB_OK;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "db/db.h"
 
@@ -47,10 +48,13 @@ struct json_object *import_job_json(const PGresult *res, int r);
 enum db_status import_execute(struct arena *a, const struct actor *who, const struct import_params *ip,
 			      enum import_outcome *outcome, const char **job_id, const char **detail, size_t *record);
 
-enum db_status import_job_get(struct arena *a, const char *user_id, const char *id, PGresult **res);
-enum db_status import_job_list(struct arena *a, const char *user_id, long limit, long offset, PGresult **res,
-			       long long *total);
-/* Every failing row of the caller's import: columns row_number, cells (array JSON text), errors. */
-enum db_status import_job_errors(struct arena *a, const char *user_id, const char *id, bool *found, PGresult **res);
+/* The caller's import as its view (*job NULL: none), a page of them (newest first) and
+ * their count. The caller owns the objects. */
+enum db_status import_job_get(struct arena *a, const char *user_id, const char *id, struct json_object **job);
+enum db_status import_job_list(struct arena *a, const char *user_id, long limit, long offset,
+			       struct json_object **items, long long *total);
+/* Writes the failing rows of the caller's import to out as CSV: row, the upload's cells
+ * (column_1..N, by the widest row), error. *found tells whether the import exists. */
+enum db_status import_job_errors_csv(struct arena *a, const char *user_id, const char *id, bool *found, FILE *out);
 
 #endif

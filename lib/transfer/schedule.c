@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "db/rows.h"
 #include "transfer/export_store.h"
 
 bool schedule_tz_valid(const char *tz)
@@ -157,7 +158,7 @@ struct json_object *export_schedule_json(const PGresult *res, int r)
 }
 
 enum db_status export_schedule_create(struct arena *a, const char *user_id, const struct export_schedule_new *s,
-				      PGresult **res)
+				      struct json_object **schedule)
 {
 	char next[24];
 	snprintf(next, sizeof(next), "%lld", (long long)s->next_run);
@@ -173,21 +174,28 @@ enum db_status export_schedule_create(struct arena *a, const char *user_id, cons
 			   s->cron,
 			   s->time_zone,
 			   next};
-	return db_exec(a, res,
-		       "INSERT INTO export_schedules (user_id, name, entity_type, format, filters, columns, bom, "
-		       "window_seconds, interval_kind, cron, time_zone, next_run_at) VALUES ($1, $2, $3, $4, "
-		       "$5::jsonb, $6::text[], $7::boolean, $8::bigint, $9, $10, $11, to_timestamp($12::bigint)) "
-		       "RETURNING " EXPORT_SCHEDULE_COLUMNS,
-		       12, p);
+	PGresult *res;
+	enum db_status st =
+		db_exec(a, &res,
+			"INSERT INTO export_schedules (user_id, name, entity_type, format, filters, columns, bom, "
+			"window_seconds, interval_kind, cron, time_zone, next_run_at) VALUES ($1, $2, $3, $4, "
+			"$5::jsonb, $6::text[], $7::boolean, $8::bigint, $9, $10, $11, to_timestamp($12::bigint)) "
+			"RETURNING " EXPORT_SCHEDULE_COLUMNS,
+			12, p);
+	*schedule = st == DB_OK ? export_schedule_json(res, 0) : NULL;
+	return st;
 }
 
-enum db_status export_schedule_list(struct arena *a, const char *user_id, PGresult **res)
+enum db_status export_schedule_list(struct arena *a, const char *user_id, struct json_object **list)
 {
 	const char *p[] = {user_id};
-	return db_exec(a, res,
-		       "SELECT " EXPORT_SCHEDULE_COLUMNS " FROM export_schedules WHERE user_id = $1 "
-		       "ORDER BY created_at DESC, id LIMIT 100",
-		       1, p);
+	PGresult *res;
+	enum db_status s = db_exec(a, &res,
+				   "SELECT " EXPORT_SCHEDULE_COLUMNS " FROM export_schedules WHERE user_id = $1 "
+				   "ORDER BY created_at DESC, id LIMIT 100",
+				   1, p);
+	*list = s == DB_OK ? rows_views(res, export_schedule_json) : NULL;
+	return s;
 }
 
 enum db_status export_schedule_delete(struct arena *a, const char *user_id, const char *id, bool *deleted)
@@ -227,7 +235,7 @@ enum db_status export_schedules_run_due(struct arena *a, int *ran)
 					    .bom = PQgetvalue(res, i, 6)[0] == 't',
 					    .schedule_id = PQgetvalue(res, i, 0)};
 		PGresult *job;
-		s = export_job_create(a, PQgetvalue(res, i, 1), &er, &job);
+		s = export_job_insert(a, PQgetvalue(res, i, 1), &er, &job);
 		time_t next;
 		const char *why;
 		char nx[24];

@@ -34,9 +34,11 @@ struct export_schedule_new {
 	const char *interval_kind, *cron, *time_zone;
 	time_t next_run;
 };
+/* *schedule: the new schedule's view; *list: the caller's schedules (newest 100). The
+ * caller owns both. */
 enum db_status export_schedule_create(struct arena *a, const char *user_id, const struct export_schedule_new *s,
-				      PGresult **res);
-enum db_status export_schedule_list(struct arena *a, const char *user_id, PGresult **res);
+				      struct json_object **schedule);
+enum db_status export_schedule_list(struct arena *a, const char *user_id, struct json_object **list);
 enum db_status export_schedule_delete(struct arena *a, const char *user_id, const char *id, bool *deleted);
 
 /* Creates the export job of every schedule that is due (locked with SKIP LOCKED, so two
