@@ -17,7 +17,10 @@ LDLIBS  := -lxlsxwriter -lcsv -lpaho-mqtt3cs -lfcgi -lssl -lpq -ljson-c -ljwt -l
 
 LIB_SRC := $(wildcard lib/*/*.c lib/*/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-GROUPS  := $(notdir $(wildcard cgi-bin/*))
+GROUPS  := $(notdir $(patsubst %/,%,$(wildcard cgi-bin/*/)))
+# Handler code more than one group needs (cgi-bin/*.c): an archive, so each group
+# links only the parts it calls.
+CGI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cgi-bin/*.c))
 TOOLS   := $(patsubst tools/%.c,$(BUILD)/bin/%,$(wildcard tools/*.c))
 BINS    := $(GROUPS:%=$(BUILD)/bin/%) $(BUILD)/bin/bare-hello $(BUILD)/bin/worker $(TOOLS)
 UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
@@ -63,11 +66,15 @@ $(BUILD)/%.o: %.c
 $(BUILD)/libswitchboard.a: $(LIB_OBJ)
 	@ar rcs $@ $^
 
+$(BUILD)/libcgi.a: $(CGI_OBJ)
+	@ar rcs $@ $^
+$(BUILD)/cgi-bin/%.o: override CFLAGS += -Icgi-bin
+
 # One responder per endpoint group: every .c under cgi-bin/<group>/ plus the library.
 define group_rule
-$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cgi-bin/$(1)/*.c)) $(BUILD)/libswitchboard.a
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cgi-bin/$(1)/*.c)) $(BUILD)/libcgi.a $(BUILD)/libswitchboard.a
 	@mkdir -p $$(dir $$@)
-	@echo "LD $$@"; $$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/libswitchboard.a $$(LDLIBS)
+	@echo "LD $$@"; $$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/libcgi.a $(BUILD)/libswitchboard.a $$(LDLIBS)
 endef
 $(foreach g,$(GROUPS),$(eval $(call group_rule,$(g))))
 

@@ -26,6 +26,7 @@
 #include "integrations/providers/provider.h"
 #include "oauth/oauth_client.h"
 #include "oauth/oauth_state.h"
+#include "provider_reply.h"
 
 #define COOKIE_PATH  "/api/v1/integrations/"
 #define MAX_SCOPES   20
@@ -198,36 +199,6 @@ int handle_generic_connect(struct request *rq)
 	return op ? start_from_body(rq, op, rq->json) : rq->status;
 }
 
-/* The HTTP status of a config save's outcome, as the integrations group answers it
- * (cgi-bin/integrations/result.c). */
-static int reply_connect_result(struct request *rq, struct provider_result *r)
-{
-	static const int status_of[PROVIDER_OUTCOME__MAX] = {
-		[PROVIDER_OK] = 200,	    [PROVIDER_BAD_REQUEST] = 400,      [PROVIDER_FORBIDDEN] = 403,
-		[PROVIDER_NOT_FOUND] = 404, [PROVIDER_NOT_ALLOWED] = 405,      [PROVIDER_CONFLICT] = 409,
-		[PROVIDER_INVALID] = 422,   [PROVIDER_SECRET] = 500,	       [PROVIDER_INTERNAL] = 500,
-		[PROVIDER_UPSTREAM] = 502,  [PROVIDER_UPSTREAM_TIMEOUT] = 504, [PROVIDER_DB] = 503,
-		[PROVIDER_RATE_LIMITED] = 429,
-	};
-	switch (r->outcome) {
-	case PROVIDER_OK:
-		return reply_ok(rq, 200, r->data, r->message);
-	case PROVIDER_ACCEPTED:
-		return reply_ok(rq, 202, r->data, r->message);
-	case PROVIDER_INVALID:
-		return reply_invalid(rq, r->data);
-	case PROVIDER_DB:
-		return reply_db_failure(rq, r->db);
-	default:
-		break;
-	}
-	if (r->outcome >= PROVIDER_OUTCOME__MAX || !r->code)
-		return reply_internal(rq);
-	if (r->outcome == PROVIDER_NOT_ALLOWED && r->allow)
-		reply_header(rq, "Allow", r->allow);
-	return reply_error(rq, status_of[r->outcome], r->code, r->message);
-}
-
 /* POST /integrations/{type}/connect (spec 002: "configure integration"): an OAuth
  * provider starts the flow as above; a config provider saves the body as its config. */
 int handle_type_connect(struct request *rq)
@@ -248,7 +219,7 @@ int handle_type_connect(struct request *rq)
 				found = false;
 			integration_identify(r.data, found ? &row : NULL, p->name);
 		}
-		return reply_connect_result(rq, &r);
+		return reply_result(rq, &r);
 	}
 	const struct oauth_provider *op = oauth_of(rq, p->name, NULL);
 	return op ? start_from_body(rq, op, rq->json) : rq->status;

@@ -6,6 +6,7 @@
 #include "core/arena.h"
 #include "core/validate.h"
 #include "handlers.h"
+#include "provider_reply.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "integrations/integration_ops.h"

@@ -12,6 +12,7 @@
 #include "core/jsonx.h"
 #include "core/validate.h"
 #include "handlers.h"
+#include "provider_reply.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "integrations/health.h"

@@ -46,6 +46,5 @@ const struct field *const *generic_sync_body_fields(const struct request *rq);
 
 /* Answers a provider operation's result: the HTTP status of each outcome is chosen
  * here (result.c) and nowhere in the library. Returns the status. */
-int reply_result(struct request *rq, struct provider_result *r);
 
 #endif

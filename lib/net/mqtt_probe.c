@@ -288,6 +288,106 @@ static void connect_error(const struct attempt *at, int timeout_ms, const char *
 	}
 }
 
+/* The paho URI of the broker and a client id of our own. Plain TCP and plain
+ * websockets go to the address netprobe just checked, so a second DNS answer
+ * cannot send them elsewhere; TLS keeps the name, which its certificate must
+ * match (the guard refused the host if any of its addresses is private, which
+ * narrows what a second lookup could return). */
+static char *broker_uri(struct arena *a, const struct mqtt_url *u, const struct netprobe *np)
+{
+	const char *scheme = u->websocket ? (u->tls ? "wss" : "ws") : (u->tls ? "ssl" : "tcp");
+	const char *host = u->tls ? u->host : np->address;
+	bool v6 = strchr(host, ':') != NULL;
+	return arena_printf(a, "%s://%s%s%s:%d%s", scheme, v6 ? "[" : "", host, v6 ? "]" : "", u->port, u->path);
+}
+
+/* "sb-" + the device id cut to 40 bytes on a character boundary (paho wants
+ * valid UTF-8) + a random suffix, so two tests never take each other's session. */
+static char *probe_client_id(struct arena *a, const char *device_id)
+{
+	const char *dev = device_id && *device_id ? device_id : "test";
+	size_t len = strlen(dev);
+	size_t cut = len > 40 ? 40 : len;
+	while (cut > 0 && cut < len && ((unsigned char)dev[cut] & 0xC0) == 0x80)
+		cut--;
+	return arena_printf(a, "sb-%.*s-%s", (int)cut, dev, crypto_token(a, 6));
+}
+
+/* CONNECT as MQTT 5, falling back to 3.1.1 when the broker refuses the
+ * version; the CONNACK goes into diag either way. */
+static int connect_any_version(MQTTClient *c, const char *uri, const char *client_id,
+			       const struct mqtt_probe_options *o, struct attempt *at, struct json_object *diag)
+{
+	int rc = try_connect(c, uri, client_id, o, MQTTVERSION_5, at);
+	struct json_object *connack = json_object_new_object();
+	json_object_object_add(diag, "connack", connack);
+	if (rc == MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION || rc == 1) {
+		/* The broker speaks 3.1.1 only. */
+		json_object_put(at->properties);
+		MQTTClient_destroy(c);
+		json_object_object_add(diag, "mqtt5_refused", json_object_new_boolean(1));
+		rc = try_connect(c, uri, client_id, o, MQTTVERSION_3_1_1, at);
+	}
+	bool v5 = at->version == MQTTVERSION_5;
+	json_object_object_add(connack, "reason_code", json_object_new_int(at->rc));
+	json_object_object_add(connack, "reason",
+			       json_object_new_string(at->rc < 0 ? MQTTClient_strerror(at->rc)
+						      : v5	 ? MQTTReasonCode_toString((enum MQTTReasonCodes)at->rc)
+								 : v3_reason(at->rc)));
+	if (at->properties)
+		json_object_object_add(connack, "properties", at->properties);
+	json_object_object_add(diag, "mqtt_connect_ms", jsonx_ms(at->ms));
+	return rc;
+}
+
+/* Protocol and, when the broker publishes $SYS (EMQX hides it from remote
+ * clients), its version. */
+static struct json_object *broker_info(struct arena *a, MQTTClient c, int version)
+{
+	struct json_object *info = json_object_new_object();
+	json_object_object_add(info, "protocol",
+			       json_object_new_string(version == MQTTVERSION_5 ? "mqtt/5.0" : "mqtt/3.1.1"));
+	char *raw = NULL;
+	if (subscribe(c, version, "$SYS/broker/version") == 0)
+		raw = receive_on(a, c, "$SYS/broker/version", SYS_VERSION_WAIT_MS);
+	json_object_object_add(info, "version", jsonx_string_or_null(mqtt_broker_version(a, raw)));
+	json_object_object_add(info, "version_raw", jsonx_string_or_null(raw));
+	return info;
+}
+
+/* A publish/subscribe round trip on a topic of our own under the user's
+ * prefix, or, when the test names none, a random topic under the reserved one. */
+static struct json_object *round_trip(struct arena *a, MQTTClient c, int version, const char *topic_prefix)
+{
+	bool own = topic_prefix && *topic_prefix;
+	char *topic = own ? arena_printf(a, "%s/_switchboard/test/%s", topic_prefix, crypto_token(a, 9))
+			  : arena_printf(a, "%s/%s", MQTT_PROBE_RESERVED_PREFIX, crypto_token(a, 9));
+	char *payload = crypto_token(a, 12);
+	struct json_object *rt = json_object_new_object();
+	json_object_object_add(rt, "topic", json_object_new_string(topic));
+	json_object_object_add(rt, "topic_source", json_object_new_string(own ? "topic_prefix" : "reserved_prefix"));
+	if (!own)
+		json_object_object_add(
+			rt, "topic_note",
+			json_object_new_string(arena_printf(
+				a, "no topic_prefix was given: the round trip used a random topic under the reserved "
+				   "prefix %s/",
+				MQTT_PROBE_RESERVED_PREFIX)));
+	double t0 = now_ms();
+	const char *got = NULL;
+	if (subscribe(c, version, topic) == 0 && publish(c, version, topic, payload) == 0)
+		got = receive_on(a, c, topic, ROUNDTRIP_WAIT_MS);
+	bool ok = got && !strcmp(got, payload);
+	json_object_object_add(rt, "ok", json_object_new_boolean(ok));
+	json_object_object_add(rt, "rtt_ms", ok ? jsonx_ms(now_ms() - t0) : NULL);
+	if (!ok)
+		json_object_object_add(
+			rt, "note",
+			json_object_new_string(
+				"the test message did not come back: the broker's ACL may deny this topic"));
+	return rt;
+}
+
 struct json_object *mqtt_probe(struct arena *a, const struct mqtt_probe_options *o)
 {
 	struct json_object *diag = json_object_new_object();
@@ -304,42 +404,10 @@ struct json_object *mqtt_probe(struct arena *a, const struct mqtt_probe_options 
 	if (ne != NETPROBE_OK)
 		return failure(diag, netprobe_error_code(ne), message);
 
-	/* 2. MQTT. Plain TCP goes to the address just checked, so a second DNS answer cannot
-	 * send it elsewhere; TLS and websockets keep the name for certificates and Host. */
-	const char *scheme = u.websocket ? (u.tls ? "wss" : "ws") : (u.tls ? "ssl" : "tcp");
-	/* Plain TCP and plain websockets go to the address just checked; TLS keeps the
-	 * name, which its certificate must match (the guard refused the host if any of its
-	 * addresses is private, which narrows what a second lookup could return). */
-	const char *host = u.tls ? u.host : np.address;
-	bool v6 = strchr(host, ':') != NULL;
-	char *uri = arena_printf(a, "%s://%s%s%s:%d%s", scheme, v6 ? "[" : "", host, v6 ? "]" : "", u.port, u.path);
-	/* The device id, cut to 40 bytes on a character boundary (paho wants valid UTF-8). */
-	const char *dev = o->device_id && *o->device_id ? o->device_id : "test";
-	size_t cut = strlen(dev) > 40 ? 40 : strlen(dev);
-	while (cut > 0 && cut < strlen(dev) && ((unsigned char)dev[cut] & 0xC0) == 0x80)
-		cut--;
-	char *client_id = arena_printf(a, "sb-%.*s-%s", (int)cut, dev, crypto_token(a, 6));
+	/* 2. MQTT. */
 	MQTTClient c = NULL;
 	struct attempt at;
-	int rc = try_connect(&c, uri, client_id, o, MQTTVERSION_5, &at);
-	struct json_object *connack = json_object_new_object();
-	json_object_object_add(diag, "connack", connack);
-	if (rc == MQTTREASONCODE_UNSUPPORTED_PROTOCOL_VERSION || rc == 1) {
-		/* The broker speaks 3.1.1 only. */
-		json_object_put(at.properties);
-		MQTTClient_destroy(&c);
-		json_object_object_add(diag, "mqtt5_refused", json_object_new_boolean(1));
-		rc = try_connect(&c, uri, client_id, o, MQTTVERSION_3_1_1, &at);
-	}
-	bool v5 = at.version == MQTTVERSION_5;
-	json_object_object_add(connack, "reason_code", json_object_new_int(at.rc));
-	json_object_object_add(connack, "reason",
-			       json_object_new_string(at.rc < 0 ? MQTTClient_strerror(at.rc)
-						      : v5	? MQTTReasonCode_toString((enum MQTTReasonCodes)at.rc)
-								: v3_reason(at.rc)));
-	if (at.properties)
-		json_object_object_add(connack, "properties", at.properties);
-	json_object_object_add(diag, "mqtt_connect_ms", jsonx_ms(at.ms));
+	int rc = connect_any_version(&c, broker_uri(a, &u, &np), probe_client_id(a, o->device_id), o, &at, diag);
 	if (rc != MQTTCLIENT_SUCCESS) {
 		const char *code;
 		connect_error(&at, o->timeout_ms, &code, &message, a);
@@ -357,46 +425,9 @@ struct json_object *mqtt_probe(struct arena *a, const struct mqtt_probe_options 
 		json_object_object_add(diag, "connack_ms", jsonx_ms(at.connack_ms));
 	}
 	json_object_object_add(result, "latency_ms", json_object_new_int64((int64_t)(latency + 0.5)));
-	struct json_object *info = json_object_new_object();
-	json_object_object_add(info, "protocol", json_object_new_string(v5 ? "mqtt/5.0" : "mqtt/3.1.1"));
-
-	/* 3. The broker's version, when it publishes $SYS (EMQX hides it from remote clients). */
-	char *version = NULL;
-	if (subscribe(c, at.version, "$SYS/broker/version") == 0)
-		version = receive_on(a, c, "$SYS/broker/version", SYS_VERSION_WAIT_MS);
-	json_object_object_add(info, "version", jsonx_string_or_null(mqtt_broker_version(a, version)));
-	json_object_object_add(info, "version_raw", jsonx_string_or_null(version));
-	json_object_object_add(result, "broker_info", info);
-
-	/* 4. A publish/subscribe round trip on a topic of our own under the user's prefix,
-	 * or, when the test names none, a random topic under the reserved prefix. */
-	bool own = o->topic_prefix && *o->topic_prefix;
-	char *topic = own ? arena_printf(a, "%s/_switchboard/test/%s", o->topic_prefix, crypto_token(a, 9))
-			  : arena_printf(a, "%s/%s", MQTT_PROBE_RESERVED_PREFIX, crypto_token(a, 9));
-	char *payload = crypto_token(a, 12);
-	struct json_object *rt = json_object_new_object();
-	json_object_object_add(rt, "topic", json_object_new_string(topic));
-	json_object_object_add(rt, "topic_source", json_object_new_string(own ? "topic_prefix" : "reserved_prefix"));
-	if (!own)
-		json_object_object_add(
-			rt, "topic_note",
-			json_object_new_string(arena_printf(
-				a, "no topic_prefix was given: the round trip used a random topic under the reserved "
-				   "prefix %s/",
-				MQTT_PROBE_RESERVED_PREFIX)));
-	double t0 = now_ms();
-	const char *got = NULL;
-	if (subscribe(c, at.version, topic) == 0 && publish(c, at.version, topic, payload) == 0)
-		got = receive_on(a, c, topic, ROUNDTRIP_WAIT_MS);
-	bool ok = got && !strcmp(got, payload);
-	json_object_object_add(rt, "ok", json_object_new_boolean(ok));
-	json_object_object_add(rt, "rtt_ms", ok ? jsonx_ms(now_ms() - t0) : NULL);
-	if (!ok)
-		json_object_object_add(
-			rt, "note",
-			json_object_new_string(
-				"the test message did not come back: the broker's ACL may deny this topic"));
-	json_object_object_add(diag, "pubsub", rt);
+	/* 3. and 4. */
+	json_object_object_add(result, "broker_info", broker_info(a, c, at.version));
+	json_object_object_add(diag, "pubsub", round_trip(a, c, at.version, o->topic_prefix));
 
 	MQTTClient_disconnect(c, 1000);
 	MQTTClient_destroy(&c);

@@ -107,27 +107,26 @@ static bool is_ip_literal(const char *host)
 	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
-/* Handshakes on fd, records the details in p->tls. Verification runs but does not stop
- * the handshake, so an untrusted certificate is still described. */
-static enum netprobe_error tls_handshake(struct arena *a, int fd, const char *host, const char *ca_file, int timeout_ms,
-					 struct netprobe *p, const char **message)
+/* A client context trusting the system's store plus the operator's CA file,
+ * and a connection on fd naming host (SNI and the name or address the
+ * certificate is checked against). NULL with *message set on failure. */
+static SSL *tls_client(SSL_CTX **ctx, int fd, const char *host, const char *ca_file, const char **message)
 {
-	enum netprobe_error e = NETPROBE_OK;
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	SSL *ssl = ctx ? SSL_new(ctx) : NULL;
+	*ctx = SSL_CTX_new(TLS_client_method());
+	SSL *ssl = *ctx ? SSL_new(*ctx) : NULL;
 	if (!ssl) {
 		*message = "TLS could not be set up";
-		e = NETPROBE_TLS;
-		goto out;
+		return NULL;
 	}
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	/* The system's trust store, plus the operator's CA file when there is one. */
-	if (SSL_CTX_set_default_verify_paths(ctx) != 1 ||
-	    (ca_file && *ca_file && SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1)) {
+	SSL_CTX_set_min_proto_version(*ctx, TLS1_2_VERSION);
+	if (SSL_CTX_set_default_verify_paths(*ctx) != 1 ||
+	    (ca_file && *ca_file && SSL_CTX_load_verify_locations(*ctx, ca_file, NULL) != 1)) {
 		*message = "the TLS trust store could not be loaded";
-		e = NETPROBE_TLS;
-		goto out;
+		SSL_free(ssl);
+		return NULL;
 	}
+	/* Verification runs but does not stop the handshake, so an untrusted
+	 * certificate is still described. */
 	SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
 	if (is_ip_literal(host)) {
 		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
@@ -136,32 +135,41 @@ static enum netprobe_error tls_handshake(struct arena *a, int fd, const char *ho
 		SSL_set1_host(ssl, host);
 	}
 	SSL_set_fd(ssl, fd);
-	double t0 = now_ms(), deadline = t0 + timeout_ms;
+	return ssl;
+}
+
+/* Drives the non-blocking handshake to its end or the deadline. */
+static enum netprobe_error tls_connect(struct arena *a, SSL *ssl, int fd, double deadline, const char **message)
+{
 	for (;;) {
 		ERR_clear_error();
 		int rc = SSL_connect(ssl);
 		if (rc == 1)
-			break;
+			return NETPROBE_OK;
 		int why = SSL_get_error(ssl, rc);
 		int w = why == SSL_ERROR_WANT_READ    ? wait_fd(fd, POLLIN, deadline)
 			: why == SSL_ERROR_WANT_WRITE ? wait_fd(fd, POLLOUT, deadline)
 						      : -1;
 		if (w == 0) {
 			*message = "the TLS handshake timed out";
-			e = NETPROBE_TIMEOUT;
-			goto out;
+			return NETPROBE_TIMEOUT;
 		}
 		if (w < 0) {
 			unsigned long err = ERR_peek_error();
 			*message =
 				arena_printf(a, "the TLS handshake failed: %s",
 					     err ? ERR_reason_error_string(err) : "the server closed the connection");
-			e = NETPROBE_TLS;
-			goto out;
+			return NETPROBE_TLS;
 		}
 	}
-	p->tls_ms = now_ms() - t0;
+}
 
+/* The negotiated session and the peer's certificate as p->tls; refuses a
+ * certificate that is missing or not trusted. */
+static enum netprobe_error tls_describe(struct arena *a, SSL *ssl, const char *host, struct netprobe *p,
+					const char **message)
+{
+	enum netprobe_error e = NETPROBE_OK;
 	struct json_object *t = json_object_new_object();
 	json_object_object_add(t, "protocol", json_object_new_string(SSL_get_version(ssl)));
 	json_object_object_add(t, "cipher", json_object_new_string(SSL_get_cipher_name(ssl)));
@@ -186,7 +194,23 @@ static enum netprobe_error tls_handshake(struct arena *a, int fd, const char *ho
 		e = NETPROBE_TLS_UNTRUSTED;
 	}
 	p->tls = arena_defer(a, jsonx_put, t);
-out:
+	return e;
+}
+
+/* Handshakes on fd, records the time in p->tls_ms and the details in p->tls. */
+static enum netprobe_error tls_handshake(struct arena *a, int fd, const char *host, const char *ca_file, int timeout_ms,
+					 struct netprobe *p, const char **message)
+{
+	SSL_CTX *ctx = NULL;
+	SSL *ssl = tls_client(&ctx, fd, host, ca_file, message);
+	enum netprobe_error e = ssl ? NETPROBE_OK : NETPROBE_TLS;
+	double t0 = now_ms();
+	if (e == NETPROBE_OK)
+		e = tls_connect(a, ssl, fd, t0 + timeout_ms, message);
+	if (e == NETPROBE_OK) {
+		p->tls_ms = now_ms() - t0;
+		e = tls_describe(a, ssl, host, p, message);
+	}
 	if (ssl) {
 		SSL_set_quiet_shutdown(ssl, 1);
 		SSL_free(ssl);

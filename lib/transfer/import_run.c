@@ -227,6 +227,138 @@ static enum db_status existing_job(struct arena *a, const char *user_id, const c
 	return s;
 }
 
+/* Opens the transaction, inserts the running job and sets the savepoint the
+ * rows are written under. *raced is set when a concurrent upload with the
+ * same idempotency key committed first (the transaction is then rolled back). */
+static enum db_status start_job(struct run *r, const struct import_params *ip, const char *sha, const char **job_id,
+				bool *raced)
+{
+	*raced = false;
+	enum db_status s = db_begin(r->a);
+	PGresult *res;
+	const char *p[] = {r->user_id, ip->mode, ip->entity, sha, ip->filename, ip->idempotency_key};
+	if (s == DB_OK)
+		s = db_exec(r->a, &res,
+			    "INSERT INTO import_jobs (user_id, import_type, entity_type, file_url, original_filename, "
+			    "status, started_at, idempotency_key, created_by) VALUES ($1, $2, $3, $4, $5, 'running', "
+			    "now(), $6, $1) ON CONFLICT DO NOTHING RETURNING id",
+			    6, p);
+	if (s == DB_OK && PQntuples(res) == 0) {
+		db_rollback(r->a);
+		*raced = true;
+		return DB_OK;
+	}
+	if (s == DB_OK)
+		*job_id = PQgetvalue(res, 0, 0);
+	if (s == DB_OK && r->e->begin)
+		s = r->e->begin(r->a, r->user_id, &r->state);
+	if (s == DB_OK)
+		s = db_exec(r->a, NULL, "SAVEPOINT import_rows", 0, NULL);
+	if (s != DB_OK)
+		db_rollback(r->a);
+	return s;
+}
+
+/* Refusals of the file as a whole (they write nothing at all, not even the
+ * job); IMPORT_OUTCOME__MAX when the file was read to its end or stopped. */
+static enum import_outcome file_refusal(struct run *r, enum csv_read_status cs, size_t records, const char **detail)
+{
+	if (cs == CSV_READ_NOT_UTF8)
+		return IMPORT_NOT_UTF8;
+	if (cs == CSV_READ_MALFORMED || cs == CSV_READ_TOO_MANY_CELLS) {
+		*detail = csv_read_message(cs);
+		return IMPORT_MALFORMED;
+	}
+	if (r->header_bad) {
+		*detail = r->header_detail;
+		return IMPORT_BAD_HEADER;
+	}
+	if (r->too_many)
+		return IMPORT_TOO_MANY_ROWS;
+	if (cs == CSV_READ_OK && records == 0)
+		return IMPORT_EMPTY;
+	if (cs != CSV_READ_OK && r->st == DB_OK)
+		r->st = DB_ERROR;
+	return IMPORT_OUTCOME__MAX;
+}
+
+static enum db_status record_failed_rows(struct run *r, const char *job_id)
+{
+	enum db_status s = DB_OK;
+	for (size_t i = 0; s == DB_OK && i < r->nfailed; i++) {
+		char rn[24];
+		snprintf(rn, sizeof(rn), "%zu", r->failed[i].record);
+		const char *q[] = {job_id, rn, cells_literal(r->a, &r->failed[i]), r->failed[i].errors};
+		s = db_exec(r->a, NULL,
+			    "INSERT INTO import_errors (import_id, row_number, cells, errors) VALUES ($1, $2::int, "
+			    "$3::text[], $4)",
+			    4, q);
+	}
+	return s;
+}
+
+/* The audit entry and the import.completed / import.failed event of a
+ * finished job (job: the row RETURNING IMPORT_JOB_COLUMNS). */
+static enum db_status announce_job(struct run *r, const struct actor *who, const struct import_params *ip,
+				   const char *job_id, const PGresult *job, bool failed)
+{
+	const char *what = failed ? "import.failed" : "import.completed";
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "import_id", json_object_new_string(job_id));
+	json_object_object_add(d, "entity_type", json_object_new_string(ip->entity));
+	json_object_object_add(d, "mode", json_object_new_string(ip->mode));
+	json_object_object_add(d, "total_rows", json_object_new_int64(r->rows));
+	json_object_object_add(d, "success_count", json_object_new_int64(failed ? 0 : r->good));
+	json_object_object_add(d, "error_count", json_object_new_int64((long long)r->nfailed));
+	enum db_status s = audit_record(r->a, who, what, NULL, json_object_get(d));
+	json_object_put(d);
+	if (s == DB_OK) {
+		struct json_object *ev = import_job_json(job, 0);
+		struct event_published out;
+		s = events_publish(r->a, who->user_id, what, ev, NULL, &out);
+		json_object_put(ev);
+	}
+	return s;
+}
+
+/* Keeps or drops the rows (all_or_nothing with failures and dry runs drop
+ * them), records the failed rows and closes the job. */
+static enum db_status complete_job(struct run *r, const struct actor *who, const struct import_params *ip,
+				   const char *job_id)
+{
+	bool failed = !strcmp(ip->mode, "all_or_nothing") && r->nfailed > 0;
+	enum db_status s = DB_OK;
+	if (failed || !r->write)
+		s = db_exec(r->a, NULL, "ROLLBACK TO SAVEPOINT import_rows", 0, NULL);
+	if (s == DB_OK)
+		s = record_failed_rows(r, job_id);
+	char total[24], good[24], bad[24];
+	snprintf(total, sizeof(total), "%ld", r->rows);
+	snprintf(good, sizeof(good), "%ld", failed ? 0 : r->good);
+	snprintf(bad, sizeof(bad), "%zu", r->nfailed);
+	const char *message =
+		failed ? arena_printf(r->a, "%zu of %ld rows failed validation; nothing was imported (all_or_nothing)",
+				      r->nfailed, r->rows)
+		       : NULL;
+	const char *q[] = {job_id,
+			   total,
+			   good,
+			   bad,
+			   json_object_to_json_string_ext(r->details, JSON_C_TO_STRING_PLAIN),
+			   message,
+			   failed ? "failed" : "completed"};
+	PGresult *job;
+	if (s == DB_OK)
+		s = db_exec(r->a, &job,
+			    "UPDATE import_jobs SET status = $7, total_rows = $2::int, processed_rows = $2::int, "
+			    "success_count = $3::int, error_count = $4::int, error_details = $5::jsonb, error_message "
+			    "= $6, completed_at = now() WHERE id = $1 RETURNING " IMPORT_JOB_COLUMNS,
+			    7, q);
+	if (s == DB_OK)
+		s = announce_job(r, who, ip, job_id, job, failed);
+	return s;
+}
+
 enum db_status import_execute(struct arena *a, const struct actor *who, const struct import_params *ip,
 			      enum import_outcome *outcome, const char **job_id, const char **detail, size_t *record)
 {
@@ -251,50 +383,21 @@ enum db_status import_execute(struct arena *a, const struct actor *who, const st
 	r.details = arena_defer(a, jsonx_put, json_object_new_array());
 	if (r.nfields > MAX_FIELDS)
 		return DB_ERROR;
-	s = db_begin(a);
-	PGresult *res;
-	const char *p[] = {who->user_id, ip->mode, ip->entity, sha, ip->filename, ip->idempotency_key};
-	if (s == DB_OK)
-		s = db_exec(a, &res,
-			    "INSERT INTO import_jobs (user_id, import_type, entity_type, file_url, original_filename, "
-			    "status, started_at, idempotency_key, created_by) VALUES ($1, $2, $3, $4, $5, 'running', "
-			    "now(), $6, $1) ON CONFLICT DO NOTHING RETURNING id",
-			    6, p);
-	if (s == DB_OK && PQntuples(res) == 0) {
+	bool raced;
+	s = start_job(&r, ip, sha, job_id, &raced);
+	if (s == DB_OK && raced) {
 		/* The same key committed by a concurrent upload just now. */
-		db_rollback(a);
 		s = existing_job(a, who->user_id, ip->idempotency_key, sha, outcome, job_id, &found);
 		return s == DB_OK && !found ? DB_CONFLICT : s;
 	}
-	if (s == DB_OK)
-		*job_id = PQgetvalue(res, 0, 0);
-	if (s == DB_OK && e->begin)
-		s = e->begin(a, who->user_id, &r.state);
-	if (s == DB_OK)
-		s = db_exec(a, NULL, "SAVEPOINT import_rows", 0, NULL);
-	if (s != DB_OK) {
-		db_rollback(a);
+	if (s != DB_OK)
 		return s;
-	}
 	enum csv_read_status cs = csv_read(ip->data, ip->len, on_row, &r, record);
 	if (cs == CSV_READ_OK || cs == CSV_READ_STOPPED)
 		flush(&r);
 	if (r.st == DB_OK && cs == CSV_READ_OK && r.write && e->finish)
 		r.st = e->finish(a, who->user_id, r.state);
-	/* Refusals of the file as a whole write nothing at all, not even the job. */
-	enum import_outcome refused = IMPORT_OUTCOME__MAX;
-	if (cs == CSV_READ_NOT_UTF8)
-		refused = IMPORT_NOT_UTF8;
-	else if (cs == CSV_READ_MALFORMED || cs == CSV_READ_TOO_MANY_CELLS)
-		refused = IMPORT_MALFORMED, *detail = csv_read_message(cs);
-	else if (r.header_bad)
-		refused = IMPORT_BAD_HEADER, *detail = r.header_detail;
-	else if (r.too_many)
-		refused = IMPORT_TOO_MANY_ROWS;
-	else if (cs == CSV_READ_OK && *record == 0)
-		refused = IMPORT_EMPTY;
-	else if (cs != CSV_READ_OK && r.st == DB_OK)
-		r.st = DB_ERROR;
+	enum import_outcome refused = file_refusal(&r, cs, *record, detail);
 	if (refused != IMPORT_OUTCOME__MAX || r.st != DB_OK) {
 		db_rollback(a);
 		*outcome = refused;
@@ -302,60 +405,7 @@ enum db_status import_execute(struct arena *a, const struct actor *who, const st
 			return DB_OK;
 		return r.st == DB_INVALID ? DB_ERROR : r.st;
 	}
-	bool failed = !strcmp(ip->mode, "all_or_nothing") && r.nfailed > 0;
-	if (failed || !r.write)
-		s = db_exec(a, NULL, "ROLLBACK TO SAVEPOINT import_rows", 0, NULL);
-	for (size_t i = 0; s == DB_OK && i < r.nfailed; i++) {
-		char rn[24];
-		snprintf(rn, sizeof(rn), "%zu", r.failed[i].record);
-		const char *q[] = {*job_id, rn, cells_literal(a, &r.failed[i]), r.failed[i].errors};
-		s = db_exec(a, NULL,
-			    "INSERT INTO import_errors (import_id, row_number, cells, errors) VALUES ($1, $2::int, "
-			    "$3::text[], $4)",
-			    4, q);
-	}
-	char total[24], good[24], bad[24];
-	snprintf(total, sizeof(total), "%ld", r.rows);
-	snprintf(good, sizeof(good), "%ld", failed ? 0 : r.good);
-	snprintf(bad, sizeof(bad), "%zu", r.nfailed);
-	const char *message =
-		failed ? arena_printf(a, "%zu of %ld rows failed validation; nothing was imported (all_or_nothing)",
-				      r.nfailed, r.rows)
-		       : NULL;
-	const char *q[] = {*job_id,
-			   total,
-			   good,
-			   bad,
-			   json_object_to_json_string_ext(r.details, JSON_C_TO_STRING_PLAIN),
-			   message,
-			   failed ? "failed" : "completed"};
-	PGresult *job;
-	if (s == DB_OK)
-		s = db_exec(a, &job,
-			    "UPDATE import_jobs SET status = $7, total_rows = $2::int, processed_rows = $2::int, "
-			    "success_count = $3::int, error_count = $4::int, error_details = $5::jsonb, error_message "
-			    "= $6, "
-			    "completed_at = now() WHERE id = $1 RETURNING " IMPORT_JOB_COLUMNS,
-			    7, q);
-	if (s == DB_OK) {
-		struct json_object *d = json_object_new_object();
-		json_object_object_add(d, "import_id", json_object_new_string(*job_id));
-		json_object_object_add(d, "entity_type", json_object_new_string(ip->entity));
-		json_object_object_add(d, "mode", json_object_new_string(ip->mode));
-		json_object_object_add(d, "total_rows", json_object_new_int64(r.rows));
-		json_object_object_add(d, "success_count", json_object_new_int64(failed ? 0 : r.good));
-		json_object_object_add(d, "error_count", json_object_new_int64((long long)r.nfailed));
-		s = audit_record(a, who, failed ? "import.failed" : "import.completed", NULL, json_object_get(d));
-		if (s == DB_OK) {
-			struct json_object *ev = import_job_json(job, 0);
-			struct event_published out;
-			s = events_publish(a, who->user_id, failed ? "import.failed" : "import.completed", ev, NULL,
-					   &out);
-			json_object_put(ev);
-		}
-		json_object_put(d);
-	}
-	s = db_finish(a, s);
+	s = db_finish(a, complete_job(&r, who, ip, *job_id));
 	*outcome = IMPORT_DONE;
 	return s;
 }

@@ -1,11 +1,11 @@
-/* The HTTP status of each outcome of a provider operation. */
+/* The HTTP status of each outcome of a provider operation (provider_reply.h). */
 #include <time.h>
 
 #include "core/arena.h"
-#include "handlers.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "integrations/providers/provider_result.h"
+#include "provider_reply.h"
 
 static const int status_of[PROVIDER_OUTCOME__MAX] = {
 	[PROVIDER_OK] = 200,	    [PROVIDER_BAD_REQUEST] = 400,      [PROVIDER_FORBIDDEN] = 403,
