@@ -181,6 +181,11 @@ static int perform_once(struct arena *a, const struct outbound_request *rq, cons
 		curl_easy_setopt(c, CURLOPT_USERNAME, rq->basic_user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, rq->basic_password ? rq->basic_password : "");
 	}
+	if (rq->aws_sigv4) {
+		curl_easy_setopt(c, CURLOPT_AWS_SIGV4, rq->aws_sigv4);
+		curl_easy_setopt(c, CURLOPT_USERNAME, rq->aws_key_id ? rq->aws_key_id : "");
+		curl_easy_setopt(c, CURLOPT_PASSWORD, rq->aws_secret ? rq->aws_secret : "");
+	}
 	if (rq->user_supplied) {
 		curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_guarded);
 		curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &blocked);
@@ -294,6 +299,8 @@ static char *call_caller(struct arena *a, const struct outbound_request *rq)
 		cred = arena_printf(a, "bearer:%s", rq->bearer);
 	else if (rq->basic_user)
 		cred = arena_printf(a, "basic:%s", rq->basic_user);
+	else if (rq->aws_sigv4 && rq->aws_key_id)
+		cred = arena_printf(a, "aws:%s", rq->aws_key_id);
 	else
 		for (const char *const *h = rq->headers; h && *h; h++)
 			if (!strncasecmp(*h, "Authorization:", 14))

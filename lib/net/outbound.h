@@ -39,6 +39,9 @@ struct outbound_request {
 	const char *const *headers;		 /* NULL-terminated "Name: value" lines, may be NULL */
 	const char *bearer;			 /* adds Authorization: Bearer <token> when set */
 	const char *basic_user, *basic_password; /* HTTP basic auth when basic_user is set */
+	/* AWS Signature Version 4 (libcurl's CURLOPT_AWS_SIGV4) when aws_sigv4 is set:
+	 * "aws:amz:REGION:SERVICE", signed with the key id and secret. */
+	const char *aws_sigv4, *aws_key_id, *aws_secret;
 	const char *body;			 /* sent as is; content type comes from headers */
 	size_t body_len;
 	bool user_supplied;	 /* apply the private-address guard (netguard.h) */

@@ -11,6 +11,7 @@
 extern const struct provider provider_mqtt;
 extern const struct provider provider_arduino_cloud;
 extern const struct provider provider_blynk;
+extern const struct provider provider_s3;
 extern const struct provider provider_github;
 extern const struct provider provider_google;
 
@@ -19,6 +20,7 @@ static const struct provider *const builtin[] = {
 	&provider_mqtt,
 	&provider_arduino_cloud,
 	&provider_blynk,
+	&provider_s3,
 };
 /* Providers-file (OAuth2) entries with C beyond the generic OAuth2 ops: found by name,
  * the members they set replace the generic ones. */
