@@ -20,7 +20,7 @@ int handle_catalog(struct request *rq)
 	struct json_object *list = json_object_new_array();
 	for (unsigned i = 0; i < n; i++)
 		json_object_array_add(list, provider_catalog_entry(all[i]));
-	return reply_ok(rq, 200, list, NULL);
+	return reply_ok(rq, 200, list, "Available integrations");
 }
 
 /* 200 [status] | 401 | 503 */
@@ -30,7 +30,7 @@ int handle_list(struct request *rq)
 	enum db_status s = integration_status_list(rq->arena, rq->user_id, &list);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	return reply_ok(rq, 200, list, NULL);
+	return reply_ok(rq, 200, list, "Your integrations");
 }
 
 static const struct provider *provider_or_404(struct request *rq)

@@ -17,7 +17,7 @@ int handle_health_list(struct request *rq)
 	enum db_status s = health_list(rq->arena, rq->user_id, &list);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	return reply_ok(rq, 200, list, NULL);
+	return reply_ok(rq, 200, list, "Integration health");
 }
 
 /* 200 {provider, status, healthy, error, latency_ms, checked_at, history} | 401 | 403 |
@@ -52,5 +52,5 @@ int reply_health_check(struct request *rq, const char *provider, const char *int
 	json_object_object_add(out, "history", history);
 	if (integration_id)
 		json_object_object_add(out, "integration_id", json_object_new_string(integration_id));
-	return reply_ok(rq, 200, out, NULL);
+	return reply_ok(rq, 200, out, "Integration health checked");
 }

@@ -8,11 +8,16 @@
 #include "core/jsonx.h"
 #include "core/validate.h"
 #include "events/audit.h"
+#include "integrations/health.h"
 #include "integrations/integration_events.h"
 
 int integration_get(const struct provider *p, const struct provider_call *c, struct provider_result *r)
 {
-	return (p->get ? p->get : integration_default_get)(c, p, r);
+	int outcome = (p->get ? p->get : integration_default_get)(c, p, r);
+	/* spec 001 shows a message on every answer, reads included. */
+	if (outcome == PROVIDER_OK && !r->message)
+		r->message = arena_printf(c->a, "%s integration", p->display_name);
+	return outcome;
 }
 
 int integration_put(const struct provider *p, const struct provider_call *c, struct provider_result *r)
@@ -39,8 +44,13 @@ static struct json_object *status_json(const struct integration *row)
 {
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "provider", json_object_new_string(row->provider));
-	bool connected = row->status && (!strcmp(row->status, "connected") || !strcmp(row->status, "active"));
+	/* One vocabulary with /health: a disabled row is not connected, whatever its
+	 * last check said; health_status is the word /health gives for the row. */
+	bool connected = row->enabled && row->status &&
+			 (!strcmp(row->status, "connected") || !strcmp(row->status, "active"));
 	json_object_object_add(o, "connected", json_object_new_boolean(connected));
+	json_object_object_add(o, "health_status",
+			       jsonx_string_or_null(row->id ? health_status(row->status, row->enabled) : NULL));
 	json_object_object_add(o, "enabled", json_object_new_boolean(row->enabled));
 	json_object_object_add(o, "connected_at", jsonx_string_or_null(row->connected_at));
 	json_object_object_add(o, "last_used_at", jsonx_string_or_null(row->last_used_at));
@@ -210,7 +220,8 @@ int integration_default_put(const struct provider_call *c, const struct provider
 		return provider_fail(r, PROVIDER_INTERNAL, "internal_error", "Internal error");
 	}
 	bool enabled = jsonx_get_bool(c->body, "enabled", 1);
-	s = integration_upsert_config(a, c->user_id, p->name, enabled, config, "disconnected", &saved);
+	s = integration_upsert_config(a, c->user_id, p->name, enabled, config,
+				      p->saved_status ? p->saved_status : "pending", &saved);
 	if (s == DB_OK) {
 		struct json_object *d = json_object_new_object();
 		json_object_object_add(d, "enabled", json_object_new_boolean(enabled));

@@ -15,7 +15,7 @@ import sb
 from test_mqtt import ROOT, key_versions, set_env_value
 
 VIEW_KEYS = {"enabled", "server_url", "devices", "devices_error", "status", "last_error", "last_checked_at",
-             "updated_at"}
+             "updated_at", "connected", "connected_at"}
 
 
 @pytest.fixture(scope="session")
@@ -111,6 +111,26 @@ def test_save_get_delete(api, new_user, blynk):
     sb.expect_error(delete(api, u), 404, "not_found")
     assert db_config(u) is None
     assert "integration.disconnected" in audit_actions(api, u)
+
+
+def test_get_says_connected_like_the_other_providers_and_its_event_is_not_disconnected(api, new_user, blynk):
+    u = new_user()
+    t = fake_device(blynk, token(), online=True)
+    resp = put(api, u, config(blynk, ("Lab", t)))
+    saved = sb.expect_ok(resp)
+    # Saved, not checked yet: pending, the word /health uses, never "disconnected".
+    assert saved["connected"] is False and saved["status"] == "pending", saved
+    assert sb.RFC3339_UTC_RE.match(saved["connected_at"]), saved
+    status = sb.psql(f"SELECT data->>'status' FROM events WHERE user_id = '{sb.sql_uuid(u.id)}' "
+                     f"AND type = 'integration.connected'")
+    assert status == "pending", status
+    h = sb.expect_ok(requests.get(api + "/users/me/integrations/blynk/health", headers=u.headers,
+                                  timeout=sb.TIMEOUT))
+    assert h["status"] == "active", h
+    resp = get(api, u)
+    v = sb.expect_ok(resp)
+    assert v["connected"] is True and v["status"] in ("connected", "active"), v
+    assert resp.json()["message"], resp.json()
 
 
 def test_default_server_is_blynk_cloud(api, new_user):

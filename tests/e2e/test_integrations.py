@@ -8,7 +8,7 @@ import requests
 import sb
 
 STATUS_KEYS = {"provider", "connected", "enabled", "connected_at", "last_used_at", "status", "last_error",
-               "last_checked_at"}
+               "last_checked_at", "health_status"}
 
 
 def catalog(api, headers=None):
@@ -123,6 +123,25 @@ def test_my_integrations_shows_a_disabled_integration(api, new_user):
     sb.expect_ok(put_mqtt(api, u, {"enabled": False}))
     (it,) = sb.expect_ok(mine(api, u))
     assert it["provider"] == "mqtt" and it["enabled"] is False and it["connected"] is False, it
+
+
+def test_the_list_and_health_never_disagree_on_a_disabled_integration(api, new_user, broker):
+    """A row that tested connected and was then disabled: the list says what /health says."""
+    u = new_user()
+    sb.expect_ok(put_mqtt(api, u, mqtt_config(broker)))
+    sb.expect_ok(requests.post(api + "/users/me/integrations/mqtt/test", headers=u.headers, timeout=sb.TIMEOUT))
+    (it,) = sb.expect_ok(mine(api, u))
+    assert (it["connected"], it["health_status"]) == (True, "active"), it
+    sb.expect_ok(requests.patch(api + "/users/me/integrations/mqtt", json={"enabled": False}, headers=u.headers,
+                                timeout=sb.TIMEOUT))
+    resp = mine(api, u)
+    (it,) = sb.expect_ok(resp)
+    assert resp.json()["message"], resp.json()
+    health = sb.expect_ok(requests.get(api + "/users/me/integrations/health", headers=u.headers,
+                                       timeout=sb.TIMEOUT))
+    (h,) = [x for x in (health if isinstance(health, list) else health["integrations"]) if x["provider"] == "mqtt"]
+    assert it["connected"] is False and it["enabled"] is False, it
+    assert it["health_status"] == h["status"] == "inactive", (it, h)
 
 
 def test_my_integrations_lists_only_my_own(api, new_user, broker):

@@ -284,6 +284,13 @@ static struct json_object *blynk_view(struct arena *a, const struct integration 
 		}
 	json_object_object_add(v, "devices", list);
 	json_object_object_add(v, "devices_error", NULL);
+	/* connected and connected_at as the other providers (spec 000/001): the last
+	 * check reached the server with the saved tokens. */
+	json_object_object_add(v, "connected",
+			       json_object_new_boolean(row->enabled && row->status &&
+						       (!strcmp(row->status, "connected") ||
+							!strcmp(row->status, "active"))));
+	json_object_object_add(v, "connected_at", jsonx_string_or_null(row->connected_at));
 	json_object_object_add(v, "status", jsonx_string_or_null(row->status));
 	json_object_object_add(v, "last_error", jsonx_string_or_null(row->last_error));
 	json_object_object_add(v, "last_checked_at", jsonx_string_or_null(row->last_checked_at));

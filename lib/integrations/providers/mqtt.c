@@ -204,6 +204,7 @@ static const struct provider_action mqtt_actions[] = {
 };
 
 const struct provider provider_mqtt = {
+	.saved_status = "disconnected",
 	.name = "mqtt",
 	.display_name = "MQTT Broker",
 	.description = "Your own MQTT broker for device communication (Remote Lab)",

@@ -55,6 +55,9 @@ struct provider {
 	/* Rules that need the saved row (prev NULL when new), run under the row's lock just
 	 * before config_build; adds {field: message} to errors. May be NULL. */
 	void (*validate_saved)(struct json_object *body, const struct integration *prev, struct json_object *errors);
+	/* The stored status of a configuration just saved, before any check: NULL is
+	 * "pending" (the health word); MQTT says "disconnected" (spec 000's words). */
+	const char *saved_status;
 	/* Names of write-only fields: sealed into "<name>_encrypted", never shown. */
 	const char *const *secret_fields;
 	/* The saved config from a valid body and the previous row (NULL when new): keeps a
