@@ -1,5 +1,4 @@
 /* API keys: shown once at creation, stored as SHA-256 with a display prefix. */
-#include <ctype.h>
 #include <json-c/json.h>
 #include <string.h>
 
@@ -16,29 +15,9 @@
 #include "http/reply.h"
 #include "http/request.h"
 
-/* "2030-01-01T00:00:00Z", with optional fraction and a Z or ±hh:mm offset (RFC 3339). */
 static const char *check_rfc3339(struct json_object *v)
 {
-	static const char *msg = "must be an RFC 3339 date-time such as 2030-01-01T00:00:00Z";
-	const char *s = json_object_get_string(v);
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
-	for (size_t i = 0; shape[i]; i++)
-		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
-			return msg;
-	s += sizeof(shape) - 1;
-	if (*s == '.') {
-		s++;
-		if (!isdigit((unsigned char)*s))
-			return msg;
-		while (isdigit((unsigned char)*s))
-			s++;
-	}
-	if (*s == 'Z' && !s[1])
-		return NULL;
-	if ((*s == '+' || *s == '-') && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2]) && s[3] == ':' &&
-	    isdigit((unsigned char)s[4]) && isdigit((unsigned char)s[5]) && !s[6])
-		return NULL;
-	return msg;
+	return validate_rfc3339(json_object_get_string(v));
 }
 
 const struct field apikey_create_fields[] = {
@@ -46,6 +25,7 @@ const struct field apikey_create_fields[] = {
 	{"description", FIELD_STRING, false, 0, 500, NULL},
 	{"scopes", FIELD_ARRAY, false, 1, 20, check_scope_array_key},
 	{"expires_at", FIELD_STRING, false, 0, 40, check_rfc3339},
+	{"expires_in_days", FIELD_INT, false, 1, APIKEY_MAX_DAYS, NULL},
 	{"rate_limit_per_hour", FIELD_INT, false, 1, 1000000, NULL},
 	{"rate_limit_read_per_hour", FIELD_INT, false, 1, 1000000, NULL},
 	{"rate_limit_write_per_hour", FIELD_INT, false, 1, 1000000, NULL},
@@ -66,9 +46,25 @@ static struct json_object *key_details(const char *id, const char *prefix)
 	return d;
 }
 
+/* Both ways of saying when a key expires at once is a 422 naming both. */
+static int both_expiries(struct request *rq)
+{
+	struct json_object *at = NULL, *days = NULL;
+	if (!json_object_object_get_ex(rq->json, "expires_at", &at) || !at ||
+	    !json_object_object_get_ex(rq->json, "expires_in_days", &days) || !days)
+		return 0;
+	struct json_object *f = json_object_new_object();
+	json_object_object_add(f, "expires_at", json_object_new_string("give expires_at or expires_in_days, not both"));
+	json_object_object_add(f, "expires_in_days",
+			       json_object_new_string("give expires_at or expires_in_days, not both"));
+	return reply_invalid(rq, f);
+}
+
 /* 201 key (with "key" once) | 401 | 403 | 422 | 500 | 503 */
 int handle_apikey_create(struct request *rq)
 {
+	if (both_expiries(rq))
+		return rq->status;
 	struct json_object *scopes_json = NULL, *rl = NULL;
 	json_object_object_get_ex(rq->json, "scopes", &scopes_json);
 	const char *scopes = scopes_json ? scope_join(rq->arena, scopes_json) : "read";
@@ -89,6 +85,8 @@ int handle_apikey_create(struct request *rq)
 		.rate_limit_per_hour = 1000,
 		.expires_at = jsonx_get_string(rq->json, "expires_at"),
 	};
+	if (json_object_object_get_ex(rq->json, "expires_in_days", &rl) && rl)
+		k.expires_in_days = (long)json_object_get_int64(rl);
 	if (json_object_object_get_ex(rq->json, "rate_limit_per_hour", &rl) && rl)
 		k.rate_limit_per_hour = (long)json_object_get_int64(rl);
 	if (json_object_object_get_ex(rq->json, "rate_limit_read_per_hour", &rl) && rl)
@@ -111,7 +109,8 @@ int handle_apikey_create(struct request *rq)
 		return reply_db_failure(rq, s);
 	}
 	if (!view)
-		return reply_invalid_field(rq, "expires_at", "must be in the future");
+		return reply_invalid_field(rq, "expires_at",
+					   "must be in the future and at most " APIKEY_MAX_DAYS_TEXT " days away");
 	json_object_object_add(view, "key", json_object_new_string(key));
 	return reply_ok(rq, 201, view, "API key created; store it now: it is not shown again");
 }

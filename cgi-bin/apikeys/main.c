@@ -9,6 +9,7 @@ static const struct route routes[] = {
 	{"GET", "/api/v1/api-keys", handle_apikey_list, ROUTE_USER, BODY_NONE, NULL, "admin"},
 	{"DELETE", "/api/v1/api-keys/{id}", handle_apikey_revoke, ROUTE_USER, BODY_NONE, NULL, "admin"},
 	{"GET", "/api/v1/api-keys/{id}/usage", handle_apikey_usage, ROUTE_USER, BODY_NONE, NULL, "admin"},
+	{"GET", "/api/v1/api-keys/{id}/logs", handle_apikey_logs, ROUTE_USER, BODY_NONE, NULL, "admin"},
 };
 
 int main(int argc, char **argv)

@@ -14,6 +14,8 @@ int handle_client_create(struct request *rq);
 int handle_client_list(struct request *rq);
 int handle_client_get(struct request *rq);
 int handle_client_delete(struct request *rq);
+int handle_client_logs(struct request *rq);
+int handle_client_usage(struct request *rq);
 
 int handle_token(struct request *rq);
 int handle_revoke(struct request *rq);

@@ -9,6 +9,8 @@ static const struct route routes[] = {
 	{"GET", "/api/v1/oauth/clients", handle_client_list, ROUTE_USER, BODY_NONE, NULL, "admin"},
 	{"GET", "/api/v1/oauth/clients/{id}", handle_client_get, ROUTE_USER, BODY_NONE, NULL, "admin"},
 	{"DELETE", "/api/v1/oauth/clients/{id}", handle_client_delete, ROUTE_USER, BODY_NONE, NULL, "admin"},
+	{"GET", "/api/v1/oauth/clients/{id}/logs", handle_client_logs, ROUTE_USER, BODY_NONE, NULL, "admin"},
+	{"GET", "/api/v1/oauth/clients/{id}/usage", handle_client_usage, ROUTE_USER, BODY_NONE, NULL, "admin"},
 	{"POST", "/api/v1/oauth/token", handle_token, ROUTE_CLIENT, BODY_FORM, NULL, NULL, ERRORS_OAUTH},
 	{"POST", "/api/v1/oauth/revoke", handle_revoke, ROUTE_CLIENT, BODY_FORM, NULL, NULL, ERRORS_OAUTH},
 	{"POST", "/api/v1/oauth/introspect", handle_introspect, ROUTE_CLIENT, BODY_FORM, NULL, NULL, ERRORS_OAUTH},

@@ -20,12 +20,17 @@ struct apikey_new {
 	const char *key_prefix;	 /* apikey_display_prefix of the key */
 	const char *scopes;	 /* space-separated, already checked */
 	long rate_limit_per_hour;
-	const char *expires_at; /* RFC 3339 text, NULL: never */
+	const char *expires_at; /* RFC 3339 text, NULL: never (or expires_in_days) */
+	long expires_in_days;	/* 1..APIKEY_MAX_DAYS from now, 0: expires_at */
 	long rate_limit_read_per_hour, rate_limit_write_per_hour; /* 0: rate_limit_per_hour */
 };
 
+/* The furthest a key's expiry may be: about ten years. */
+#define APIKEY_MAX_DAYS	     3650
+#define APIKEY_MAX_DAYS_TEXT "3650"
+
 /* Inserts k and fills *key with its public view (caller owns), or NULL when expires_at
- * is not in the future (nothing inserted). DB_INVALID when the database refuses
+ * is not in the future or more than APIKEY_MAX_DAYS away (nothing inserted). DB_INVALID when the database refuses
  * expires_at as a date-time. */
 enum db_status apikey_store_create(struct arena *a, const struct apikey_new *k, struct json_object **key);
 

@@ -288,3 +288,49 @@ bool text_is_uuid(const char *s)
 	}
 	return true;
 }
+
+static int days_in_month(int y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* Reads exactly n digits of s into *out. */
+static bool digits(const char *s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+const char *validate_rfc3339(const char *s)
+{
+	static const char *msg = "must be an RFC 3339 date-time such as 2026-01-15T10:30:00Z";
+	int y, mo, d, h, mi, sec;
+	if (!s || strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+	    !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) || s[13] != ':' ||
+	    !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
+		return msg;
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
+		return msg;
+	const char *z = s + 19;
+	if (*z == '.') {
+		size_t n = strspn(z + 1, "0123456789");
+		if (n == 0 || n > 9)
+			return msg;
+		z += 1 + n;
+	}
+	if ((z[0] == 'Z' || z[0] == 'z') && !z[1])
+		return NULL;
+	int oh, om;
+	if ((z[0] == '+' || z[0] == '-') && digits(z + 1, 2, &oh) && z[3] == ':' && digits(z + 4, 2, &om) && !z[6] &&
+	    oh <= 23 && om <= 59)
+		return NULL;
+	return msg;
+}

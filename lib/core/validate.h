@@ -54,4 +54,9 @@ char *utf8_sanitize(struct arena *a, const char *s, size_t n);
  * integer within [min, max], 0 otherwise with *out set. */
 int validate_query_int(const char *s, long def, long min, long max, long *out);
 
+/* NULL when s is an RFC 3339 date-time with a zone (2026-01-15T10:30:00Z, a fraction of
+ * up to 9 digits, Z or +hh:mm / -hh:mm) naming a real calendar day and time; else the
+ * message to report. PostgreSQL's timestamptz accepts every string this accepts. */
+const char *validate_rfc3339(const char *s);
+
 #endif

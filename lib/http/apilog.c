@@ -5,12 +5,69 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "core/arena.h"
 #include "core/log.h"
+#include "core/redact.h"
+#include "core/validate.h"
 #include "db/db.h"
+#include "http/form.h"
 #include "http/ratelimit.h"
 #include "http/request.h"
 #include "http/router.h"
+
+/* The query parameters as compact JSON text {name: value} (a name given more than once:
+ * [values]), secrets redacted, values capped; NULL when there are none. */
+static const char *query_json(struct request *rq)
+{
+	if (rq->nquery == 0)
+		return NULL;
+	struct json_object *o = json_object_new_object();
+	for (size_t i = 0; i < rq->nquery; i++) {
+		const char *name = rq->query[i].name, *v = rq->query[i].value ? rq->query[i].value : "";
+		if (!name || strlen(name) > REDACT_VALUE_MAX)
+			continue;
+		/* jsonb takes only UTF-8: a decoded %FF would lose the whole row. */
+		name = utf8_sanitize(rq->arena, name, strlen(name));
+		size_t vlen = strnlen(v, REDACT_VALUE_MAX);
+		struct json_object *val = json_object_new_string(
+			redact_is_secret_name(name) ? REDACTED : utf8_sanitize(rq->arena, v, vlen));
+		struct json_object *prev = NULL;
+		if (!json_object_object_get_ex(o, name, &prev)) {
+			json_object_object_add(o, name, val);
+			continue;
+		}
+		if (!json_object_is_type(prev, json_type_array)) {
+			struct json_object *arr = json_object_new_array();
+			json_object_array_add(arr, json_object_get(prev));
+			json_object_object_add(o, name, arr);
+			prev = arr;
+		}
+		json_object_array_add(prev, val);
+	}
+	const char *text = arena_strdup(rq->arena, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return text;
+}
+
+/* What is kept of the body (see redact_body): JSON and form bodies redacted and capped,
+ * a note for other media types. */
+static const char *body_text(struct request *rq, bool *truncated)
+{
+	*truncated = false;
+	if (!rq->body || rq->body_len == 0)
+		return NULL;
+	if (request_is_json(rq) || form_is_form(rq))
+		return redact_body(rq->arena, rq->body, rq->body_len, request_is_json(rq), REDACT_BODY_MAX, truncated);
+	const char *type = request_header(rq, "content-type");
+	char *media = arena_strndup(rq->arena, type ? type : "an unnamed type", 64);
+	media[strcspn(media, "; \t")] = '\0';
+	for (char *c = media; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
+	return redact_body_note(rq->arena, rq->body_len, media);
+}
 
 void api_request_log_write(struct request *rq, double ms)
 {
@@ -32,7 +89,13 @@ void api_request_log_write(struct request *rq, double ms)
 		rq->remote_addr,
 		ua ? arena_strndup(rq->arena, ua, 512) : NULL,
 		rq->route ? rq->route->pattern : NULL,
+		query_json(rq),
+		NULL,
+		NULL,
 	};
+	bool truncated;
+	p[11] = body_text(rq, &truncated);
+	p[12] = truncated ? "true" : "false";
 	/* synchronous_commit off for this transaction only: the client has its answer and a
 	 * database crash may lose the last few log rows, so waiting for the WAL flush would
 	 * only hold this process back from its next request. */
@@ -43,12 +106,13 @@ void api_request_log_write(struct request *rq, double ms)
 		s = db_exec(
 			rq->arena, NULL,
 			"WITH l AS (INSERT INTO api_request_logs (api_key_id, client_id, user_id, method, path, route, "
-			"  response_status, response_time_ms, ip_address, user_agent) "
+			"  response_status, response_time_ms, ip_address, user_agent, query_params, request_body, "
+			"  request_body_truncated) "
 			"  VALUES ($1, $2, $3, $4, $5, $10, $6::int, $7::float8, "
-			"  CASE WHEN $8::text ~ '^[0-9a-fA-F:.]+$' THEN $8::inet END, $9)) "
+			"  CASE WHEN $8::text ~ '^[0-9a-fA-F:.]+$' THEN $8::inet END, $9, $11::jsonb, $12, $13::bool)) "
 			"UPDATE api_keys SET last_used_at = now() WHERE id = $1::uuid "
 			"  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 second')",
-			10, p);
+			13, p);
 	s = db_finish(rq->arena, s);
 	if (s != DB_OK)
 		log_msg(LOG_WARN, "request log not written (%d)", (int)s);

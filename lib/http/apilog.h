@@ -1,6 +1,8 @@
 /* The request log of the API platform: one api_request_logs row per request that a key
  * or an OAuth client authenticated, written after the response has been sent, and the
- * pruning of old rows. Never a body, a query string or a header value but User-Agent. */
+ * pruning of old rows. Of the request it keeps the query parameters and the body with
+ * secrets redacted and the body capped (core/redact.h), and no header value but
+ * User-Agent. */
 #ifndef SB_APILOG_H
 #define SB_APILOG_H
 
