@@ -14,6 +14,7 @@
 #include "http/reply.h"
 #include "http/request.h"
 #include "transfer/entity.h"
+#include "transfer/export_deliver.h"
 #include "transfer/export_store.h"
 
 static const char *check_format(struct json_object *v)
@@ -25,7 +26,8 @@ static const char *check_format(struct json_object *v)
 const struct field export_create_fields[] = {
 	{"entity", FIELD_STRING, true, 1, 50, NULL},  {"format", FIELD_STRING, false, 1, 10, check_format},
 	{"filters", FIELD_OBJECT, false, 0, 0, NULL}, {"columns", FIELD_ARRAY, false, 1, 64, NULL},
-	{"bom", FIELD_BOOL, false, 0, 0, NULL},	      {NULL, 0, false, 0, 0, NULL},
+	{"bom", FIELD_BOOL, false, 0, 0, NULL},	      {"destination", FIELD_OBJECT, false, 0, 0, NULL},
+	{NULL, 0, false, 0, 0, NULL},
 };
 
 const char *transfer_path_uuid(struct request *rq, const char *name, const char *what)
@@ -85,6 +87,9 @@ void export_body_check(struct request *rq, struct json_object *body, bool schedu
 	if (!er->format)
 		er->format = "csv";
 	er->bom = jsonx_get_bool(body, "bom", 0);
+	struct json_object *dest = NULL;
+	if (json_object_object_get_ex(body, "destination", &dest) && dest)
+		er->destination_json = export_destination_check(rq->arena, rq->user_id, dest, errors);
 	const struct export_entity *e = export_entity_find(er->entity);
 	if (!e) {
 		add(errors, "entity",
@@ -172,6 +177,8 @@ int handle_export_create(struct request *rq)
 		json_object_object_add(d, "export_id", json_object_new_string(id));
 		json_object_object_add(d, "entity_type", json_object_new_string(er.entity));
 		json_object_object_add(d, "format", json_object_new_string(er.format));
+		if (er.destination_json)
+			json_object_object_add(d, "destination", json_tokener_parse(er.destination_json));
 		s = audit_record(rq->arena, request_actor(rq, rq->user_id), "export.requested", NULL, d);
 	}
 	s = db_finish(rq->arena, s);

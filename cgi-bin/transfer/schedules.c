@@ -58,6 +58,7 @@ const struct field schedule_create_fields[] = {
 	{"at", FIELD_STRING, false, 5, 5, check_at},
 	{"weekday", FIELD_INT, false, 0, 6, NULL},
 	{"time_zone", FIELD_STRING, false, 1, 64, check_tz},
+	{"destination", FIELD_OBJECT, false, 0, 0, NULL},
 	{NULL, 0, false, 0, 0, NULL},
 };
 
@@ -98,7 +99,8 @@ int handle_schedule_create(struct request *rq)
 					 .interval_kind = kind,
 					 .cron = cron,
 					 .time_zone = tz,
-					 .next_run = next};
+					 .next_run = next,
+					 .destination_json = er.destination_json};
 	if (json_object_object_get_ex(rq->json, "window_seconds", &v) && v)
 		sn.window_seconds = arena_printf(rq->arena, "%lld", (long long)json_object_get_int64(v));
 	struct json_object *schedule = NULL;

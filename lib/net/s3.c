@@ -77,6 +77,7 @@ int s3_call(struct arena *a, const struct s3_target *t, const char *method, cons
 		.aws_key_id = t->access_key_id,
 		.aws_secret = t->secret_access_key,
 		.max_response = put ? 64 * 1024 : 0,
+		.timeout_ms = t->timeout_ms,
 	};
 	return outbound_do(a, &rq, out);
 }

@@ -18,6 +18,7 @@ struct s3_target {
 	const char *bucket;
 	const char *access_key_id, *secret_access_key;
 	bool virtual_host; /* bucket.host/key; false: host/bucket/key (path style) */
+	long timeout_ms;   /* of each call; 0: outbound's default */
 };
 
 /* The URL of key (NULL or "": the bucket itself), or NULL when the endpoint is malformed. */

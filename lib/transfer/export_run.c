@@ -18,6 +18,7 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "transfer/csv_write.h"
+#include "transfer/export_deliver.h"
 #include "transfer/entity.h"
 #include "transfer/xlsx_write.h"
 
@@ -332,9 +333,17 @@ int export_run(struct arena *a, const struct export_job *job, const char *owner,
 		export_job_fail(a, job, owner, fail_msg);
 		return -1;
 	}
+	/* Delivered before it is published: a failed upload fails the job and leaves no file. */
+	const char *key = NULL, *why = NULL;
+	if (job->destination_json && export_deliver(a, job, final_path, &key, &why)) {
+		unlink(final_path);
+		export_job_fail(a, job, owner, why);
+		return -1;
+	}
 	/* nginx's own ETag of a static file: hex mtime and size. */
 	const char *etag = arena_printf(a, "\"%lx-%llx\"", (long)st.st_mtime, (long long)st.st_size);
-	if (export_job_complete(a, job, owner, final_name, (long long)st.st_size, etag, rows, &lost) != DB_OK || lost) {
+	if (export_job_complete(a, job, owner, final_name, (long long)st.st_size, etag, rows, key, &lost) != DB_OK ||
+	    lost) {
 		/* Not ours any more (or not recorded): the new owner writes its own file. */
 		if (lost)
 			log_msg(LOG_WARN, "export %s: lease lost before publishing", job->id);

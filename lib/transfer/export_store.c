@@ -58,6 +58,9 @@ struct json_object *export_job_json(const PGresult *res, int r)
 	json_object_object_add(o, "error_message", jsonx_string_or_null(db_value(res, r, 15)));
 	json_object_object_add(o, "schedule_id", jsonx_string_or_null(db_value(res, r, 16)));
 	json_object_object_add(o, "created_at", json_object_new_string(PQgetvalue(res, r, 17)));
+	json_object_object_add(o, "destination", json_or_null(db_value(res, r, 18)));
+	json_object_object_add(o, "destination_key", jsonx_string_or_null(db_value(res, r, 19)));
+	json_object_object_add(o, "destination_status", jsonx_string_or_null(db_value(res, r, 20)));
 	return o;
 }
 
@@ -66,14 +69,15 @@ enum db_status export_job_insert(struct arena *a, const char *user_id, const str
 	const char *p[] = {user_id,	   er->entity,
 			   er->format,	   er->filters_json ? er->filters_json : "{}",
 			   er->columns,	   er->bom ? "true" : "false",
-			   er->schedule_id};
+			   er->schedule_id, er->destination_json};
 	enum db_status s =
 		db_exec(a, res,
 			"INSERT INTO export_jobs (user_id, export_type, entity_type, format, filters, columns, "
-			"bom, schedule_id, created_by) VALUES ($1, CASE WHEN $7::uuid IS NULL THEN 'manual' "
-			"ELSE 'scheduled' END, $2, $3, $4::jsonb, $5::text[], $6::boolean, $7::uuid, $1) "
+			"bom, schedule_id, created_by, destination, destination_status) VALUES ($1, CASE WHEN "
+			"$7::uuid IS NULL THEN 'manual' ELSE 'scheduled' END, $2, $3, $4::jsonb, $5::text[], "
+			"$6::boolean, $7::uuid, $1, $8::jsonb, CASE WHEN $8::jsonb IS NULL THEN NULL ELSE 'pending' END) "
 			"RETURNING " EXPORT_JOB_COLUMNS,
-			7, p);
+			8, p);
 	/* Delivered at commit, so the worker never looks before the row is visible. */
 	if (s == DB_OK)
 		s = db_exec(a, NULL, "SELECT pg_notify('sb_transfer', '')", 0, NULL);
@@ -179,7 +183,8 @@ enum db_status export_job_claim(struct arena *a, const char *owner, long lease_s
 	enum db_status s =
 		db_exec(a, NULL,
 			"UPDATE export_jobs SET status = 'failed', completed_at = now(), lease_owner = NULL, "
-			"error_message = 'the export stopped ' || attempts || ' times before it finished' "
+			"error_message = 'the export stopped ' || attempts || ' times before it finished', "
+			"destination_status = CASE WHEN destination IS NULL THEN NULL ELSE 'failed' END "
 			"WHERE status = 'running' AND lease_expires_at < now() AND attempts >= $1::int",
 			1, (const char *const[]){max});
 	if (s != DB_OK)
@@ -194,7 +199,7 @@ enum db_status export_job_claim(struct arena *a, const char *owner, long lease_s
 		"lease_expires_at < now())) AND attempts < $3::int ORDER BY created_at LIMIT 1 "
 		"FOR UPDATE SKIP LOCKED) "
 		"RETURNING j.id, j.user_id, j.entity_type, j.format, j.filters::text, array_to_json(j.columns)::text, "
-		"j.bom, j.attempts",
+		"j.bom, j.attempts, j.destination::text",
 		3, p);
 	if (s != DB_OK || PQntuples(res) == 0)
 		return s;
@@ -207,6 +212,7 @@ enum db_status export_job_claim(struct arena *a, const char *owner, long lease_s
 	job->columns_json = db_value(res, 0, 5);
 	job->bom = PQgetvalue(res, 0, 6)[0] == 't';
 	job->attempts = atoi(PQgetvalue(res, 0, 7));
+	job->destination_json = db_value(res, 0, 8);
 	return DB_OK;
 }
 
@@ -238,13 +244,14 @@ static enum db_status publish(struct arena *a, const char *user_id, const char *
 }
 
 enum db_status export_job_complete(struct arena *a, const struct export_job *job, const char *owner, const char *file,
-				   long long size, const char *etag, long long rows, bool *lost)
+				   long long size, const char *etag, long long rows, const char *delivered_key,
+				   bool *lost)
 {
 	char sz[24], n[24], ttl[24];
 	snprintf(sz, sizeof(sz), "%lld", size);
 	snprintf(n, sizeof(n), "%lld", rows);
 	snprintf(ttl, sizeof(ttl), "%ld", config_int("SB_EXPORT_TTL_DAYS", 7, 1, 3650));
-	const char *p[] = {job->id, owner, file, sz, etag, n, ttl};
+	const char *p[] = {job->id, owner, file, sz, etag, n, ttl, delivered_key};
 	PGresult *res;
 	enum db_status s = db_begin(a);
 	if (s == DB_OK)
@@ -253,9 +260,11 @@ enum db_status export_job_complete(struct arena *a, const struct export_job *job
 			"UPDATE export_jobs SET status = 'completed', file_name = $3, file_size = $4::bigint, "
 			"file_etag = $5, record_count = $6::bigint, rows_written = $6::bigint, completed_at = now(), "
 			"expires_at = now() + make_interval(days => $7::int), lease_owner = NULL, "
-			"lease_expires_at = NULL, file_url = '/api/v1/export/' || id || '/download' "
+			"lease_expires_at = NULL, file_url = '/api/v1/export/' || id || '/download', "
+			"destination_key = $8, destination_status = CASE WHEN $8::text IS NULL THEN NULL "
+			"ELSE 'delivered' END "
 			"WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING " EXPORT_JOB_COLUMNS,
-			7, p);
+			8, p);
 	if (s == DB_OK) {
 		*lost = PQntuples(res) == 0;
 		if (!*lost)
@@ -272,7 +281,8 @@ enum db_status export_job_fail(struct arena *a, const struct export_job *job, co
 	if (s == DB_OK)
 		s = db_exec(a, &res,
 			    "UPDATE export_jobs SET status = 'failed', error_message = $3, completed_at = now(), "
-			    "lease_owner = NULL, lease_expires_at = NULL "
+			    "lease_owner = NULL, lease_expires_at = NULL, destination_status = CASE WHEN "
+			    "destination IS NULL THEN NULL ELSE 'failed' END "
 			    "WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING " EXPORT_JOB_COLUMNS,
 			    3, p);
 	if (s == DB_OK && PQntuples(res) > 0)

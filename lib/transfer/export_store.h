@@ -17,7 +17,8 @@ struct json_object;
 	"id, export_type, entity_type, filters::text, array_to_json(columns)::text, format, bom, status, file_url, "   \
 	"file_size, record_count, rows_written, " SQL_RFC3339("started_at") ", " SQL_RFC3339(                          \
 		"completed_at") ", " SQL_RFC3339("expires_at") ", error_message, schedule_id, " SQL_RFC3339("created_" \
-													    "at")
+													    "at") \
+		", destination::text, destination_key, destination_status"
 
 struct json_object *export_job_json(const PGresult *res, int r);
 
@@ -27,6 +28,7 @@ struct export_request {
 	const char *columns;	  /* PostgreSQL text[] literal, or NULL for every column */
 	bool bom;
 	const char *schedule_id; /* NULL: a manual export */
+	const char *destination_json; /* {"type": "s3", "prefix"}, or NULL: the local download only */
 };
 
 /* Inserts a pending job for user_id in the open transaction; *res holds the row. */
@@ -51,6 +53,7 @@ struct export_job {
 	const char *id, *user_id, *entity, *format, *filters_json, *columns_json;
 	bool bom;
 	int attempts;
+	const char *destination_json; /* NULL: no delivery */
 };
 
 /* Claims the oldest pending job (or one whose lease ran out) for owner. *found false:
@@ -60,10 +63,12 @@ enum db_status export_job_claim(struct arena *a, const char *owner, long lease_s
 /* Records progress and extends the lease. *lost true: another worker owns the job now. */
 enum db_status export_job_progress(struct arena *a, const char *id, const char *owner, long long rows,
 				   long lease_seconds, bool *lost);
-/* Publishes the finished file: completed, its size, ETag, row count, expiry; the event
- * export.completed in the same transaction. *lost as above (then nothing changed). */
+/* Publishes the finished file: completed, its size, ETag, row count, expiry, the object
+ * key it was delivered to (NULL: none); the event export.completed in the same
+ * transaction. *lost as above (then nothing changed). */
 enum db_status export_job_complete(struct arena *a, const struct export_job *job, const char *owner, const char *file,
-				   long long size, const char *etag, long long rows, bool *lost);
+				   long long size, const char *etag, long long rows, const char *delivered_key,
+				   bool *lost);
 /* Fails the job with message (for the user: no secret, no path) and publishes export.failed. */
 enum db_status export_job_fail(struct arena *a, const struct export_job *job, const char *owner, const char *message);
 

@@ -154,6 +154,8 @@ struct json_object *export_schedule_json(const PGresult *res, int r)
 	json_object_object_add(o, "last_run_at", jsonx_string_or_null(db_value(res, r, 12)));
 	json_object_object_add(o, "last_job_id", jsonx_string_or_null(db_value(res, r, 13)));
 	json_object_object_add(o, "created_at", json_object_new_string(PQgetvalue(res, r, 14)));
+	json_object_object_add(o, "destination",
+			       db_value(res, r, 15) ? json_tokener_parse(PQgetvalue(res, r, 15)) : NULL);
 	return o;
 }
 
@@ -173,15 +175,17 @@ enum db_status export_schedule_create(struct arena *a, const char *user_id, cons
 			   s->interval_kind,
 			   s->cron,
 			   s->time_zone,
-			   next};
+			   next,
+			   s->destination_json};
 	PGresult *res;
 	enum db_status st =
 		db_exec(a, &res,
 			"INSERT INTO export_schedules (user_id, name, entity_type, format, filters, columns, bom, "
-			"window_seconds, interval_kind, cron, time_zone, next_run_at) VALUES ($1, $2, $3, $4, "
-			"$5::jsonb, $6::text[], $7::boolean, $8::bigint, $9, $10, $11, to_timestamp($12::bigint)) "
+			"window_seconds, interval_kind, cron, time_zone, next_run_at, destination) VALUES ($1, $2, "
+			"$3, $4, $5::jsonb, $6::text[], $7::boolean, $8::bigint, $9, $10, $11, "
+			"to_timestamp($12::bigint), $13::jsonb) "
 			"RETURNING " EXPORT_SCHEDULE_COLUMNS,
-			12, p);
+			13, p);
 	*schedule = st == DB_OK ? export_schedule_json(res, 0) : NULL;
 	return st;
 }
@@ -223,7 +227,7 @@ enum db_status export_schedules_run_due(struct arena *a, int *ran)
 			"'from', " SQL_RFC3339(
 				"(next_run_at - make_interval(secs => window_seconds))") ", 'to', " SQL_RFC3339("next_"
 														"run_"
-														"at") ") END)::text, columns::text, bom, cron, time_zone "
+														"at") ") END)::text, columns::text, bom, cron, time_zone, destination::text "
 														      "FROM export_schedules WHERE next_run_at <= now() ORDER BY next_run_at LIMIT 20 "
 														      "FOR UPDATE SKIP LOCKED",
 			0, NULL);
@@ -233,7 +237,8 @@ enum db_status export_schedules_run_due(struct arena *a, int *ran)
 					    .filters_json = PQgetvalue(res, i, 4),
 					    .columns = db_value(res, i, 5),
 					    .bom = PQgetvalue(res, i, 6)[0] == 't',
-					    .schedule_id = PQgetvalue(res, i, 0)};
+					    .schedule_id = PQgetvalue(res, i, 0),
+					    .destination_json = db_value(res, i, 9)};
 		PGresult *job;
 		s = export_job_insert(a, PQgetvalue(res, i, 1), &er, &job);
 		time_t next;

@@ -24,7 +24,7 @@ int schedule_next(const char *cron, const char *tz, time_t after, time_t *next, 
 	"id, name, entity_type, format, filters::text, array_to_json(columns)::text, bom, window_seconds, " \
 	"interval_kind, cron, time_zone, " SQL_RFC3339("next_run_at") ", " SQL_RFC3339(                     \
 		"last_run_at") ", "                                                                         \
-			       "last_job_id, " SQL_RFC3339("created_at")
+			       "last_job_id, " SQL_RFC3339("created_at") ", destination::text"
 struct json_object *export_schedule_json(const PGresult *res, int r);
 
 struct export_schedule_new {
@@ -33,6 +33,7 @@ struct export_schedule_new {
 	const char *window_seconds; /* NULL: no time window */
 	const char *interval_kind, *cron, *time_zone;
 	time_t next_run;
+	const char *destination_json; /* each run's export destination, or NULL */
 };
 /* *schedule: the new schedule's view; *list: the caller's schedules (newest 100). The
  * caller owns both. */
