@@ -13,6 +13,8 @@ endif
 override LDFLAGS += -pie -Wl,-z,relro,-z,now
 # The scripts (stack, test-e2e, bench) run the binaries of this build.
 export SB_BUILD := $(abspath $(BUILD))
+# Libraries of one group only: libldap for the auth group's directory sign-in.
+LDLIBS_auth := -lldap -llber
 LDLIBS  := -lxlsxwriter -lcsv -lpaho-mqtt3cs -lfcgi -lssl -lpq -ljson-c -ljwt -largon2 -lcrypto -lcurl -lm
 
 LIB_SRC := $(wildcard lib/*/*.c lib/*/*/*.c)
@@ -74,7 +76,7 @@ $(BUILD)/cgi-bin/%.o: override CFLAGS += -Icgi-bin
 define group_rule
 $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard cgi-bin/$(1)/*.c)) $(BUILD)/libcgi.a $(BUILD)/libswitchboard.a
 	@mkdir -p $$(dir $$@)
-	@echo "LD $$@"; $$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/libcgi.a $(BUILD)/libswitchboard.a $$(LDLIBS)
+	@echo "LD $$@"; $$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/libcgi.a $(BUILD)/libswitchboard.a $$(LDLIBS_$(1)) $$(LDLIBS)
 endef
 $(foreach g,$(GROUPS),$(eval $(call group_rule,$(g))))
 

@@ -11,10 +11,11 @@ struct request;
 struct json_object;
 struct user;
 
-extern const struct field register_fields[], login_fields[], refresh_fields[];
+extern const struct field register_fields[], login_fields[], refresh_fields[], ldap_login_fields[];
 
 int handle_register(struct request *rq);
 int handle_login(struct request *rq);
+int handle_ldap_login(struct request *rq);
 int handle_refresh(struct request *rq);
 int handle_logout(struct request *rq);
 int handle_me(struct request *rq);

@@ -7,6 +7,7 @@
 static const struct route routes[] = {
 	{"POST", "/api/v1/auth/register", handle_register, ROUTE_PUBLIC, BODY_JSON, register_fields},
 	{"POST", "/api/v1/auth/login", handle_login, ROUTE_PUBLIC, BODY_JSON, login_fields},
+	{"POST", "/api/v1/auth/ldap/login", handle_ldap_login, ROUTE_PUBLIC, BODY_JSON, ldap_login_fields},
 	{"POST", "/api/v1/auth/refresh", handle_refresh, ROUTE_PUBLIC, BODY_JSON, refresh_fields},
 	{"POST", "/api/v1/auth/logout", handle_logout, ROUTE_PUBLIC, BODY_JSON, refresh_fields},
 	{"GET", "/api/v1/users/me", handle_me, ROUTE_USER, BODY_NONE, NULL, "read"},

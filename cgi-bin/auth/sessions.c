@@ -134,7 +134,7 @@ static enum db_status rotate(struct request *rq, const struct refresh_token *t, 
 	if (s == DB_OK)
 		s = audit_record(rq->arena, request_actor(rq, t->user.id), "token.refreshed", NULL, NULL);
 	if (s == DB_OK)
-		s = session_create(rq->arena, t->user.id, t->family_id, pair);
+		s = session_create_scoped(rq->arena, t->user.id, t->family_id, t->scopes, pair);
 	return s;
 }
 

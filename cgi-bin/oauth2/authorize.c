@@ -216,10 +216,12 @@ int handle_authorize(struct request *rq)
 	return redirect(rq, arena_printf(rq->arena, "/console/#/login?next=%s", url_encode(rq->arena, consent)));
 }
 
-/* Consent is the signed-in user's own act: their JWT, never a key or a client's token. */
+/* Consent is the signed-in user's own act: their JWT, never a key or a client's token,
+ * nor a sign-in narrowed below admin (a directory sign-in mapped to fewer scopes must not
+ * grant a client more than it holds). */
 static int require_jwt(struct request *rq)
 {
-	if (rq->auth_kind == AUTH_JWT)
+	if (rq->auth_kind == AUTH_JWT && scope_allows(rq->scopes, "admin"))
 		return 0;
 	return reply_error(rq, 403, "forbidden", "Only the signed-in user can answer a consent request");
 }

@@ -19,4 +19,9 @@ long session_refresh_ttl(void);
  * (a new object the caller owns). DB_ERROR also when signing or the RNG fails. */
 enum db_status session_create(struct arena *a, const char *user_id, const char *family_id, struct json_object **pair);
 
+/* session_create for a login narrowed to scopes (space-separated; NULL: every scope): the
+ * access token carries them as its "scope" claim, the refresh token remembers them. */
+enum db_status session_create_scoped(struct arena *a, const char *user_id, const char *family_id,
+				     const char *scopes, struct json_object **pair);
+
 #endif

@@ -79,6 +79,11 @@ static int sign(struct arena *a, const char *secret, jwt_t *jwt, char **out)
 
 int token_issue(struct arena *a, const char *user_id, long ttl, time_t now, char **out)
 {
+	return token_issue_scoped(a, user_id, NULL, ttl, now, out);
+}
+
+int token_issue_scoped(struct arena *a, const char *user_id, const char *scope, long ttl, time_t now, char **out)
+{
 	const struct key *k = &keys[TOKEN_OURS];
 	jwt_t *jwt = NULL;
 	char *jti = crypto_token(a, 12);
@@ -87,7 +92,8 @@ int token_issue(struct arena *a, const char *user_id, long ttl, time_t now, char
 	int rc = jwt_add_grant(jwt, "sub", user_id) || jwt_add_grant(jwt, "iss", k->issuer) ||
 		 jwt_add_grant(jwt, "aud", k->audience) || jwt_add_grant(jwt, "typ", "access") ||
 		 jwt_add_grant(jwt, "jti", jti) || jwt_add_grant_int(jwt, "iat", (long)now) ||
-		 jwt_add_grant_int(jwt, "exp", (long)now + ttl) || sign(a, k->secret, jwt, out);
+		 jwt_add_grant_int(jwt, "exp", (long)now + ttl) || (scope && jwt_add_grant(jwt, "scope", scope)) ||
+		 sign(a, k->secret, jwt, out);
 	jwt_free(jwt);
 	return rc ? -1 : 0;
 }
@@ -218,6 +224,7 @@ enum token_error token_verify(struct arena *a, const char *token, time_t now, st
 	claims->sub = sub;
 	claims->email = json_str(payload, "email");
 	claims->name = json_str(payload, "name");
+	claims->scope = which == TOKEN_OURS ? json_str(payload, "scope") : NULL;
 	claims->exp = exp;
 	claims->iat = iat;
 	return TOKEN_OK;

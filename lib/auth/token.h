@@ -16,6 +16,7 @@ struct token_claims {
 	const char *sub;
 	const char *email; /* optional (host tokens) */
 	const char *name;  /* optional (host tokens) */
+	const char *scope; /* ours: the "scope" claim (space-separated) of a narrowed sign-in; NULL: every scope */
 	long exp, iat;
 };
 
@@ -39,6 +40,8 @@ int token_configure(const char *secret, const char *issuer, const char *audience
 
 /* Issues our access token for user_id valid ttl seconds from now. *out in the arena. */
 int token_issue(struct arena *a, const char *user_id, long ttl, time_t now, char **out);
+/* token_issue with a "scope" claim (space-separated) that narrows the token; NULL: none. */
+int token_issue_scoped(struct arena *a, const char *user_id, const char *scope, long ttl, time_t now, char **out);
 /* Signs an arbitrary HS256 token with the given claims JSON (tests of the host path). */
 int token_sign_raw(struct arena *a, const char *secret, const char *claims_json, char **out);
 

@@ -120,7 +120,7 @@ enum db_status refresh_token_lock(struct arena *a, const char *token, struct ref
 	enum db_status s =
 		db_exec(a, &res,
 			"SELECT t.id, t.family_id, t.rotated_at IS NOT NULL, "
-			"t.revoked_at IS NOT NULL OR t.expires_at <= now(), " USER_COLUMNS_OF(
+			"t.revoked_at IS NOT NULL OR t.expires_at <= now(), t.scopes, " USER_COLUMNS_OF(
 				"u.") " "
 				      "FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 "
 				      "FOR UPDATE OF t",
@@ -134,7 +134,8 @@ enum db_status refresh_token_lock(struct arena *a, const char *token, struct ref
 	t->family_id = PQgetvalue(res, 0, 1);
 	t->rotated = PQgetvalue(res, 0, 2)[0] == 't';
 	t->dead = PQgetvalue(res, 0, 3)[0] == 't';
-	user_from_row(&t->user, res, 0, 4);
+	t->scopes = db_value(res, 0, 4);
+	user_from_row(&t->user, res, 0, 5);
 	*out = t;
 	return DB_OK;
 }

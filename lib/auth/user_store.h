@@ -49,6 +49,7 @@ struct refresh_token {
 	const char *family_id;
 	bool rotated; /* already exchanged: presenting it again is a reuse */
 	bool dead;    /* revoked or expired */
+	const char *scopes; /* the login's scopes (space-separated); NULL: every scope */
 	struct user user;
 };
 

@@ -131,7 +131,7 @@ int auth_require_user(struct request *rq)
 		return unauthorized(rq, token_error_message(TOKEN_BAD_CLAIMS), 1);
 	rq->user_id = c.sub;
 	rq->auth_kind = AUTH_JWT;
-	rq->scopes = NULL;
+	rq->scopes = c.scope; /* NULL: every scope; a directory sign-in may narrow it */
 	return 0;
 }
 
