@@ -188,6 +188,7 @@ static const struct keyword revoke_styles[] = {
 	{"rfc7009", OAUTH_REVOKE_RFC7009},
 	{"github", OAUTH_REVOKE_GITHUB},
 	{"bearer", OAUTH_REVOKE_BEARER},
+	{"json", OAUTH_REVOKE_JSON},
 	{"none", OAUTH_REVOKE_NONE},
 	{NULL, 0},
 };
@@ -227,7 +228,7 @@ static int parse_members(struct json_object *o, struct oauth_provider *p, const 
 	if (get_keyword(o, "token_endpoint_auth", token_auths, OAUTH_AUTH_POST, &auth,
 			"client_secret_post or client_secret_basic", e) ||
 	    get_keyword(o, "revoke_style", revoke_styles, p->revoke_url ? OAUTH_REVOKE_RFC7009 : OAUTH_REVOKE_NONE,
-			&revoke, "rfc7009, github, bearer or none", e))
+			&revoke, "rfc7009, json, github, bearer or none", e))
 		return -1;
 	p->token_auth = (enum oauth_token_auth)auth;
 	p->revoke = (enum oauth_revoke)revoke;
@@ -852,6 +853,17 @@ enum oauth_result oauth_revoke_token(struct arena *a, const struct oauth_provide
 		rq.bearer = token;
 		rq.headers = api_headers(a, p, NULL);
 		break;
+	case OAUTH_REVOKE_JSON: {
+		static const char *const h[] = {"Accept: application/json", "Content-Type: application/json", NULL};
+		struct json_object *b = arena_defer(a, jsonx_put, json_object_new_object());
+		json_object_object_add(b, "token", json_object_new_string(token));
+		rq.headers = h;
+		rq.basic_user = id;
+		rq.basic_password = oauth_client_secret(p);
+		rq.body = json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN);
+		rq.body_len = strlen(rq.body);
+		break;
+	}
 	default: {
 		static const char *const h[] = {"Accept: application/json",
 						"Content-Type: application/x-www-form-urlencoded", NULL};

@@ -18,6 +18,7 @@ enum oauth_revoke {
 	OAUTH_REVOKE_RFC7009,
 	OAUTH_REVOKE_GITHUB,
 	OAUTH_REVOKE_BEARER,
+	OAUTH_REVOKE_JSON, /* RFC 7009's request with a JSON body {"token": ...} (Intuit) */
 	OAUTH_REVOKE__MAX
 };
 
