@@ -468,6 +468,29 @@ static void test_error_messages(void **state)
 		assert_non_null(token_error_message((enum token_error)e));
 }
 
+/* A narrowed sign-in (directory groups mapped to scopes) carries its scopes as "scope";
+ * an ordinary one carries none (every scope). A host token's "scope" is not ours to trust. */
+static void test_scope_claim(void **state)
+{
+	(void)state;
+	char *t = NULL;
+	struct token_claims c;
+	assert_int_equal(token_issue_scoped(a, UUID, "read integrations:write", 900, NOW, &t), 0);
+	assert_int_equal(token_verify(a, t, NOW, &c), TOKEN_OK);
+	assert_string_equal(c.scope, "read integrations:write");
+	assert_int_equal(token_issue(a, UUID, 900, NOW, &t), 0);
+	assert_int_equal(token_verify(a, t, NOW, &c), TOKEN_OK);
+	assert_null(c.scope);
+	char claims[512];
+	snprintf(claims, sizeof(claims),
+		 "{\"iss\":\"%s\",\"aud\":\"%s\",\"sub\":\"host-user\",\"exp\":%ld,\"scope\":\"read\"}", HOST_ISS,
+		 HOST_AUD, (long)NOW + 60);
+	assert_int_equal(token_sign_raw(a, HOST_SECRET, claims, &t), 0);
+	assert_int_equal(token_verify(a, t, NOW, &c), TOKEN_OK);
+	assert_int_equal(c.issuer, TOKEN_HOST);
+	assert_null(c.scope);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -476,7 +499,7 @@ int main(void)
 		T(test_configure_rules), T(test_issue_then_verify), T(test_time_window),	 T(test_far_future_exp),
 		T(test_bad_signatures),	 T(test_alg_none_rejected), T(test_other_algs_rejected), T(test_claims),
 		T(test_malformed),	 T(test_length_cap),	    T(test_host_tokens),	 T(test_sign_raw),
-		T(test_error_messages),
+		T(test_error_messages),	 T(test_scope_claim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
