@@ -11,6 +11,7 @@
 #include "integrations/providers/mqtt.h"
 #include "integrations/providers/provider.h"
 #include "net/mqtt_probe.h"
+#include "integrations/relay_store.h"
 #include "net/mqtt_url.h"
 
 static const char *check_topic_prefix(struct json_object *v)
@@ -159,7 +160,6 @@ static void mqtt_health(struct arena *a, const struct actor *who, const struct p
 
 static struct json_object *mqtt_view(struct arena *a, const struct integration *row)
 {
-	(void)a;
 	struct json_object *v = json_object_new_object(), *c = row->config;
 	struct json_object *tmp;
 	json_object_object_add(v, "enabled", json_object_new_boolean(row->enabled));
@@ -176,6 +176,8 @@ static struct json_object *mqtt_view(struct arena *a, const struct integration *
 	json_object_object_add(v, "last_error", jsonx_string_or_null(row->last_error));
 	json_object_object_add(v, "last_checked_at", jsonx_string_or_null(row->last_checked_at));
 	json_object_object_add(v, "updated_at", jsonx_string_or_null(row->updated_at));
+	struct json_object *relay = relay_sessions_view(a, row->user_id);
+	json_object_object_add(v, "relay", relay ? relay : json_object_new_null());
 	return v;
 }
 
@@ -200,6 +202,7 @@ static const struct field *const mqtt_test_accepts[] = {mqtt_fields, mqtt_test_t
 
 static const struct provider_action mqtt_actions[] = {
 	{"test", false, NULL, mqtt_test, NULL, mqtt_test_accepts},
+	{"ws-ticket", false, NULL, mqtt_ws_ticket, NULL, NULL},
 	{NULL, false, NULL, NULL},
 };
 

@@ -21,6 +21,8 @@ struct provider;
 struct provider_call;
 struct provider_result;
 int mqtt_test(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+/* The "ws-ticket" action (mqtt_relay.c): a ticket for the relay's WebSocket. */
+int mqtt_ws_ticket(const struct provider_call *c, const struct provider *p, struct provider_result *r);
 /* The test body's member besides the config fields: timeout_seconds. */
 struct field;
 extern const struct field mqtt_test_timeout_field[];

@@ -1,0 +1,46 @@
+/* The Remote Lab relay's rows (migration 013): single-use WebSocket tickets (SHA-256 at
+ * rest, MQTT_RELAY_TICKET_TTL seconds) and the relay's live sessions per user. The
+ * integrations responder issues tickets; the relay (relay/) consumes them and keeps
+ * its session rows. */
+#ifndef SB_RELAY_STORE_H
+#define SB_RELAY_STORE_H
+
+#include <stdbool.h>
+
+#include "db/db.h"
+
+struct arena;
+struct json_object;
+
+#define MQTT_RELAY_TICKET_TTL	 30
+#define MQTT_RELAY_TICKET_PREFIX "sbrt_"
+/* Where nginx sends the WebSocket upgrade to the relay. */
+#define MQTT_RELAY_WS_PATH "/api/v1/users/me/integrations/mqtt/ws"
+
+/* Makes a ticket for user_id: *ticket is the clear text (in the arena), only its hash is
+ * stored. Deletes the user's expired tickets on the way. */
+enum db_status relay_ticket_issue(struct arena *a, const char *user_id, const char **ticket);
+
+/* Consumes ticket once, atomically: *user_id is its user, or NULL when the ticket is
+ * unknown, used or expired. */
+enum db_status relay_ticket_consume(struct arena *a, const char *ticket, const char **user_id);
+
+/* A relayed session opened for user_id by relay relay_id: *id is its row. */
+enum db_status relay_session_open(struct arena *a, const char *user_id, const char *relay_id, const char **id);
+/* Marks the sessions (a PostgreSQL array literal of ids) seen now. */
+enum db_status relay_sessions_touch(struct arena *a, const char *ids_array);
+/* Adds n to a session's refusal counter. */
+enum db_status relay_session_refused(struct arena *a, const char *id, int n);
+enum db_status relay_session_close(struct arena *a, const char *id);
+/* Closes every open row of relay relay_id (at its start and stop); drops rows closed a
+ * day ago. */
+enum db_status relay_sessions_clear(struct arena *a, const char *relay_id);
+/* Which of users (an array literal of user ids) still have an enabled MQTT integration:
+ * *res has one column, user_id. */
+enum db_status relay_users_enabled(struct arena *a, const char *users_array, PGresult **res);
+
+/* {sessions (open now), last_seen_at (of any session), refused (by the open ones)} of
+ * user_id; NULL on trouble. */
+struct json_object *relay_sessions_view(struct arena *a, const char *user_id);
+
+#endif
