@@ -24,7 +24,7 @@ GROUPS  := $(notdir $(patsubst %/,%,$(wildcard cgi-bin/*/)))
 # links only the parts it calls.
 CGI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cgi-bin/*.c))
 TOOLS   := $(patsubst tools/%.c,$(BUILD)/bin/%,$(wildcard tools/*.c))
-BINS    := $(GROUPS:%=$(BUILD)/bin/%) $(BUILD)/bin/bare-hello $(BUILD)/bin/worker $(TOOLS)
+BINS    := $(GROUPS:%=$(BUILD)/bin/%) $(BUILD)/bin/bare-hello $(BUILD)/bin/worker $(BUILD)/bin/relay $(TOOLS)
 UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 UNITS   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # libFuzzer targets: every tests/fuzz/fuzz_<name>.c, seeds in tests/fuzz/corpus/<name>/.
@@ -84,6 +84,11 @@ $(foreach g,$(GROUPS),$(eval $(call group_rule,$(g))))
 $(BUILD)/bin/worker: $(patsubst %.c,$(BUILD)/%.o,$(wildcard worker/*.c)) $(BUILD)/libswitchboard.a
 	@mkdir -p $(dir $@)
 	@echo "LD $@"; $(CC) $(CFLAGS) $(LDFLAGS) -Iworker -o $@ $(filter %.o,$^) $(BUILD)/libswitchboard.a $(LDLIBS)
+
+# The MQTT relay (issue 18): every .c under relay/ plus the library and wslay.
+$(BUILD)/bin/relay: $(patsubst %.c,$(BUILD)/%.o,$(wildcard relay/*.c)) $(BUILD)/libswitchboard.a
+	@mkdir -p $(dir $@)
+	@echo "LD $@"; $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libswitchboard.a -lwslay $(LDLIBS)
 
 # Operator tools: one .c each, linked with the library.
 $(BUILD)/bin/%: $(BUILD)/tools/%.o $(BUILD)/libswitchboard.a

@@ -60,7 +60,7 @@ install: all
 	@# never staged into a DESTDIR (the package's postinst makes it on the host).
 	install -m 0644 config/providers.json $(D)$(CONFDIR)/providers.json
 	for f in $(SNIPPETS); do $(RENDER) $$f >$(D)$(CONFDIR)/nginx/$$(basename $$f); done
-	printf 'upstream sb_%s { server unix:$(SB_RUNDIR)/%s.sock; }\n' $(foreach g,$(GROUPS),$(g) $(g)) \
+	printf 'upstream sb_%s { server unix:$(SB_RUNDIR)/%s.sock; }\n' $(foreach g,$(GROUPS) relay,$(g) $(g)) \
 	  >$(D)$(CONFDIR)/nginx/upstreams.conf
 	chmod 0644 $(D)$(CONFDIR)/nginx/*.conf
 	@! grep -n '@[A-Z][A-Z_]*@' $(D)$(CONFDIR)/nginx/*.conf $(D)$(UNITDIR)/switchboard* $(D)$(PREFIX)/sbin/switchboard-ctl \

@@ -104,7 +104,7 @@ struct json_object *relay_sessions_view(struct arena *a, const char *user_id)
 	PGresult *res;
 	if (db_exec(a, &res,
 		    "SELECT count(*) FILTER (WHERE closed_at IS NULL), " SQL_RFC3339("max(last_seen_at)")
-		    ", coalesce(sum(refused) FILTER (WHERE closed_at IS NULL), 0) "
+		    ", coalesce(sum(refused), 0) "
 		    "FROM mqtt_relay_sessions WHERE user_id = $1",
 		    1, p) != DB_OK ||
 	    PQntuples(res) != 1)

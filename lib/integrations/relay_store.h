@@ -39,8 +39,8 @@ enum db_status relay_sessions_clear(struct arena *a, const char *relay_id);
  * *res has one column, user_id. */
 enum db_status relay_users_enabled(struct arena *a, const char *users_array, PGresult **res);
 
-/* {sessions (open now), last_seen_at (of any session), refused (by the open ones)} of
- * user_id; NULL on trouble. */
+/* {sessions (open now), last_seen_at, refused (packets refused by the sessions of the
+ * last day)} of user_id; NULL on trouble. */
 struct json_object *relay_sessions_view(struct arena *a, const char *user_id);
 
 #endif

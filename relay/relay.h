@@ -1,0 +1,123 @@
+/* The Remote Lab relay (issue 18): browsers speak MQTT over a WebSocket (subprotocol
+ * mqtt) to this process, which nginx reaches over a unix socket; each session is
+ * relayed to the user's saved broker with the sealed credentials and the topic scope
+ * of the saved topic_prefix. One process, one epoll loop, non-blocking sockets. */
+#ifndef SB_RELAY_H
+#define SB_RELAY_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <wslay/wslay.h>
+
+/* A growable byte buffer with a cap. */
+struct buf {
+	uint8_t *d;
+	size_t len, cap;
+};
+int buf_add(struct buf *b, const void *p, size_t n, size_t max); /* 0, or -1 past max / no memory */
+void buf_drop(struct buf *b, size_t n);				  /* removes n bytes from the front */
+void buf_free(struct buf *b);
+
+enum ep_kind { EP_LISTEN, EP_CLIENT, EP_BROKER, EP_TIMER, EP_SIGNAL };
+struct ep {
+	enum ep_kind kind;
+	struct session *s;
+};
+
+enum client_state { C_HTTP, C_WS, C_GONE };
+enum broker_state { B_NONE, B_CONNECTING, B_TLS, B_UP, B_GONE };
+
+struct session {
+	struct ep cep, bep;
+	int cfd, bfd;
+	enum client_state cstate;
+	enum broker_state bstate;
+	struct buf http;  /* the upgrade request until its blank line */
+	struct buf pre;	  /* bytes that came after it: the first WebSocket frames */
+	struct buf c_in;  /* MQTT bytes from the browser, a packet not yet whole */
+	struct buf b_in;  /* MQTT bytes from the broker */
+	struct buf b_out; /* waiting to be written to the broker */
+	wslay_event_context_ptr ws;
+	SSL *ssl;
+	uint32_t cev, bev; /* epoll events registered */
+	/* The saved integration. */
+	char *user_id, *row_id, *prefix, *device_id, *username, *password, *host, *broker_url;
+	char *ip, *user_agent; /* of the browser, for the audit log */
+	int port;
+	bool tls, connect_seen, disconnect_sent;
+	uint8_t version;
+	uint16_t keepalive;
+	uint64_t alias_known, alias_ok; /* v5 topic aliases 1..64 the browser set */
+	long long opened_ms, last_rx_ms, connect_deadline_ms, close_deadline_ms;
+	unsigned refused, refused_unsaved, audits;
+	unsigned long msgs_window, msgs_in_window;
+	uint16_t pending_code; /* a close waiting for the queued messages to go first */
+	char pending_reason[124];
+	bool closing, dead; /* dead: to be destroyed once the current event is handled */
+	struct session *prev, *next;
+};
+
+/* Settings, read once at start. */
+struct relay_conf {
+	const char *socket_path, *relay_id, *ca_file;
+	long max_packet, sessions_per_user, connect_timeout_ms, msgs_per_second;
+};
+extern struct relay_conf relay_conf;
+
+/* main.c: the loop's pieces the sessions use. */
+long long now_ms(void);
+int loop_watch(int fd, struct ep *e, uint32_t events, uint32_t *registered);
+void loop_forget(int fd);
+
+/* session.c */
+void session_accept(int listen_fd);
+void session_client_event(struct session *s, uint32_t ev);
+void session_broker_event(struct session *s, uint32_t ev);
+/* Starts closing: a WebSocket close frame with code and reason (or an HTTP answer before
+ * the upgrade), the broker dropped. */
+void session_close(struct session *s, uint16_t code, const char *reason);
+void sessions_tick(void);
+void sessions_close_all(uint16_t code, const char *reason);
+unsigned sessions_count(void);
+void session_update_interest(struct session *s);
+void session_destroy(struct session *s);
+
+/* upgrade.c: the HTTP side before the WebSocket exists. */
+/* Handles a complete request in s->http: 0 when upgraded (s->ws set), -1 when answered
+ * with an error (the session is to be destroyed once written). */
+int upgrade_handle(struct session *s);
+
+/* broker.c */
+/* Resolves and starts the connection to s->host:s->port (non-blocking), the address
+ * guard applied. Returns NULL, or a reason for the browser. */
+const char *broker_start(struct session *s);
+/* Progress on the broker socket: connect, handshake, read, write. */
+void broker_event(struct session *s, uint32_t ev);
+/* Queues bytes for the broker. Returns 0 or -1 (too much pending). */
+int broker_send(struct session *s, const void *p, size_t n);
+void broker_drop(struct session *s);
+int broker_tls_init(void);
+
+/* mqtt_filter.c: packets of the browser, checked, rewritten or refused. */
+/* Takes the bytes of one WebSocket message; returns 0, or -1 after closing. */
+int filter_from_browser(struct session *s, const uint8_t *p, size_t n);
+/* Whole packets of the broker are sent to the browser one WebSocket message each. */
+int filter_from_broker(struct session *s);
+/* Sends one MQTT packet to the browser. */
+int ws_send_packet(struct session *s, const uint8_t *p, size_t n);
+
+/* store.c: what the relay reads and writes in the database. */
+/* Fills s's integration fields from user_id's saved row: NULL, or an HTTP-ish reason
+ * with *status set (404 nothing saved, 409 disabled, 500 secret, 503 db). */
+const char *store_load_integration(struct session *s, int *status, const char **code);
+void store_session_opened(struct session *s);
+void store_session_closed(struct session *s);
+void store_refused(struct session *s, const char *what, const char *topic, size_t topic_len);
+/* Each second: closes the sessions of users whose integration went; marks sessions seen. */
+void store_tick(void);
+/* Closes this relay's rows (at start and stop). */
+void store_clear(void);
+
+#endif
