@@ -14,6 +14,8 @@ PEOPLE = "ou=people," + SUFFIX
 GROUPS = "ou=groups," + SUFFIX
 ADMINS = "cn=sb-admins," + GROUPS
 READERS = "cn=sb-readers," + GROUPS
+ADMIN_DN = "cn=admin," + SUFFIX
+ADMIN_PASSWORD = "directory-admin-pw"
 # A uid made of the filter's special characters: it must sign in as itself, and only.
 ODD_UID = "odd*)(uid"
 
@@ -60,6 +62,7 @@ database mdb
 maxsize 16777216
 suffix "{SUFFIX}"
 rootdn "cn=admin,{SUFFIX}"
+rootpw {ADMIN_PASSWORD}
 directory {d}/data
 access to attrs=userPassword by anonymous auth by * none
 access to * by * read
@@ -76,11 +79,17 @@ class Directory:
         self.untrusted = os.path.join(var, "mosquitto", "untrusted.crt")
         self.proc = None
 
-    def start(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
-        os.makedirs(os.path.join(self.dir, "data"))
+    def start(self, plain_port=None):
+        """Serves LDAPS on SB_LDAP_TEST_PORT and, with plain_port, ldap:// (StartTLS
+        offered) there too."""
+        # Loaded once per stack: a restart keeps the entries (and their entryUUIDs, which
+        # the accounts are linked to).
+        loaded = os.path.join(self.dir, "loaded")
+        if not os.path.exists(loaded):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
         certs = os.path.join(self.dir, "certs")
-        os.makedirs(certs)
+        os.makedirs(certs, exist_ok=True)
         mq = os.path.dirname(self.stack_ca)
         for f in ("ca.crt", "server.crt", "server.key"):
             shutil.copy(os.path.join(mq, f), certs)
@@ -90,11 +99,14 @@ class Directory:
         ldif = os.path.join(self.dir, "data.ldif")
         with open(ldif, "w") as f:
             f.write(_ldif())
-        subprocess.run(["slapadd", "-f", conf, "-l", ldif], check=True, capture_output=True, timeout=60)
+        if not os.path.exists(loaded):
+            subprocess.run(["slapadd", "-f", conf, "-l", ldif], check=True, capture_output=True, timeout=60)
+            open(loaded, "w").close()
         self.trust(self.stack_ca)
         log = open(os.path.join(self.dir, "slapd.log"), "ab")
         # -d 0: stay in the foreground (the fixture owns the process); LDAPS on loopback only.
-        self.proc = subprocess.Popen(["slapd", "-f", conf, "-h", f"ldaps://127.0.0.1:{self.port}/", "-d", "0"],
+        urls = f"ldaps://127.0.0.1:{self.port}/" + (f" ldap://127.0.0.1:{plain_port}/" if plain_port else "")
+        self.proc = subprocess.Popen(["slapd", "-f", conf, "-h", urls, "-d", "0"],
                                      stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
         self._wait_port()

@@ -156,3 +156,22 @@ def test_invalid_bodies_are_422(api, directory, body, field):
     resp = requests.post(api + "/auth/ldap/login", json=body, timeout=sb.TIMEOUT)
     err = sb.expect_error(resp, 422)
     assert field in resp.text, err
+
+
+def test_sign_in_shares_the_login_rate_limit(api):
+    """nginx's per-address login bucket (SB_AUTH_RATE/SB_AUTH_BURST) covers this route too:
+    a flood from an address of its own (see test_login_rate_limit) meets 429s."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from test_login_rate_limit import own_address, session_from
+
+    own = session_from(own_address(), 40)
+    try:
+        with ThreadPoolExecutor(40) as pool:
+            answers = list(pool.map(lambda _: own.post(api + "/auth/ldap/login", json={}, timeout=sb.TIMEOUT),
+                                    range(400)))
+    finally:
+        own.close()
+    statuses = {r.status_code for r in answers}
+    assert 429 in statuses and statuses <= {422, 429}, sorted(statuses)
+    sb.expect_error(next(r for r in answers if r.status_code == 429), 429, "rate_limited")
