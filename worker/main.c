@@ -94,13 +94,15 @@ int main(void)
 
 	unsigned long listening = 0;
 	time_t last_housekeeping = 0, last_refresh = 0;
-	pid_t refresher = 0, transfer = 0;
+	pid_t refresher = 0, transfer = 0, notifier = 0;
+	time_t last_notify = 0;
 	long refresh_every = config_int("SB_WORKER_REFRESH_SCAN_SECONDS", 60, 1, 3600);
 	while (!stopping || deliveries_in_flight(d) > 0) {
 		int started = 0;
 		if (!stopping) {
 			started = deliveries_claim(d);
 			transfer_jobs_supervise(&transfer, owner);
+			notify_supervise(&notifier, &last_notify);
 			if (time(NULL) - last_housekeeping >= 60) {
 				housekeeping_run();
 				last_housekeeping = time(NULL);
@@ -142,6 +144,7 @@ int main(void)
 			drain_notifications();
 	}
 	transfer_jobs_stop(transfer);
+	notify_stop(notifier);
 	if (refresher > 0) {
 		kill(refresher, SIGTERM);
 		waitpid(refresher, NULL, 0);

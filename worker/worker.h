@@ -39,4 +39,9 @@ pid_t transfer_jobs_start(const char *owner);
 void transfer_jobs_supervise(pid_t *pid, const char *owner);
 void transfer_jobs_stop(pid_t pid);
 
+/* The notifier child (notify.c): forked every SB_NOTIFY_SCAN_SECONDS when none runs. */
+#include <time.h>
+void notify_supervise(pid_t *pid, time_t *last);
+void notify_stop(pid_t pid);
+
 #endif

@@ -3,6 +3,8 @@
 #ifndef SB_INTEGRATIONS_HANDLERS_H
 #define SB_INTEGRATIONS_HANDLERS_H
 
+#include "core/validate.h"
+
 struct request;
 struct provider;
 struct provider_result;
@@ -43,6 +45,11 @@ const struct field *const *action_body_fields(const struct request *rq);
 const struct field *const *generic_put_body_fields(const struct request *rq);
 const struct field *const *generic_refresh_body_fields(const struct request *rq);
 const struct field *const *generic_sync_body_fields(const struct request *rq);
+
+/* GET and PUT /users/me/notifications (notifications.c) and the PUT body's fields. */
+int handle_notifications_get(struct request *rq);
+int handle_notifications_put(struct request *rq);
+extern const struct field notification_fields[];
 
 /* Answers a provider operation's result: the HTTP status of each outcome is chosen
  * here (result.c) and nowhere in the library. Returns the status. */

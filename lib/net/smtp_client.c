@@ -104,15 +104,17 @@ char *smtp_format(struct arena *a, const struct smtp_message *m, time_t now)
 	snprintf(date, sizeof(date), "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
 		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	const char *at = strrchr(m->from, '@');
-	char *id = crypto_token(a, 18);
-	if (!id)
+	const char *id = m->message_id, *token = id ? NULL : crypto_token(a, 18);
+	if (!id && token)
+		id = arena_printf(a, "%s@%s", token, at ? at + 1 : "switchboard.invalid");
+	if (!id || has_break(id) || strpbrk(id, "<> "))
 		return NULL;
 	return arena_printf(a,
-			    "Date: %s\r\nFrom: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@%s>\r\n"
+			    "Date: %s\r\nFrom: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s>\r\n"
 			    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
 			    "Content-Transfer-Encoding: base64\r\nAuto-Submitted: auto-generated\r\n\r\n%s",
 			    date, m->from, m->to, encode_subject(a, m->subject ? m->subject : ""), id,
-			    at ? at + 1 : "switchboard.invalid", encode_body(a, m->text ? m->text : ""));
+			    encode_body(a, m->text ? m->text : ""));
 }
 
 /* --- the transfer ---------------------------------------------------------------------- */

@@ -26,6 +26,7 @@ struct smtp_message {
 	const char *from, *to; /* bare addresses (checked by smtp_address_ok) */
 	const char *subject;   /* one line of UTF-8 */
 	const char *text;      /* the plain-text body, UTF-8 */
+	const char *message_id; /* "local@domain" for the Message-ID, or NULL for a random one */
 };
 
 enum smtp_error {

@@ -111,7 +111,7 @@ int smtp_saved_options(struct arena *a, const struct integration *row, struct sm
 }
 
 int smtp_send_saved(struct arena *a, const struct integration *row, const char *to, const char *subject,
-		    const char *text, struct smtp_result *r, bool *secret_failed)
+		    const char *text, const char *message_id, struct smtp_result *r, bool *secret_failed)
 {
 	struct smtp_options o;
 	*secret_failed = false;
@@ -132,7 +132,8 @@ int smtp_send_saved(struct arena *a, const struct integration *row, const char *
 	struct smtp_message m = {.from = jsonx_get_string(row->config, "from_address"),
 				 .to = to,
 				 .subject = subject,
-				 .text = text};
+				 .text = text,
+				 .message_id = message_id};
 	return smtp_send(a, &o, &m, r);
 }
 

@@ -13,11 +13,11 @@ struct integration;
  * stored password cannot be opened. */
 int smtp_saved_options(struct arena *a, const struct integration *row, struct smtp_options *o);
 
-/* Sends subject/text to `to` from the row's from_address through its server. Returns
+/* Sends subject/text (Message-ID message_id, NULL: random) to `to` from the row's from_address through its server. Returns
  * 0, -1 with *r filled (r->error SMTP_FAILED and "secret" message when the stored
  * password cannot be opened: *secret_failed then says so). */
 int smtp_send_saved(struct arena *a, const struct integration *row, const char *to, const char *subject,
-		    const char *text, struct smtp_result *r, bool *secret_failed);
+		    const char *text, const char *message_id, struct smtp_result *r, bool *secret_failed);
 
 /* The "test" action (smtp_test.c). */
 struct provider;

@@ -86,7 +86,7 @@ int smtp_test(const struct provider_call *c, const struct provider *p, struct pr
 	smtp_send_saved(c->a, &row, to, "Switchboard test email",
 			"This is a test email from Switchboard.\n\nYour SMTP settings work: messages such as "
 			"notifications will be sent through this server.\n",
-			&res, &secret_failed);
+			NULL, &res, &secret_failed);
 	if (secret_failed) {
 		log_msg(LOG_ERROR, "stored SMTP password of user %s could not be opened", c->user_id);
 		return provider_secret(r, "The stored password could not be decrypted; save the configuration again");
