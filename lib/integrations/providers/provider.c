@@ -12,6 +12,7 @@ extern const struct provider provider_mqtt;
 extern const struct provider provider_arduino_cloud;
 extern const struct provider provider_blynk;
 extern const struct provider provider_s3;
+extern const struct provider provider_azure_blob;
 extern const struct provider provider_smtp;
 extern const struct provider provider_github;
 extern const struct provider provider_google;
@@ -22,6 +23,7 @@ static const struct provider *const builtin[] = {
 	&provider_arduino_cloud,
 	&provider_blynk,
 	&provider_s3,
+	&provider_azure_blob,
 	&provider_smtp,
 };
 /* Providers-file (OAuth2) entries with C beyond the generic OAuth2 ops: found by name,
