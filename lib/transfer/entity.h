@@ -77,6 +77,9 @@ struct import_entity {
 	enum db_status (*store)(struct arena *a, const char *user_id, void *state, const struct import_batch *b);
 	/* After the last batch (the Blynk devices are one row of user_integrations). May be NULL. */
 	enum db_status (*finish)(struct arena *a, const char *user_id, void *state);
+	/* Columns accepted in a file and skipped (the export's own, such as id); NULL-
+	 * terminated, may be NULL. Columns of optional fields may be left out of a file. */
+	const char *const *ignored;
 };
 
 const struct import_entity *import_entity_find(const char *name);
@@ -85,7 +88,7 @@ size_t import_entity_ncolumns(const struct import_entity *e);
 
 /* Converts one CSV cell to the JSON value of field f: an empty cell is absent (NULL
  * *out); ints and booleans are parsed (1/0, true/false, yes/no); arrays are cells of
- * space- or comma-separated words. Returns NULL, or the message when the text is not
+ * space- or comma-separated words, or a JSON array; objects are JSON objects. Returns NULL, or the message when the text is not
  * of the field's type. */
 const char *import_cell_value(const struct field *f, const char *cell, struct json_object **out);
 

@@ -51,6 +51,14 @@ static const struct export_column webhook_cols[] = {
 	{"disabled_reason", "t.disabled_reason", TT_TEXT, 24},
 	{"created_at", TS("t.created_at"), TT_TIME, 20},
 	{"updated_at", TS("t.updated_at"), TT_TIME, 20},
+	/* The delivery options of migration 011, in the shapes the webhooks import reads. */
+	{"payload_format", "t.payload_format", TT_TEXT, 14},
+	{"include_fields", "t.include_fields::text", TT_TEXT, 24},
+	{"exclude_fields", "t.exclude_fields::text", TT_TEXT, 24},
+	{"headers", "t.custom_headers::text", TT_TEXT, 30},
+	{"allowed_ips", "(SELECT string_agg(x, ' ') FROM jsonb_array_elements_text(t.allowed_ips) AS x)", TT_TEXT, 24},
+	{"disable_after_failures", "t.disable_after_failures", TT_INT, 14},
+	{"disable_after_days", "t.disable_after_days", TT_INT, 14},
 };
 static const char *const webhook_statuses[] = {"active", "inactive", NULL};
 

@@ -19,6 +19,7 @@
 #include "integrations/providers/provider.h"
 #include "transfer/entity.h"
 #include "webhooks/webhook.h"
+#include "webhooks/webhook_options.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -44,7 +45,23 @@ const char *import_cell_value(const struct field *f, const char *cell, struct js
 		else
 			return "must be true or false";
 		return NULL;
+	case FIELD_OBJECT:
+		*out = json_tokener_parse(cell);
+		if (!json_object_is_type(*out, json_type_object)) {
+			json_object_put(*out);
+			*out = NULL;
+			return "must be a JSON object such as {\"X-Env\": \"prod\"}";
+		}
+		return NULL;
 	case FIELD_ARRAY: {
+		if (cell[strspn(cell, " ")] == '[') {
+			*out = json_tokener_parse(cell);
+			if (json_object_is_type(*out, json_type_array))
+				return NULL;
+			json_object_put(*out);
+			*out = NULL;
+			return "must be words separated by spaces or commas, or a JSON array";
+		}
 		struct json_object *arr = json_object_new_array();
 		const char *p = cell;
 		while (*p) {
@@ -88,6 +105,12 @@ static const char *check_events(struct json_object *v)
 	return NULL;
 }
 
+static const char *check_format(struct json_object *v)
+{
+	const char *f = json_object_get_string(v);
+	return !strcmp(f, "standard") || !strcmp(f, "envelope") ? NULL : "must be standard or envelope";
+}
+
 static const char *check_not_blank_text(struct json_object *v)
 {
 	return check_not_blank(v);
@@ -101,10 +124,31 @@ static const struct field webhook_fields[] = {
 	{"retry_count", FIELD_INT, false, 0, 10, NULL},
 	{"timeout_seconds", FIELD_INT, false, 1, 60, NULL},
 	{"is_active", FIELD_BOOL, false, 0, 0, NULL},
+	{"payload_format", FIELD_STRING, false, 1, 20, check_format},
+	{"include_fields", FIELD_ARRAY, false, 0, WEBHOOK_MAX_POINTERS, webhook_pointers_check},
+	{"exclude_fields", FIELD_ARRAY, false, 0, WEBHOOK_MAX_POINTERS, webhook_pointers_check},
+	{"headers", FIELD_OBJECT, false, 0, 0, webhook_headers_check},
+	{"allowed_ips", FIELD_ARRAY, false, 0, WEBHOOK_MAX_ALLOWED_IPS, webhook_allowed_ips_check},
+	{"disable_after_failures", FIELD_INT, false, 0, 10000, NULL},
+	{"disable_after_days", FIELD_INT, false, 0, 365, NULL},
 	{NULL, 0, false, 0, 0, NULL},
 };
-static const char *const webhook_examples[] = {
-	"Orders to ERP", "https://erp.example.com/hooks/switchboard", "integration.* webhook.test", "3", "30", "true"};
+static const char *const webhook_examples[] = {"Orders to ERP",
+					       "https://erp.example.com/hooks/switchboard",
+					       "integration.* webhook.test",
+					       "3",
+					       "30",
+					       "true",
+					       "standard",
+					       "[\"/provider\", \"/status\"]",
+					       "[]",
+					       "{\"X-Env\": \"prod\"}",
+					       "203.0.113.0/24 2001:db8::/32",
+					       "100",
+					       "3"};
+/* Columns of the webhooks export that an import accepts and ignores, so an export file
+ * imports as it is (a new id and secret; the state is not carried). */
+static const char *const webhook_ignored[] = {"id", "disabled_reason", "created_at", "updated_at", NULL};
 static const char *const webhook_rules[] = {
 	"required; 1 to 100 characters",
 	"required; an https:// URL (http:// where the operator allows it) of a public host, no credentials",
@@ -113,6 +157,14 @@ static const char *const webhook_rules[] = {
 	"optional; retries after the first attempt, 0 to 10 (default 3)",
 	"optional; seconds per attempt, 1 to 60 (default 30)",
 	"optional; true or false (default true)",
+	"optional; standard ({type, timestamp, data}) or envelope ({id, event, created_at, data}); default standard",
+	"optional; JSON pointers kept of data, as a JSON array or separated by spaces; at most 20",
+	"optional; JSON pointers removed from data, as a JSON array or separated by spaces; at most 20",
+	("optional; a JSON object of static headers (at most 10; not webhook-*, content-type, host, user-agent or "
+	 "hop-by-hop; no CR/LF)"),
+	"optional; networks (CIDR) the receiver's address must be in, separated by spaces; at most 20",
+	"optional; consecutive failed attempts that disable the webhook, 0 (never) to 10000; empty: the default",
+	"optional; days of failures that disable the webhook, 0 (never) to 365; empty: the default",
 };
 
 static void webhook_row_check(struct arena *a, const char *user_id, struct json_object *row, struct json_object *errors)
@@ -180,13 +232,36 @@ static const char *lit_end(struct arena *a, struct lit *l)
 	return arena_printf(a, "%s}", l->buf);
 }
 
+/* The member name of row as SQL parameter text: JSON text for arrays and objects, the
+ * value's text otherwise; NULL when absent (the column's default). */
+static const char *row_text(struct json_object *row, const char *name)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(row, name, &v) || !v)
+		return NULL;
+	if (json_object_is_type(v, json_type_boolean))
+		return json_object_get_boolean(v) ? "true" : "false";
+	if (json_object_is_type(v, json_type_array) || json_object_is_type(v, json_type_object))
+		return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+	return json_object_get_string(v);
+}
+
+/* The row members stored as they are, in the order of the INSERT's $7.. arrays. */
+static const char *const webhook_plain[] = {"retry_count",    "timeout_seconds", "is_active",
+					    "payload_format", "include_fields",	 "exclude_fields",
+					    "headers",	      "allowed_ips",	 "disable_after_failures",
+					    "disable_after_days"};
+#define WEBHOOK_PLAIN N(webhook_plain)
+
 static enum db_status webhook_store(struct arena *a, const char *user_id, void *state, const struct import_batch *b)
 {
 	(void)state;
-	struct lit ids, names, urls, events, secrets, retries, timeouts, actives;
-	struct lit *all[] = {&ids, &names, &urls, &events, &secrets, &retries, &timeouts, &actives};
+	struct lit ids, names, urls, events, secrets, plain[WEBHOOK_PLAIN];
+	struct lit *all[] = {&ids, &names, &urls, &events, &secrets};
 	for (size_t i = 0; i < N(all); i++)
 		lit_init(a, all[i]);
+	for (size_t i = 0; i < WEBHOOK_PLAIN; i++)
+		lit_init(a, &plain[i]);
 	for (size_t r = 0; r < b->n; r++) {
 		struct json_object *row = b->rows[r], *v;
 		char *id = crypto_uuid(a), *secret = webhook_secret_new(a), *sealed;
@@ -201,31 +276,26 @@ static enum db_status webhook_store(struct arena *a, const char *user_id, void *
 			ev = array_add(a, ev, i == 0, json_object_get_string(json_object_array_get_idx(v, i)));
 		lit_add(a, &events, arena_printf(a, "%s}", ev));
 		lit_add(a, &secrets, sealed);
-		lit_add(a, &retries,
-			json_object_object_get_ex(row, "retry_count", &v) && v ? json_object_get_string(v) : NULL);
-		lit_add(a, &timeouts,
-			json_object_object_get_ex(row, "timeout_seconds", &v) && v ? json_object_get_string(v) : NULL);
-		lit_add(a, &actives,
-			json_object_object_get_ex(row, "is_active", &v) && v
-				? (json_object_get_boolean(v) ? "true" : "false")
-				: NULL);
+		for (size_t i = 0; i < WEBHOOK_PLAIN; i++)
+			lit_add(a, &plain[i], row_text(row, webhook_plain[i]));
 	}
-	const char *p[] = {user_id,
-			   lit_end(a, &ids),
-			   lit_end(a, &names),
-			   lit_end(a, &urls),
-			   lit_end(a, &events),
-			   lit_end(a, &secrets),
-			   lit_end(a, &retries),
-			   lit_end(a, &timeouts),
-			   lit_end(a, &actives)};
+	const char *p[5 + WEBHOOK_PLAIN + 1] = {user_id};
+	for (size_t i = 0; i < N(all); i++)
+		p[1 + i] = lit_end(a, all[i]);
+	for (size_t i = 0; i < WEBHOOK_PLAIN; i++)
+		p[1 + N(all) + i] = lit_end(a, &plain[i]);
 	return db_exec(
 		a, NULL,
 		"INSERT INTO webhooks (id, user_id, name, url, events, secret, retry_count, timeout_seconds, "
-		"is_active) SELECT i, $1, n, u, e::text[], s, coalesce(r, 3), coalesce(t, 30), coalesce(x, true) "
+		"is_active, payload_format, include_fields, exclude_fields, custom_headers, allowed_ips, "
+		"disable_after_failures, disable_after_days) "
+		"SELECT i, $1, n, u, e::text[], s, coalesce(r, 3), coalesce(t, 30), coalesce(x, true), "
+		"coalesce(pf, 'standard'), coalesce(inc, '[]'), coalesce(exc, '[]'), coalesce(hd, '{}'), "
+		"coalesce(ips, '[]'), daf, dad "
 		"FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], "
-		"$9::boolean[]) AS w(i, n, u, e, s, r, t, x)",
-		9, p);
+		"$9::boolean[], $10::text[], $11::jsonb[], $12::jsonb[], $13::jsonb[], $14::jsonb[], $15::int[], "
+		"$16::int[]) AS w(i, n, u, e, s, r, t, x, pf, inc, exc, hd, ips, daf, dad)",
+		(int)(1 + N(all) + WEBHOOK_PLAIN), p);
 }
 
 /* --- Blynk devices ------------------------------------------------------------------- */
@@ -384,8 +454,8 @@ static enum db_status blynk_finish(struct arena *a, const char *user_id, void *s
 }
 
 static const struct import_entity entities[] = {
-	{"webhooks", webhook_fields, webhook_examples, webhook_rules, webhook_row_check, NULL, NULL, webhook_store,
-	 NULL},
+	{"webhooks", webhook_fields, webhook_examples, webhook_rules, webhook_row_check, NULL, NULL, webhook_store, NULL,
+	 webhook_ignored},
 	{"blynk_devices", blynk_fields, blynk_examples, blynk_rules, blynk_row_check, blynk_begin, blynk_cross_check,
 	 blynk_store, blynk_finish},
 };

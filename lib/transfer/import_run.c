@@ -77,6 +77,16 @@ static void flush(struct run *r)
 	r->nbatch = 0;
 }
 
+static bool column_ignored(const struct import_entity *e, const char *name)
+{
+	for (size_t i = 0; e->ignored && e->ignored[i]; i++)
+		if (!strcmp(e->ignored[i], name))
+			return true;
+	return false;
+}
+
+/* Maps the file's columns to the fields: every required field's column must be there,
+ * an optional one may be left out (its cells are empty), an ignored one is skipped. */
 static int header_row(struct run *r, const char *const *cells, size_t n)
 {
 	for (size_t f = 0; f < r->nfields; f++)
@@ -87,6 +97,8 @@ static int header_row(struct run *r, const char *const *cells, size_t n)
 		for (f = 0; f < r->nfields; f++)
 			if (!strcmp(cells[c], r->e->fields[f].name))
 				break;
+		if (f == r->nfields && column_ignored(r->e, cells[c]))
+			continue;
 		if (f == r->nfields) {
 			r->header_detail =
 				arena_printf(r->a, "column \"%s\" is not a column of %s", cells[c], r->e->name);
@@ -99,7 +111,7 @@ static int header_row(struct run *r, const char *const *cells, size_t n)
 		r->col_of[f] = (int)c;
 	}
 	for (size_t f = 0; f < r->nfields; f++)
-		if (r->col_of[f] < 0) {
+		if (r->col_of[f] < 0 && r->e->fields[f].required) {
 			r->header_detail = arena_printf(r->a, "column \"%s\" is missing", r->e->fields[f].name);
 			return 1;
 		}
@@ -157,7 +169,8 @@ static int on_row(void *ctx, size_t record, const char *const *cells, const size
 			json_object_new_string(arena_printf(r->a, "has %zu cells; the header has %zu", n, r->ncsv)));
 	for (size_t f = 0; f < r->nfields && n == r->ncsv; f++) {
 		struct json_object *v;
-		const char *msg = import_cell_value(&r->e->fields[f], cells[r->col_of[f]], &v);
+		const char *msg =
+			import_cell_value(&r->e->fields[f], r->col_of[f] < 0 ? NULL : cells[r->col_of[f]], &v);
 		if (msg)
 			json_object_object_add(errors, r->e->fields[f].name, json_object_new_string(msg));
 		else if (v)

@@ -130,7 +130,7 @@ def test_multipart_upload_and_idempotency(api, user, http):
 
 @pytest.mark.parametrize("body,code", [
     (HEADER.encode() + b'"unclosed,http://127.0.0.1:9/a,*,3,30,true\r\n', "malformed_csv"),
-    (b"name,url,events\r\nx,http://127.0.0.1:9/a,*\r\n", "header_mismatch"),
+    (b"name,url\r\nx,http://127.0.0.1:9/a\r\n", "header_mismatch"),  # events is required
     (b"name,url,events,retry_count,timeout_seconds,is_active,secret\r\n", "header_mismatch"),
     (HEADER.encode() + "Caf\u00e9,http://127.0.0.1:9/a,*,3,30,true\r\n".encode("latin-1"), "invalid_encoding"),
     (b"", "empty_file"),
@@ -176,7 +176,9 @@ def test_templates(api, user, http):
     r = http.get(api + "/import/templates/webhooks", headers=h(user), timeout=sb.TIMEOUT)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(r.text, newline="")))
-    assert rows[0] == ["name", "url", "events", "retry_count", "timeout_seconds", "is_active"] and len(rows) == 2
+    assert rows[0] == ["name", "url", "events", "retry_count", "timeout_seconds", "is_active", "payload_format",
+                       "include_fields", "exclude_fields", "headers", "allowed_ips", "disable_after_failures",
+                       "disable_after_days"] and len(rows) == 2
     # The template is importable as it is (once the example URL is one this stack may reach).
     body = r.text.replace("https://erp.example.com/hooks/switchboard", "http://127.0.0.1:9/erp").encode()
     assert sb.expect_ok(upload(api, user, body, mode="dry_run"), 201)["error_count"] == 0
