@@ -10,7 +10,9 @@
  * else creates one; links the identity. Inside the caller's transaction.
  * An account with that email which has a password (or comes from the host platform) is
  * never linked: its email was never verified by us, so whoever registered it first
- * (perhaps not the email's owner) would gain the identity. *taken is set instead. */
+ * (perhaps not the email's owner) would gain the identity. Nor is a directory (LDAP)
+ * account: it is reached through the directory only, whose groups decide its scopes and
+ * whose removal of the user must end their access. *taken is set instead. */
 enum db_status oauth_signin_user(struct arena *a, const char *provider, struct json_object *profile,
 				 const char **user_id, bool *created, bool *taken)
 {
@@ -34,8 +36,8 @@ enum db_status oauth_signin_user(struct arena *a, const char *provider, struct j
 	}
 	const char *ep[] = {email};
 	s = db_exec(a, &res,
-		    "SELECT id, password_hash IS NULL AND external_subject IS NULL FROM users WHERE lower(email) = "
-		    "lower($1)",
+		    "SELECT id, password_hash IS NULL AND external_subject IS NULL AND oauth_provider IS DISTINCT FROM "
+		    "'ldap' FROM users WHERE lower(email) = lower($1)",
 		    1, ep);
 	if (s != DB_OK)
 		return s;

@@ -14,7 +14,8 @@ struct json_object;
  * verified email, else creates one; links the identity. *created when the account is
  * new. An account with that email which has a password (or comes from the host
  * platform) is never linked: *taken is set instead (its email was never verified by us,
- * so whoever registered it first would gain the identity). DB_CONFLICT: another sign-in
+ * so whoever registered it first would gain the identity), nor is a directory (LDAP)
+ * account (reached through the directory only). DB_CONFLICT: another sign-in
  * created it meanwhile; retry. */
 enum db_status oauth_signin_user(struct arena *a, const char *provider, struct json_object *profile,
 				 const char **user_id, bool *created, bool *taken);

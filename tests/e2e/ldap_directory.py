@@ -26,6 +26,9 @@ USERS = {
     "carl": ("carl-directory-pw", "carl@ldap.test", []),
     # Her mail is also a password account's (registered by the test first): never merged.
     "dora": ("dora-directory-pw", "dora-ldap@example.com", [ADMINS]),
+    # Her mail is also what a fake provider's account verifies: "Sign in with" it must not
+    # reach the directory account (whose groups narrow it).
+    "gina": ("gina-directory-pw", "ldapgina@example.com", [READERS]),
     ODD_UID: ("odd-directory-pw", "odd@ldap.test", [READERS]),
 }
 

@@ -8,6 +8,7 @@ import uuid
 import pytest
 import requests
 
+import oauthflow as of
 import sb
 from ldap_directory import ODD_UID, USERS, Directory
 
@@ -175,3 +176,15 @@ def test_sign_in_shares_the_login_rate_limit(api):
     statuses = {r.status_code for r in answers}
     assert 429 in statuses and statuses <= {422, 429}, sorted(statuses)
     sb.expect_error(next(r for r in answers if r.status_code == 429), 429, "rate_limited")
+
+
+def test_sign_in_with_a_provider_never_reaches_a_directory_account(api, ldap_login):
+    """The directory account is narrowed by its groups and ends when the directory drops
+    the user: a provider account verifying the same email must not land in it."""
+    directory_user = sb.expect_ok(ldap_login("gina", pw("gina")))["user"]
+    assert directory_user["email"] == "ldapgina@example.com"
+    d = sb.expect_ok(of.start(api, "google", kind="login"))
+    resp = of.callback(of.authorize(d["authorization_url"], "ldapgina"), json_mode=True)
+    sb.expect_error(resp, 409, "account_exists")
+    assert sb.psql("SELECT count(*) FROM user_identities WHERE user_id = '" + sb.sql_uuid(directory_user["id"])
+                   + "'") == "1"
