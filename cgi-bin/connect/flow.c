@@ -52,13 +52,21 @@ static const struct oauth_provider *provider_or_404(struct request *rq)
 	return p;
 }
 
+/* ?return_to=console: the console started this connect and the callback brings the
+ * browser back to it, on this origin. Only that word is taken (never a URL). */
 static int start(struct request *rq, const struct oauth_provider *p, const char *purpose, const char *user_id)
 {
-	return connect_start(rq, p, purpose, user_id, NULL, NULL, "/api/v1/auth/", wants_json(rq));
+	const char *return_to = request_query(rq, "return_to");
+	if (return_to && (strcmp(return_to, "console") || strcmp(purpose, "connect")))
+		return reply_invalid_field(rq, "return_to",
+					   strcmp(purpose, "connect") ? "is only taken by connect"
+								      : "must be \"console\" (or left out)");
+	return connect_start(rq, p, purpose, user_id, NULL, NULL, return_to, "/api/v1/auth/", wants_json(rq));
 }
 
 int connect_start(struct request *rq, const struct oauth_provider *p, const char *purpose, const char *user_id,
-		  const char *redirect_uri, const char *scopes, const char *cookie_path, bool json)
+		  const char *redirect_uri, const char *scopes, const char *return_to, const char *cookie_path,
+		  bool json)
 {
 	if (!redirect_uri)
 		redirect_uri = oauth_callback_url(p);
@@ -68,7 +76,8 @@ int connect_start(struct request *rq, const struct oauth_provider *p, const char
 	if (p->pkce && !verifier)
 		return reply_internal(rq);
 	enum db_status s =
-		oauth_state_create(rq->arena, purpose, user_id, p->name, verifier, redirect_uri, &state, &binding);
+		oauth_state_create(rq->arena, purpose, user_id, p->name, verifier, redirect_uri, return_to, &state,
+				   &binding);
 	if (s != DB_OK)
 		return s == DB_UNAVAILABLE ? reply_db_unavailable(rq) : reply_internal(rq);
 	/* The browser-binding cookie: the callback only completes in this browser. */
@@ -121,8 +130,19 @@ static const char *reason_code(struct arena *a, const char *s)
 }
 
 /* Ends a failed callback: JSON error, or a redirect to the frontend with the reason. */
-static int finish_error(struct request *rq, const char *purpose, const char *provider, int status, const char *reason,
-			const char *message)
+/* Where a connect ends in the browser: the operator's frontend, or, for a flow the
+ * console started (return_to "console"), the console's integrations page on this
+ * origin; f holds the query (connected=, or error= and provider=). */
+static const char *landing(struct request *rq, const char *purpose, const char *return_to, struct form *f)
+{
+	if (return_to && !strcmp(return_to, "console"))
+		return url_with_query(rq->arena, "/console/#/integrations", f);
+	const char *path = purpose && !strcmp(purpose, "login") ? "/login" : "/settings/integrations";
+	return url_with_query(rq->arena, arena_printf(rq->arena, "%s%s", frontend(), path), f);
+}
+
+static int finish_error(struct request *rq, const char *purpose, const char *return_to, const char *provider,
+			int status, const char *reason, const char *message)
 {
 	if (wants_json(rq))
 		return reply_error(rq, status, reason, message);
@@ -130,19 +150,19 @@ static int finish_error(struct request *rq, const char *purpose, const char *pro
 	form_init(&f, rq->arena);
 	form_add(&f, "error", reason);
 	form_add(&f, "provider", provider);
-	const char *path = purpose && !strcmp(purpose, "login") ? "/login" : "/settings/integrations";
-	return redirect(rq, url_with_query(rq->arena, arena_printf(rq->arena, "%s%s", frontend(), path), &f));
+	return redirect(rq, landing(rq, purpose, return_to, &f));
 }
 
-static int finish_db_error(struct request *rq, const char *purpose, const char *provider, enum db_status s)
+static int finish_db_error(struct request *rq, const char *purpose, const char *return_to, const char *provider,
+			   enum db_status s)
 {
 	db_rollback(rq->arena);
 	if (s == DB_UNAVAILABLE) {
 		reply_header(rq, "Retry-After", "5");
-		return finish_error(rq, purpose, provider, 503, "service_unavailable",
+		return finish_error(rq, purpose, return_to, provider, 503, "service_unavailable",
 				    "The database is unavailable; try again shortly");
 	}
-	return finish_error(rq, purpose, provider, 500, "internal_error", "Internal error");
+	return finish_error(rq, purpose, return_to, provider, 500, "internal_error", "Internal error");
 }
 
 static int finish_login(struct request *rq, const struct oauth_provider *p, const struct oauth_tokens *t,
@@ -152,8 +172,8 @@ static int finish_login(struct request *rq, const struct oauth_provider *p, cons
 	if (!email || !jsonx_get_bool(profile, "email_verified", 0)) {
 		if (audit_record(rq->arena, request_actor(rq, NULL), "user.login_failed", p->name, NULL) ==
 		    DB_UNAVAILABLE)
-			return finish_db_error(rq, "login", p->name, DB_UNAVAILABLE);
-		return finish_error(rq, "login", p->name, 403, "email_not_verified",
+			return finish_db_error(rq, "login", NULL, p->name, DB_UNAVAILABLE);
+		return finish_error(rq, "login", NULL, p->name, 403, "email_not_verified",
 				    "The provider did not confirm a verified email address for this account");
 	}
 	const char *user_id = NULL;
@@ -174,9 +194,9 @@ static int finish_login(struct request *rq, const struct oauth_provider *p, cons
 		db_rollback(rq->arena);
 		if (audit_record(rq->arena, request_actor(rq, NULL), "user.login_failed", p->name, NULL) ==
 		    DB_UNAVAILABLE)
-			return finish_db_error(rq, "login", p->name, DB_UNAVAILABLE);
+			return finish_db_error(rq, "login", NULL, p->name, DB_UNAVAILABLE);
 		return finish_error(
-			rq, "login", p->name, 409, "account_exists",
+			rq, "login", NULL, p->name, 409, "account_exists",
 			arena_printf(rq->arena,
 				     "An account with this email already exists: sign in with its password, "
 				     "then connect %s from the integration settings",
@@ -196,7 +216,7 @@ static int finish_login(struct request *rq, const struct oauth_provider *p, cons
 	if (s != DB_OK) {
 		json_object_put(pair);
 		json_object_put(user);
-		return finish_db_error(rq, "login", p->name, s);
+		return finish_db_error(rq, "login", NULL, p->name, s);
 	}
 	if (wants_json(rq)) {
 		json_object_object_add(pair, "user", user);
@@ -228,7 +248,7 @@ static int fail_after_state(struct request *rq, const struct oauth_pending *pend
 	if (audit_record(rq->arena, request_actor(rq, pend->user_id), "integration.connect_failed", pend->provider,
 			 d) == DB_UNAVAILABLE)
 		log_msg(LOG_WARN, "could not audit a failed %s callback: database unavailable", pend->provider);
-	return finish_error(rq, pend->purpose, pend->provider, status, reason, message);
+	return finish_error(rq, pend->purpose, pend->return_to, pend->provider, status, reason, message);
 }
 
 /* 302 to the frontend (or JSON with Accept: application/json): 200 connected / signed in |
@@ -248,25 +268,26 @@ int handle_callback(struct request *rq)
 	const char *binding = state ? request_cookie(rq, oauth_state_cookie_name(rq->arena, state)) : NULL;
 	enum db_status s = oauth_state_consume(rq->arena, state, name, binding, &check, &pend);
 	if (s != DB_OK)
-		return finish_db_error(rq, NULL, name, s);
+		return finish_db_error(rq, NULL, NULL, name, s);
 	const char *purpose = check == OAUTH_STATE_OK ? pend.purpose : NULL;
+	const char *return_to = check == OAUTH_STATE_OK ? pend.return_to : NULL;
 	const char *perror = request_query(rq, "error");
 	if (perror) {
 		const char *desc = request_query(rq, "error_description");
 		if (check == OAUTH_STATE_OK)
 			audit_record(rq->arena, request_actor(rq, pend.user_id), "integration.connect_failed", name,
 				     NULL);
-		return finish_error(rq, purpose, name, 400, reason_code(rq->arena, perror),
+		return finish_error(rq, purpose, return_to, name, 400, reason_code(rq->arena, perror),
 				    desc ? arena_printf(rq->arena, "The provider reported: %.200s", desc)
 					 : "The authorization was not granted at the provider");
 	}
 	if (check != OAUTH_STATE_OK)
-		return finish_error(rq, purpose, name, 400, oauth_state_reason(check), oauth_state_message(check));
+		return finish_error(rq, purpose, return_to, name, 400, oauth_state_reason(check), oauth_state_message(check));
 	const char *code = request_query(rq, "code");
 	if (!code || !*code || strlen(code) > 2048)
-		return finish_error(rq, purpose, name, 400, "code_missing", "The provider sent no authorization code");
+		return finish_error(rq, purpose, return_to, name, 400, "code_missing", "The provider sent no authorization code");
 	if (!oauth_provider_available(p))
-		return finish_error(rq, purpose, name, 409, "provider_not_configured",
+		return finish_error(rq, purpose, return_to, name, 409, "provider_not_configured",
 				    "This provider is not configured on this server");
 
 	struct oauth_tokens t;
@@ -299,7 +320,7 @@ int handle_callback(struct request *rq)
 	if (s == DB_OK)
 		s = db_commit(rq->arena);
 	if (s != DB_OK)
-		return finish_db_error(rq, purpose, name, s);
+		return finish_db_error(rq, purpose, return_to, name, s);
 	if (wants_json(rq)) {
 		struct json_object *d = json_object_new_object();
 		json_object_object_add(d, "provider", json_object_new_string(name));
@@ -312,6 +333,5 @@ int handle_callback(struct request *rq)
 	struct form f;
 	form_init(&f, rq->arena);
 	form_add(&f, "connected", name);
-	return redirect(rq,
-			url_with_query(rq->arena, arena_printf(rq->arena, "%s/settings/integrations", frontend()), &f));
+	return redirect(rq, landing(rq, pend.purpose, pend.return_to, &f));
 }

@@ -149,7 +149,7 @@ static int start_from_body(struct request *rq, const struct oauth_provider *op, 
 		return reply_invalid_field(rq, "scopes", bad);
 	/* Without a redirect_uri this server's own callback finishes the flow (the cookie
 	 * must then reach /api/v1/auth/). */
-	return connect_start(rq, op, "connect", rq->user_id, redirect, scopes,
+	return connect_start(rq, op, "connect", rq->user_id, redirect, scopes, NULL,
 			     redirect ? COOKIE_PATH : "/api/v1/auth/", true);
 }
 

@@ -14,9 +14,11 @@ int handle_callback(struct request *rq);
 
 /* Starts an authorization: a state bound to redirect_uri (NULL: the provider's callback
  * on this server) and to this browser by a cookie on cookie_path, for scopes (NULL: the
- * provider's). json: 200 {authorization_url, state, provider, expires_in}, else a 302. */
+ * provider's), ending in the browser at return_to (NULL: the frontend; "console"). json:
+ * 200 {authorization_url, state, provider, expires_in}, else a 302. */
 int connect_start(struct request *rq, const struct oauth_provider *p, const char *purpose, const char *user_id,
-		  const char *redirect_uri, const char *scopes, const char *cookie_path, bool json);
+		  const char *redirect_uri, const char *scopes, const char *return_to, const char *cookie_path,
+		  bool json);
 
 /* The generic routes of spec 003 and 002 (generic.c). */
 int handle_generic_connect(struct request *rq);

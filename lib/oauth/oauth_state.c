@@ -58,7 +58,8 @@ static char *verifier_aad(struct arena *a, const char *state_hash)
 }
 
 enum db_status oauth_state_create(struct arena *a, const char *purpose, const char *user_id, const char *provider,
-				  const char *verifier, const char *redirect_uri, char **state, char **binding)
+				  const char *verifier, const char *redirect_uri, const char *return_to, char **state,
+				  char **binding)
 {
 	char *s = crypto_token(a, 32), *b = crypto_token(a, 32), *sealed = NULL;
 	if (!s || !b)
@@ -70,15 +71,14 @@ enum db_status oauth_state_create(struct arena *a, const char *purpose, const ch
 	snprintf(ttl, sizeof(ttl), "%ld", oauth_state_ttl());
 	enum db_status st =
 		db_exec(a, NULL, "DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'", 0, NULL);
-	const char *p[] = {hash,   purpose,	 user_id, provider,
-			   sealed, redirect_uri, ttl,	  crypto_sha256_hex(a, b, strlen(b))};
+	const char *p[] = {hash,   purpose,	 user_id, provider, sealed,
+			   redirect_uri, ttl, crypto_sha256_hex(a, b, strlen(b)), return_to};
 	if (st == DB_OK)
 		st = db_exec(a, NULL,
 			     "INSERT INTO oauth_states (state_hash, purpose, user_id, provider, code_verifier, "
-			     "redirect_uri, "
-			     "expires_at, browser_hash) VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => "
-			     "$7), $8)",
-			     8, p);
+			     "redirect_uri, expires_at, browser_hash, return_to) VALUES ($1, $2, $3, $4, $5, $6, "
+			     "now() + make_interval(secs => $7), $8, $9)",
+			     9, p);
 	if (st == DB_OK) {
 		*state = s;
 		*binding = b;
@@ -106,8 +106,7 @@ enum db_status oauth_state_consume(struct arena *a, const char *state, const cha
 	if (s == DB_OK)
 		s = db_exec(a, &res,
 			    "SELECT purpose, user_id, provider, code_verifier, used_at IS NOT NULL, expires_at <= "
-			    "now(), redirect_uri, "
-			    "browser_hash "
+			    "now(), redirect_uri, browser_hash, return_to "
 			    "FROM oauth_states WHERE state_hash = $1 FOR UPDATE",
 			    1, p);
 	if (s != DB_OK) {
@@ -152,6 +151,7 @@ enum db_status oauth_state_consume(struct arena *a, const char *state, const cha
 	out->user_id = db_value(res, 0, 1);
 	out->provider = PQgetvalue(res, 0, 2);
 	out->redirect_uri = PQgetvalue(res, 0, 6);
+	out->return_to = db_value(res, 0, 8);
 	const char *sealed = db_value(res, 0, 3);
 	if (sealed) {
 		char *v;

@@ -27,6 +27,7 @@ struct oauth_pending {
 	const char *provider;
 	const char *verifier;	  /* opened PKCE verifier, NULL when the provider has no PKCE */
 	const char *redirect_uri; /* sent with the authorization: the exchange repeats it */
+	const char *return_to;	  /* where the browser lands: NULL (the frontend) or "console" */
 };
 
 /* Seconds a state lives. */
@@ -38,11 +39,13 @@ const char *oauth_state_reason(enum oauth_state_check c);
 /* A human message for c. */
 const char *oauth_state_message(enum oauth_state_check c);
 
-/* Creates a state for (purpose, user_id, provider) with verifier sealed; *state receives
+/* Creates a state for (purpose, user_id, provider) with verifier sealed and return_to
+ * (NULL or "console") kept for the callback; *state receives
  * the value to send and *binding the value of the browser-binding cookie (stored only
  * as its hash). Also sweeps states that expired a day ago. */
 enum db_status oauth_state_create(struct arena *a, const char *purpose, const char *user_id, const char *provider,
-				  const char *verifier, const char *redirect_uri, char **state, char **binding);
+				  const char *verifier, const char *redirect_uri, const char *return_to, char **state,
+				  char **binding);
 
 /* The name of the browser-binding cookie of state ("sb_oauth_" + a hash prefix), so
  * flows started side by side in one browser do not overwrite each other's cookie. */

@@ -508,3 +508,31 @@ def test_refresh_at_the_real_oauth2_server(api, new_user):
     d = sb.expect_ok(integ(api, u, "oidcmock/refresh-token", "POST"))
     assert d["refreshed"] is True and d["token_expires_at"]
     assert sum(1 for e in of.mock_events() if e.get("grant_type") == "refresh_token") == before + 1
+
+
+def test_a_connect_the_console_started_returns_to_the_console(api, new_user):
+    """?return_to=console: the callback lands on the console of this origin (a relative
+    Location, so never another host), success and failure alike; any other value is a 422
+    and nothing is started."""
+    u = new_user()
+    h = dict(u.headers, Accept="application/json")
+    data = sb.expect_ok(of.BROWSER.get(f"{api}/auth/github/connect?return_to=console", headers=h,
+                                       timeout=sb.TIMEOUT))
+    r = of.callback(of.authorize(data["authorization_url"], of.new_login("console")))
+    assert r.status_code == 302, r.text
+    assert r.headers["Location"] == "/console/#/integrations?connected=github", r.headers["Location"]
+    data = sb.expect_ok(of.BROWSER.get(f"{api}/auth/github/connect?return_to=console", headers=h,
+                                       timeout=sb.TIMEOUT))
+    r = of.callback(of.authorize(data["authorization_url"], deny=True))
+    assert r.headers["Location"] == "/console/#/integrations?error=access_denied&provider=github", r.headers
+    for bad in ("https://evil.example/", "/console/", "frontend", ""):
+        before = sb.psql(f"SELECT count(*) FROM oauth_states WHERE user_id = '{sb.sql_uuid(u.id)}'")
+        resp = of.BROWSER.get(f"{api}/auth/github/connect", params={"return_to": bad}, headers=h,
+                              timeout=sb.TIMEOUT)
+        err = sb.expect_error(resp, 422, "validation_failed")
+        assert "return_to" in err.get("fields", {}), err
+        assert sb.psql(f"SELECT count(*) FROM oauth_states WHERE user_id = '{sb.sql_uuid(u.id)}'") == before
+    # Sign-in does not take it (its tokens go to the frontend's callback page).
+    sb.expect_error(of.BROWSER.get(f"{api}/auth/oidcmock/login?return_to=console",
+                                   headers={"Accept": "application/json", "User-Agent": sb.USER_AGENT},
+                                   timeout=sb.TIMEOUT), 422, "validation_failed")

@@ -406,7 +406,7 @@ def test_console_journey(browser, base_url, api, broker, receiver):
 def test_console_provider_pages(browser, base_url):
     """The provider pages not in the journey (Arduino Cloud, Blynk, GitHub, an OAuth2
     provider of the providers file), scanned and photographed; a Blynk field error next to
-    its device's field; Connect leads to the provider's authorization page."""
+    its device's field; Connect goes through the provider and comes back connected."""
     c = browser
     register_in_browser(c, sb.unique_email(), "pw-" + uuid.uuid4().hex[:16])
     for seg, title, shot in (("arduino-cloud", "Arduino Cloud", "integration-arduino"),
@@ -425,13 +425,17 @@ def test_console_provider_pages(browser, base_url):
     c.click("Save")
     WebDriverWait(c.d, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-error-for="devices[1].auth_token"]').text != "")
     c.check_log(allow=[r"/api/v1/users/me/integrations/blynk .*422"])
-    # The OAuth connect button leads to the provider's authorization page.
+    # The OAuth connect button goes through the provider's authorization page (the real
+    # OAuth2 server approves at once) and the callback brings the browser back here.
     c.go("#/integrations/oidcmock")
     c.heading("OIDC Mock")
     c.click("Connect OIDC Mock")
-    WebDriverWait(c.d, 20).until(lambda d: "/authorize" in d.current_url or "callback" in d.current_url
-                                 or "frontend.test" in d.current_url or not d.current_url.startswith(base_url + "/console"))
-    assert not c.d.current_url.startswith(base_url + "/console/")
+    c.wait_text("#notice", "Connected oidcmock.", timeout=30)
+    assert c.d.current_url.startswith(base_url + "/console/#/integrations"), c.d.current_url
+    c.go("#/integrations/oidcmock")
+    c.heading("OIDC Mock")
+    c.wait_text("main", "Disconnect")
+    c.check_log()
 
 
 def test_console_import_errors_and_schedules(browser, base_url):
@@ -473,6 +477,49 @@ def test_console_import_errors_and_schedules(browser, base_url):
     c.click("Add schedule")
     c.wait_text("#notice", "Schedule added.")
     c.wait_text("main table", "nightly hooks")
+    c.check_log()
+
+
+def test_console_connects_github_and_syncs_as_a_tracked_job(browser, base_url, api):
+    """Connect GitHub by clicking: the console starts the flow with return_to=console, the
+    fake GitHub approves, the callback brings the browser back to the console (still
+    signed in through the refresh cookie); then a repository is picked and Sync now runs as
+    a job the page follows until it succeeds, and the commit is at the provider."""
+    import json as _json
+    import oauthflow as of
+
+    c = browser
+    email = sb.unique_email()
+    register_in_browser(c, email, "pw-" + uuid.uuid4().hex[:16])
+    user_id = sb.psql(f"SELECT id FROM users WHERE email = '{email}'")
+    # The fake approves as "octocat" unless told otherwise: a repository of its own.
+    name = "console-" + uuid.uuid4().hex[:8]
+    r = requests.post(of.fake_url("github") + "/_fake/repos", json={"owner": "octocat", "name": name},
+                      timeout=sb.TIMEOUT)
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    pid = str(uuid.uuid4())
+    sb.psql(f"INSERT INTO projects (id, user_id, name, content) VALUES ('{pid}', '{user_id}', 'Blinky', "
+            f"'{_json.dumps({'parts': ['led']})}'::jsonb)")
+
+    c.go("#/integrations/github")
+    c.heading("GitHub")
+    c.click("Connect GitHub")
+    WebDriverWait(c.d, 30).until(lambda d: d.current_url.startswith(base_url + "/console/#/integrations"))
+    c.wait_text("#notice", "Connected github.")
+    c.heading("Integrations")
+    c.check_log()
+
+    c.go("#/integrations/github")
+    c.heading("GitHub")
+    form = "form[aria-labelledby=gh-sync]"
+    Select(c.field("Repository", form)).select_by_value(str(rid))
+    c.fill("Project IDs", pid, form)
+    c.click("Sync now")
+    done = c.wait('.sync-result[data-status="succeeded"]', timeout=60)
+    head = requests.get(of.fake_url("github") + f"/_fake/repos/{rid}", timeout=sb.TIMEOUT).json()["head"]
+    assert head[:10] in done.text and "created" in done.text, done.text
+    c.shot("integration-github-synced")
     c.check_log()
 
 

@@ -17,12 +17,12 @@ import sb
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 # Function -> (index of the status argument, index of the code argument). A status that
-# is an outcome kind (provider_fail) is mapped through cgi-bin/integrations/result.c.
+# is an outcome kind (provider_fail) is mapped through cgi-bin/provider_reply.c.
 CALLS = {
     "reply_error": (1, 2),
     "reply_error_fields": (1, 2),
     "fail": (1, 2),  # lib/http/dispatch.c's; other files' own fail() are in FILE_CALLS
-    "finish_error": (3, 4),
+    "finish_error": (4, 5),
     "fail_after_state": (2, 3),
     "provider_fail": (1, 2),
 }
@@ -80,7 +80,7 @@ def call_args(text, start):
 
 
 def outcome_statuses():
-    text = open(os.path.join(ROOT, "cgi-bin/integrations/result.c"), encoding="utf-8").read()
+    text = open(os.path.join(ROOT, "cgi-bin/provider_reply.c"), encoding="utf-8").read()
     return {k: int(v) for k, v in re.findall(r"\[(PROVIDER_[A-Z_]+)\]\s*=\s*(\d{3})", text)}
 
 

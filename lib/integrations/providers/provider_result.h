@@ -1,6 +1,6 @@
 /* What a provider operation hands back to the integrations responder: an outcome kind
  * with its error code and message, or the data of a success. The library never picks
- * an HTTP status; cgi-bin/integrations/result.c maps each kind to one. */
+ * an HTTP status; cgi-bin/provider_reply.c maps each kind to one. */
 #ifndef SB_PROVIDER_RESULT_H
 #define SB_PROVIDER_RESULT_H
 

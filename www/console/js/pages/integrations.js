@@ -20,8 +20,11 @@ export async function render(main, ctx) {
     if (!entry) throw new Error('No such integration: ' + ctx.rest[0]);
     return detail(main, ctx, entry, status[entry.provider], checks[entry.provider]);
   }
+  // Back from a provider's authorization page (the connect callback lands here).
   const connected = ctx.query.get('connected');
   if (connected) notice(`Connected ${connected}.`);
+  const failed = ctx.query.get('error');
+  if (failed) notice(`Could not connect ${ctx.query.get('provider') || 'the provider'}: ${failed.replace(/_/g, ' ')}.`, 'error');
   const cards = catalog.map((e) => {
     const st = status[e.provider];
     const hc = checks[e.provider];
@@ -333,7 +336,8 @@ async function blynk(entry, st, ctx) {
 async function connect(entry, button) {
   await busy(button, 'Redirecting…', async () => {
     try {
-      const r = await api.get(`/auth/${entry.provider}/connect`);
+      // return_to=console: the callback brings the browser back here, not to the host frontend.
+      const r = await api.get(`/auth/${entry.provider}/connect?return_to=console`);
       window.location.assign(r.authorization_url);
     } catch (ex) { notice(ex.message, 'error'); }
   });
@@ -346,7 +350,7 @@ async function oauth(entry, st, ctx) {
   const info = await api.get('/users/me/integrations/' + segment(entry));
   const out = [h('div', { class: 'card' },
     h('div', { class: 'actions' },
-      info.avatar_url && h('img', { class: 'avatar', src: info.avatar_url, alt: '' }),
+      info.avatar_url && h('img', { class: 'avatar', src: info.avatar_url, alt: '', onerror: (e) => e.currentTarget.remove() }),
       h('div', null,
         h('strong', null, info.username || info.name || info.email || 'Connected account'),
         info.email && h('div', { class: 'muted' }, info.email))),
@@ -404,19 +408,39 @@ function githubSync(info) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const prog = form.querySelector('.progress');
+    const say = (text) => { prog.querySelector('span').textContent = text; };
     prog.hidden = false;
+    say('Queuing the sync…');
     await busy(form.querySelector('button[type=submit]'), 'Syncing…', async () => {
       try {
-        const r = await api.post('/users/me/integrations/github/sync', { repository_id: Number(form.repository_id.value), project_ids: projectIds(form.project_ids.value) });
+        // A tracked job: queued, then run by the worker; the page polls its status.
+        let job = await api.post('/users/me/integrations/github/sync', { async: true, repository_id: Number(form.repository_id.value), project_ids: projectIds(form.project_ids.value) });
         clearErrors(form);
-        result.replaceChildren(h('div', { class: 'card', role: 'status' },
-          h('p', null, h('strong', null, r.full_name), ` (${r.branch}): `, r.committed ? `committed ${String(r.commit_sha || '').slice(0, 10)}` : 'nothing to commit'),
-          table([{ label: 'Project', cell: (p) => p.name || p.project_id }, { label: 'Path', cell: (p) => h('code', null, p.path) },
-            { label: 'Result', cell: (p) => p.result }], r.projects || [])));
+        const deadline = Date.now() + 120000;
+        while (job.status === 'queued' || job.status === 'running') {
+          say(job.status === 'queued' ? 'Queued: waiting for a worker…' : 'Pushing to GitHub…');
+          if (Date.now() > deadline) throw new Error('The sync is still running; look again in a minute.');
+          await new Promise((r) => setTimeout(r, 1000));
+          job = await api.get('/users/me/integrations/github/sync/' + encodeURIComponent(job.id));
+        }
+        result.replaceChildren(syncResult(job));
       } catch (ex) { showErrors(form, ex); } finally { prog.hidden = true; }
     });
   });
   return h('div', null, form, result);
+}
+
+// The finished job: the commit and each project's file, or why it failed.
+function syncResult(job) {
+  if (job.status !== 'succeeded') {
+    return h('div', { class: 'card sync-result', role: 'status', 'data-status': job.status },
+      h('p', { class: 'field-error' }, `Sync failed: ${job.error || job.error_code || 'unknown error'}`));
+  }
+  const r = job.result || {};
+  return h('div', { class: 'card sync-result', role: 'status', 'data-status': job.status },
+    h('p', null, h('strong', null, r.full_name), ` (${r.branch}): `, r.committed ? `committed ${String(r.commit_sha || '').slice(0, 10)}` : 'nothing to commit'),
+    table([{ label: 'Project', cell: (p) => p.name || p.project_id }, { label: 'Path', cell: (p) => h('code', null, p.path) },
+      { label: 'Result', cell: (p) => p.result }], r.projects || []));
 }
 
 // Drive export: the chosen projects as files in the user's Google Drive.
