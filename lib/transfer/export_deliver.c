@@ -12,7 +12,9 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "integrations/integration.h"
+#include "integrations/providers/azure_blob.h"
 #include "integrations/providers/s3.h"
+#include "net/azblob.h"
 #include "net/s3.h"
 
 static void add(struct json_object *errors, const char *field, const char *msg)
@@ -33,8 +35,9 @@ const char *export_destination_check(struct arena *a, const char *user_id, struc
 	struct json_object *type = NULL, *prefix = NULL;
 	json_object_object_get_ex(dest, "type", &type);
 	json_object_object_get_ex(dest, "prefix", &prefix);
-	if (!type || !json_object_is_type(type, json_type_string) || strcmp(json_object_get_string(type), "s3"))
-		add(errors, "destination.type", "must be \"s3\"");
+	const char *provider = type && json_object_is_type(type, json_type_string) ? json_object_get_string(type) : "";
+	if (strcmp(provider, "s3") && strcmp(provider, "azure_blob"))
+		add(errors, "destination.type", "must be \"s3\" or \"azure_blob\"");
 	const char *pfx = "";
 	if (prefix && !json_object_is_type(prefix, json_type_string))
 		add(errors, "destination.prefix", "must be a string");
@@ -48,17 +51,19 @@ const char *export_destination_check(struct arena *a, const char *user_id, struc
 		return NULL;
 	struct integration row;
 	bool found = false;
-	if (integration_load(a, user_id, "s3", false, &row, &found) != DB_OK) {
-		add(errors, "destination.type", "the saved s3 integration could not be read; try again");
+	if (integration_load(a, user_id, provider, false, &row, &found) != DB_OK) {
+		add(errors, "destination.type", "the saved integration could not be read; try again");
 		return NULL;
 	}
 	if (!found || !row.enabled) {
 		add(errors, "destination.type",
-		    found ? "the s3 integration is disabled" : "no s3 integration is saved: PUT /users/me/integrations/s3 first");
+		    found ? arena_printf(a, "the %s integration is disabled", provider)
+			  : arena_printf(a, "no %s integration is saved: PUT /users/me/integrations/%s first", provider,
+					 strcmp(provider, "s3") ? "azure-blob" : "s3"));
 		return NULL;
 	}
 	struct json_object *clean = json_object_new_object();
-	json_object_object_add(clean, "type", json_object_new_string("s3"));
+	json_object_object_add(clean, "type", json_object_new_string(provider));
 	json_object_object_add(clean, "prefix", json_object_new_string(pfx));
 	const char *text = arena_strdup(a, json_object_to_json_string_ext(clean, JSON_C_TO_STRING_PLAIN));
 	json_object_put(clean);
@@ -93,28 +98,67 @@ static int read_file(struct arena *a, const char *path, long long max, char **da
 	return 0;
 }
 
-/* The saved s3 integration of the job's user, ready to call. 0, or -1 with *why. */
-static int load_target(struct arena *a, const struct export_job *job, struct s3_target *t, const char **prefix,
-		       const char **why)
+/* The job user's saved integration of provider, enabled. 0, or -1 with *why. */
+static int load_row(struct arena *a, const struct export_job *job, const char *provider, struct integration *row,
+		    const char **why)
+{
+	bool found = false;
+	if (integration_load(a, job->user_id, provider, false, row, &found) != DB_OK) {
+		*why = arena_printf(a, "delivery failed: the saved %s integration could not be read", provider);
+		return -1;
+	}
+	if (!found || !row->enabled) {
+		*why = found ? arena_printf(a, "delivery failed: the %s integration is disabled", provider)
+			     : arena_printf(a, "delivery failed: no %s integration is saved", provider);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *secret_why(int rc)
+{
+	return rc < 0 ? "delivery failed: the stored secret could not be opened; save the configuration again"
+		      : "delivery failed: the saved configuration is incomplete";
+}
+
+/* Uploads data as key under the integration's prefix. 0, or -1 with *why. */
+static int upload(struct arena *a, const struct export_job *job, const char *provider, const char *name,
+		  const char *data, size_t len, const char *ctype, const char **key, const char **why)
 {
 	struct integration row;
-	bool found = false;
-	if (integration_load(a, job->user_id, "s3", false, &row, &found) != DB_OK) {
-		*why = "delivery failed: the saved s3 integration could not be read";
+	if (load_row(a, job, provider, &row, why))
+		return -1;
+	long timeout = config_int("SB_EXPORT_DELIVERY_TIMEOUT_MS", 120000, 1000, 3600000);
+	struct outbound_response res;
+	int rc;
+	const char *where;
+	if (!strcmp(provider, "s3")) {
+		struct s3_target t;
+		if ((rc = s3_saved_target(a, &row, &t))) {
+			*why = secret_why(rc);
+			return -1;
+		}
+		t.timeout_ms = timeout;
+		*key = arena_printf(a, "%s%s", s3_saved_prefix(&row), name);
+		where = arena_printf(a, "bucket %s", t.bucket);
+		rc = s3_call(a, &t, "PUT", *key, data, len, ctype, &res);
+	} else {
+		struct azblob_target t;
+		if ((rc = azure_saved_target(a, &row, &t))) {
+			*why = secret_why(rc);
+			return -1;
+		}
+		t.timeout_ms = timeout;
+		*key = arena_printf(a, "%s%s", azure_saved_prefix(&row), name);
+		where = arena_printf(a, "container %s", t.container);
+		rc = azblob_call(a, &t, "PUT", *key, data, len, ctype, &res);
+	}
+	if (rc || res.status < 200 || res.status >= 300) {
+		const char *reason = !strcmp(provider, "s3") ? s3_failure(a, &res) : azblob_failure(a, &res);
+		*why = arena_printf(a, "delivery to %s failed: %s", where, reason);
+		log_msg(LOG_WARN, "export %s: %s", job->id, *why);
 		return -1;
 	}
-	if (!found || !row.enabled) {
-		*why = found ? "delivery failed: the s3 integration is disabled"
-			     : "delivery failed: no s3 integration is saved";
-		return -1;
-	}
-	int rc = s3_saved_target(a, &row, t);
-	if (rc) {
-		*why = rc < 0 ? "delivery failed: the stored S3 secret could not be opened; save the configuration again"
-			      : "delivery failed: the saved S3 configuration is incomplete";
-		return -1;
-	}
-	*prefix = s3_saved_prefix(&row);
 	return 0;
 }
 
@@ -124,31 +168,19 @@ int export_deliver(struct arena *a, const struct export_job *job, const char *pa
 	struct json_object *dest = json_tokener_parse(job->destination_json ? job->destination_json : "null");
 	arena_defer(a, jsonx_put, dest);
 	const char *type = jsonx_get_string(dest, "type"), *dprefix = jsonx_get_string(dest, "prefix");
-	if (!type || strcmp(type, "s3")) {
+	if (!type || (strcmp(type, "s3") && strcmp(type, "azure_blob"))) {
 		*why = "delivery failed: unknown destination type";
 		return -1;
 	}
-	struct s3_target t;
-	const char *prefix;
-	if (load_target(a, job, &t, &prefix, why))
-		return -1;
-	t.timeout_ms = config_int("SB_EXPORT_DELIVERY_TIMEOUT_MS", 120000, 1000, 3600000);
 	char *data;
 	size_t len;
 	long long max = config_int("SB_EXPORT_DELIVERY_MAX_BYTES", 256L << 20, 1024, 4L << 30);
 	if (read_file(a, path, max, &data, &len, why))
 		return -1;
 	/* The job id makes the key unique, and a retried job overwrites its own object. */
-	*key = arena_printf(a, "%s%s%s-%s.%s", prefix, dprefix ? dprefix : "", job->entity, job->id, job->format);
+	const char *name = arena_printf(a, "%s%s-%s.%s", dprefix ? dprefix : "", job->entity, job->id, job->format);
 	const char *ctype = !strcmp(job->format, "xlsx")
 				    ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 				    : "text/csv";
-	struct outbound_response res;
-	int rc = s3_call(a, &t, "PUT", *key, data, len, ctype, &res);
-	if (rc || res.status < 200 || res.status >= 300) {
-		*why = arena_printf(a, "delivery to bucket %s failed: %s", t.bucket, s3_failure(a, &res));
-		log_msg(LOG_WARN, "export %s: %s", job->id, *why);
-		return -1;
-	}
-	return 0;
+	return upload(a, job, type, name, data, len, ctype, key, why);
 }

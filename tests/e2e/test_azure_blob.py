@@ -130,3 +130,34 @@ def test_validation(api, new_user, azure, field, value):
     body[field] = value
     err = sb.expect_error(put(api, u, body), 422)
     assert field in err["fields"], err
+
+
+def test_export_delivered_to_the_container(api, new_user, azure):
+    from test_transfer_export import export, h, wait_job
+    u = new_user()
+    sb.expect_ok(put(api, u, config(azure, prefix="team/")))
+    job = export(api, u, {"entity": "audit_log", "format": "xlsx",
+                          "destination": {"type": "azure_blob", "prefix": "exports/"}})
+    assert job["destination"] == {"type": "azure_blob", "prefix": "exports/"}
+    done = wait_job(api, u, job["id"])
+    assert done["status"] == "completed" and done["destination_status"] == "delivered", done
+    assert done["destination_key"] == f"team/exports/audit_log-{job['id']}.xlsx"
+    blob = requests.get(f"{azure['url']}/_fake/blob/sb-exports/{done['destination_key']}", timeout=sb.TIMEOUT)
+    local = requests.get(f"{api}/export/{job['id']}/download", headers=h(u), timeout=sb.TIMEOUT)
+    assert blob.status_code == 200 and local.status_code == 200 and blob.content == local.content
+    # A wrong key fails the job with the service's reason.
+    wrong = base64.b64encode(b"not-the-account-key-0123456789").decode()
+    sb.expect_ok(put(api, u, config(azure, account_key=wrong)))
+    job = export(api, u, {"entity": "audit_log", "destination": {"type": "azure_blob"}})
+    done = wait_job(api, u, job["id"])
+    assert done["status"] == "failed" and done["destination_status"] == "failed", done
+    assert "delivery to container sb-exports failed" in done["error_message"], done
+    assert "AuthenticationFailed" in done["error_message"], done
+
+
+def test_export_destination_needs_the_azure_integration(api, new_user, azure):
+    u = new_user()
+    r = requests.post(api + "/export", json={"entity": "audit_log", "destination": {"type": "azure_blob"}},
+                      headers={**u.headers, "User-Agent": sb.USER_AGENT}, timeout=sb.TIMEOUT)
+    err = sb.expect_error(r, 422)
+    assert "no azure_blob integration" in err["fields"]["destination.type"], err
