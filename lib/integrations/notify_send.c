@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "integrations/integration.h"
 #include "integrations/notify_store.h"
+#include "integrations/providers/sendgrid.h"
 #include "integrations/providers/smtp.h"
 
 static const char *str_or(struct json_object *o, const char *k, const char *def)
@@ -58,6 +59,35 @@ static long retry_after(int attempts)
 	return d > 3600 ? 3600 : d;
 }
 
+/* Ends a delivery attempt that failed with reason. */
+static enum db_status failed(struct arena *a, const struct notification *n, bool final, const char *reason)
+{
+	long max = config_int("SB_NOTIFY_MAX_ATTEMPTS", 5, 1, 50);
+	log_msg(LOG_WARN, "notification %s of user %s not sent (attempt %d): %s", n->id, n->user_id, n->attempts,
+		reason ? reason : "unknown");
+	return notify_settle(a, n->id, final || n->attempts >= max ? NOTIFY_FAILED : NOTIFY_RETRY, reason,
+			     retry_after(n->attempts));
+}
+
+/* Through SendGrid when the user has no SMTP connector but a SendGrid one. */
+static enum db_status via_sendgrid(struct arena *a, const struct notification *n, const char *subject,
+				   const char *text)
+{
+	struct integration row;
+	bool found, secret_failed;
+	enum db_status s = integration_load(a, n->user_id, "sendgrid", false, &row, &found);
+	if (s != DB_OK)
+		return s;
+	if (!found || !row.enabled)
+		return notify_settle(a, n->id, NOTIFY_SKIPPED, "no enabled email connector (smtp or sendgrid) is configured",
+				     0);
+	const char *reason = NULL;
+	int http = 0;
+	if (sendgrid_send_saved(a, &row, n->to, subject, text, &reason, &http, &secret_failed) == 0)
+		return notify_settle(a, n->id, NOTIFY_SENT, NULL, 0);
+	return failed(a, n, secret_failed, reason);
+}
+
 static enum db_status deliver(struct arena *a, const struct notification *n)
 {
 	struct integration row;
@@ -65,12 +95,12 @@ static enum db_status deliver(struct arena *a, const struct notification *n)
 	enum db_status s = integration_load(a, n->user_id, "smtp", false, &row, &found);
 	if (s != DB_OK)
 		return s;
-	if (!found || !row.enabled)
-		return notify_settle(a, n->id, NOTIFY_SKIPPED, "no enabled email connector (smtp) is configured", 0);
 	if (!n->to)
 		return notify_settle(a, n->id, NOTIFY_SKIPPED, "the account has no email address", 0);
 	const char *subject, *text;
 	notify_compose(a, n->kind, n->data, &subject, &text);
+	if (!found || !row.enabled)
+		return via_sendgrid(a, n, subject, text);
 	struct smtp_result r;
 	bool secret_failed;
 	const char *from = jsonx_get_string(row.config, "from_address");
@@ -78,11 +108,7 @@ static enum db_status deliver(struct arena *a, const struct notification *n)
 	const char *msgid = arena_printf(a, "%s@%s", n->id, at ? at + 1 : "switchboard.invalid");
 	if (smtp_send_saved(a, &row, n->to, subject, text, msgid, &r, &secret_failed) == 0)
 		return notify_settle(a, n->id, NOTIFY_SENT, NULL, 0);
-	long max = config_int("SB_NOTIFY_MAX_ATTEMPTS", 5, 1, 50);
-	bool final = secret_failed || n->attempts >= max;
-	log_msg(LOG_WARN, "notification %s of user %s not sent (attempt %d): %s", n->id, n->user_id, n->attempts,
-		r.message ? r.message : "unknown");
-	return notify_settle(a, n->id, final ? NOTIFY_FAILED : NOTIFY_RETRY, r.message, retry_after(n->attempts));
+	return failed(a, n, secret_failed, r.message);
 }
 
 int notify_run(int max)

@@ -123,7 +123,7 @@ def test_without_a_connector_the_notification_is_skipped(api, new_user, mail):
     broken_mqtt(api, u)
     done = sb.retry_until(lambda: [r for r in rows(u) if r["status"] != "pending" and r["status"] != "sending"],
                           timeout=30)
-    assert done and done[0]["status"] == "skipped" and "smtp" in done[0]["last_error"], done
+    assert done and done[0]["status"] == "skipped" and "smtp or sendgrid" in done[0]["last_error"], done
     assert mail.messages(u.email) == []
 
 
@@ -161,3 +161,16 @@ def test_expired_lease_is_sent_once_by_another_worker(api, new_user, mail):
     assert "every delivery failed for too long" in msg.get_content()
     r = sb.retry_until(lambda: (lambda x: x if x[0]["status"] == "sent" else None)(rows(u)), timeout=10)
     assert r and [(x["status"], x["attempts"]) for x in r] == [("sent", 2)], rows(u)
+
+
+def test_sendgrid_is_used_without_smtp(api, new_user):
+    from test_sendgrid import config as sendgrid_config, received
+    u = new_user()
+    sb.expect_ok(requests.put(api + "/users/me/integrations/sendgrid", json=sendgrid_config(), headers=u.headers,
+                              timeout=sb.TIMEOUT))
+    sb.expect_ok(put(api, u, {"events": ["integration.health_error"]}))
+    broken_mqtt(api, u)
+    got = sb.retry_until(lambda: received(u.email), timeout=30)
+    assert len(got) == 1 and got[0]["subject"] == "Switchboard: mqtt integration is error", got
+    r = sb.retry_until(lambda: (lambda x: x if x and x[0]["status"] == "sent" else None)(rows(u)), timeout=10)
+    assert r, rows(u)
