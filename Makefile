@@ -121,9 +121,10 @@ fuzz-smoke: fuzz-build
 	FUZZ_BUILD=$(CURDIR)/build-fuzz scripts/fuzz $(FUZZ_SMOKE_SECONDS)
 
 docs: $(BUILD)/openapi.json
-$(BUILD)/openapi.json: docs/openapi.yaml scripts/openapi-json
+$(BUILD)/openapi.json: docs/openapi.yaml scripts/openapi-json scripts/openapi-samples
 	@mkdir -p $(dir $@)
 	@/usr/bin/python3 scripts/openapi-json $< $@
+	@/usr/bin/python3 scripts/openapi-samples $@
 
 unit: $(UNITS)
 	@set -e; for t in $(UNITS); do echo "== $$t"; $$t; done

@@ -4,7 +4,9 @@
 window.addEventListener("load", function () {
   "use strict";
   window.ui = SwaggerUIBundle({
-    url: "/api/docs/openapi.yaml",
+    // The built copy: docs/openapi.yaml plus the code samples (curl, fetch,
+    // requests) that scripts/openapi-samples writes into every operation.
+    url: "/api/docs/openapi.json",
     dom_id: "#swagger-ui",
     deepLinking: true,
     presets: [
