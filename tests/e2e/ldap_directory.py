@@ -82,9 +82,9 @@ class Directory:
         self.untrusted = os.path.join(var, "mosquitto", "untrusted.crt")
         self.proc = None
 
-    def start(self, plain_port=None):
+    def start(self, plain_port=None, server_cert=None):
         """Serves LDAPS on SB_LDAP_TEST_PORT and, with plain_port, ldap:// (StartTLS
-        offered) there too."""
+        offered) there too. server_cert: (cert, key) paths instead of the broker's."""
         # Loaded once per stack: a restart keeps the entries (and their entryUUIDs, which
         # the accounts are linked to).
         loaded = os.path.join(self.dir, "loaded")
@@ -96,6 +96,9 @@ class Directory:
         mq = os.path.dirname(self.stack_ca)
         for f in ("ca.crt", "server.crt", "server.key"):
             shutil.copy(os.path.join(mq, f), certs)
+        if server_cert:
+            shutil.copy(server_cert[0], os.path.join(certs, "server.crt"))
+            shutil.copy(server_cert[1], os.path.join(certs, "server.key"))
         conf = os.path.join(self.dir, "slapd.conf")
         with open(conf, "w") as f:
             f.write(_conf(self.dir, certs))
@@ -127,6 +130,20 @@ class Directory:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"slapd did not listen on 127.0.0.1:{self.port}; see {self.dir}/slapd.log")
+
+    def cert_for(self, host, out_dir):
+        """A server certificate of the stack's dev CA for host only: (cert, key) paths."""
+        mq = os.path.dirname(self.stack_ca)
+        key, csr, crt, ext = (os.path.join(out_dir, n) for n in ("other.key", "other.csr", "other.crt", "san.ext"))
+        with open(ext, "w") as f:
+            f.write(f"subjectAltName=DNS:{host}\n")
+        run = dict(check=True, capture_output=True, timeout=60)
+        subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={host}", "-keyout", key,
+                        "-out", csr], **run)
+        subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", self.stack_ca, "-CAkey",
+                        os.path.join(mq, "ca.key"), "-CAcreateserial", "-CAserial", os.path.join(out_dir, "ca.srl"),
+                        "-days", "2", "-extfile", ext, "-out", crt], **run)
+        return crt, key
 
     def trust(self, ca_path):
         """Makes the responder's SB_LDAP_CA_FILE hold this CA (read at each sign-in)."""

@@ -139,6 +139,21 @@ def test_untrusted_certificate_is_an_error_not_a_sign_in(ldap_login, directory):
     sb.expect_ok(ldap_login("ann", pw("ann")))
 
 
+def test_certificate_for_another_host_is_refused(ldap_login, directory, tmp_path):
+    """Signed by the trusted CA, but for another name than the URL's host."""
+    other = directory.cert_for("directory.other.test", str(tmp_path))
+    directory.stop()
+    try:
+        directory.start(server_cert=other)
+        resp = ldap_login("ann", pw("ann"))
+        sb.expect_error(resp, 502, "ldap_unavailable")
+        assert "access_token" not in resp.text
+    finally:
+        directory.stop()
+        directory.start()
+    sb.expect_ok(ldap_login("ann", pw("ann")))
+
+
 def test_unreachable_directory_is_502(ldap_login, directory):
     directory.stop()
     try:
