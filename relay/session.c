@@ -308,6 +308,9 @@ void sessions_tick(void)
 		else if (s->bstate != B_UP && s->bstate != B_NONE && s->connect_deadline_ms &&
 			 now > s->connect_deadline_ms)
 			session_close(s, 1011, "broker_timeout: the broker did not answer in time");
+		else if (s->cstate == C_WS && !s->connect_seen && !s->closing &&
+			 now - s->opened_ms > relay_conf.connect_timeout_ms + HTTP_TIMEOUT)
+			session_close(s, 1002, "no CONNECT: the first packet must come within seconds");
 		else if (s->keepalive && now - s->last_rx_ms > (long long)s->keepalive * 1500)
 			session_close(s, 1000, "keep-alive expired: nothing from the client for 1.5 keep-alive periods");
 		if (!s->dead && s->ws && wslay_event_send(s->ws))

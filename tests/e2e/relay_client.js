@@ -2,6 +2,7 @@
 // The browser side of the relay tests (tests/e2e/test_relay.py): the npm mqtt client over
 // WebSocket, as a Remote Lab page runs it. Usage:
 //   node relay_client.js mqtt URL VERSION ACTIONS_JSON   mqtt.js (VERSION 4 = 3.1.1, 5)
+//   node relay_client.js hold URLS_JSON                  opens each in turn, all held open
 //   node relay_client.js raw URL VERSION [SECONDS]       a bare WebSocket that sends a
 //                                                        CONNECT (with a will on RELAY_WILL)
 //                                                        and reports what comes back and
@@ -90,5 +91,23 @@ async function scripted() {
   process.exit(0);
 }
 
+// hold: opens every URL of a JSON list in turn, each kept open, and reports the upgrade
+// outcome of each ({"event": "held", "results": [101 | HTTP status, ...]}).
+async function hold() {
+  const WebSocket = need('ws');
+  const results = [];
+  for (const u of JSON.parse(url)) {
+    results.push(await new Promise((resolve) => {
+      const ws = new WebSocket(u, ['mqtt']);
+      ws.on('open', () => resolve(101));
+      ws.on('unexpected-response', (req, res) => resolve(res.statusCode));
+      ws.on('error', () => resolve(0));
+    }));
+  }
+  out({ event: 'held', results });
+  process.exit(0);
+}
+
 if (mode === 'raw') raw();
+else if (mode === 'hold') hold();
 else scripted().catch((e) => { out({ event: 'fatal', message: String(e) }); process.exit(1); });

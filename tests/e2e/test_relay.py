@@ -262,6 +262,14 @@ def test_will_topic_outside_the_prefix_is_refused(api, base_url, lab, version, c
     assert (ack["returnCode"] if version == 4 else ack["reasonCode"]) == 0, events
 
 
+def test_sessions_per_user_are_limited(api, base_url, lab):
+    # SB_RELAY_SESSIONS_PER_USER (10 by default): the 11th open session of a user is a 429.
+    urls = [fresh_url(api, base_url, lab) for _ in range(11)]
+    proc = subprocess.run(["node", CLIENT, "hold", json.dumps(urls)], capture_output=True, text=True, timeout=60)
+    held = event([json.loads(line) for line in proc.stdout.splitlines()], "held")
+    assert held["results"] == [101] * 10 + [429], held
+
+
 # --- closes --------------------------------------------------------------------------------------------
 
 
