@@ -7,6 +7,7 @@
 
 #include "core/arena.h"
 #include "core/crypto.h"
+#include "net/s3.h"
 
 char *azblob_sign(struct arena *a, const char *key, const char *verb, size_t content_length,
 		  const char *content_type, const char *date, const char *extra, const char *account, const char *path,
@@ -79,33 +80,9 @@ int azblob_call(struct arena *a, const struct azblob_target *t, const char *meth
 	return outbound_do(a, &rq, out);
 }
 
-/* The text of <tag>...</tag>, or NULL. */
-static const char *xml_text(struct arena *a, const char *doc, const char *tag)
-{
-	const char *open = arena_printf(a, "<%s>", tag), *close = arena_printf(a, "</%s>", tag);
-	const char *p = doc ? strstr(doc, open) : NULL;
-	if (!p)
-		return NULL;
-	p += strlen(open);
-	const char *e = strstr(p, close);
-	if (!e || e - p > 300)
-		return NULL;
-	char *s = arena_strndup(a, p, (size_t)(e - p));
-	for (char *c = s; *c; c++)
-		if ((unsigned char)*c < 0x20)
-			*c = ' ';
-	return s;
-}
-
 const char *azblob_failure(struct arena *a, const struct outbound_response *r)
 {
-	if (r->error != OUTBOUND_OK)
-		return r->message ? r->message : "the storage service could not be reached";
-	const char *code = xml_text(a, r->body, "Code"), *msg = xml_text(a, r->body, "Message");
-	if (code)
-		return arena_printf(a, "the storage service answered %ld %s%s%s", r->status, code, msg ? ": " : "",
-				    msg ? msg : "");
-	return arena_printf(a, "the storage service answered %ld", r->status);
+	return s3_failure(a, r); /* the same error document: <Error><Code/><Message/></Error> */
 }
 
 const char *azblob_check_account(const char *s)

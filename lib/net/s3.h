@@ -30,7 +30,8 @@ int s3_call(struct arena *a, const struct s3_target *t, const char *method, cons
 	    size_t len, const char *content_type, struct outbound_response *out);
 
 /* Why a call failed, for the user: "403 SignatureDoesNotMatch: The request signature..."
- * from the S3 error document, or the transport's reason. Never a credential. */
+ * from the error document (S3's, or Azure Blob's with the same Code and Message), or
+ * the transport's reason. Never a credential. */
 const char *s3_failure(struct arena *a, const struct outbound_response *r);
 
 /* Field checks (NULL when valid, else a static message). */
