@@ -15,6 +15,7 @@ extern const struct provider provider_s3;
 extern const struct provider provider_azure_blob;
 extern const struct provider provider_smtp;
 extern const struct provider provider_sendgrid;
+extern const struct provider provider_twilio;
 extern const struct provider provider_github;
 extern const struct provider provider_google;
 
@@ -27,6 +28,7 @@ static const struct provider *const builtin[] = {
 	&provider_azure_blob,
 	&provider_smtp,
 	&provider_sendgrid,
+	&provider_twilio,
 };
 /* Providers-file (OAuth2) entries with C beyond the generic OAuth2 ops: found by name,
  * the members they set replace the generic ones. */
