@@ -217,3 +217,14 @@ def test_private_address_guard(api, new_user, s3, stack):
         set_env_value(env_file, "SWITCHBOARD_ALLOW_PRIVATE_TARGETS", "1")
         stack("restart", "integrations")
     assert sb.retry_until(lambda: probe(api, u).status_code == 200, timeout=10)
+
+
+def test_untrusted_certificate_is_refused(api, new_user):
+    # The stack's own https port serves a self-signed certificate nobody trusts.
+    port = os.environ.get("SB_HTTPS_PORT")
+    if not port:
+        pytest.skip("SB_HTTPS_PORT not set")
+    u = new_user()
+    sb.expect_ok(put(api, u, config(f"https://127.0.0.1:{port}")))
+    err = sb.expect_error(probe(api, u), 502)
+    assert "write failed" in err["message"] and ("certificate" in err["message"] or "SSL" in err["message"]), err
