@@ -59,6 +59,9 @@ def test_first_sign_in_creates_the_account_and_the_next_reuses_it(ldap_login):
     uuid.UUID(subject)  # the entry's entryUUID, not its (renamable) DN
     assert sb.psql("SELECT count(*) FROM users WHERE id = '" + sb.sql_uuid(first["id"])
                    + "' AND password_hash IS NULL AND oauth_provider = 'ldap'") == "1"
+    audit = sb.psql("SELECT string_agg(action, ',' ORDER BY created_at, action) FROM audit_events WHERE user_id = '"
+                    + sb.sql_uuid(first["id"]) + "' AND provider = 'ldap'")
+    assert audit.split(",").count("user.registered") == 1 and audit.count("user.login") >= 2, audit
 
 
 def refused(resp):
@@ -67,11 +70,17 @@ def refused(resp):
     return (err["code"], err["message"])
 
 
+def failed_count():
+    return int(sb.psql("SELECT count(*) FROM audit_events WHERE action = 'user.login_failed' AND provider = 'ldap'"))
+
+
 def test_wrong_password_unknown_user_and_empty_password_get_one_answer(ldap_login):
+    before = failed_count()
     wrong = refused(ldap_login("ann", "not-the-password"))
     unknown = refused(ldap_login("nobody-" + uuid.uuid4().hex[:8], "whatever-pw"))
     empty = refused(ldap_login("ann", ""))
     assert wrong == unknown == empty
+    assert failed_count() == before + 3  # each audited, with no user attached
 
 
 @pytest.mark.parametrize("username", ["*", "*)(uid=*", "ann)(|(uid=*", "*)(|(objectClass=*", "a*", "\\2a",
