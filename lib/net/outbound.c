@@ -137,6 +137,73 @@ static void curl_global(void)
 	}
 }
 
+/* The request's headers as curl wants them (the caller frees the list). */
+static struct curl_slist *request_headers(struct arena *a, const struct outbound_request *rq,
+					  const char *if_none_match)
+{
+	struct curl_slist *hl = NULL;
+	for (const char *const *h = rq->headers; h && *h; h++)
+		hl = curl_slist_append(hl, *h);
+	if (rq->bearer)
+		hl = curl_slist_append(hl, arena_printf(a, "Authorization: Bearer %s", rq->bearer));
+	if (if_none_match)
+		hl = curl_slist_append(hl, arena_printf(a, "If-None-Match: %s", if_none_match));
+	return hl;
+}
+
+/* Credentials, the private-address guard, the method and the body. */
+static void set_request(CURL *c, const struct outbound_request *rq, bool *blocked)
+{
+	const char *method = rq->method ? rq->method : "GET";
+	if (rq->basic_user) {
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERNAME, rq->basic_user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, rq->basic_password ? rq->basic_password : "");
+	}
+	if (rq->aws_sigv4) {
+		curl_easy_setopt(c, CURLOPT_AWS_SIGV4, rq->aws_sigv4);
+		curl_easy_setopt(c, CURLOPT_USERNAME, rq->aws_key_id ? rq->aws_key_id : "");
+		curl_easy_setopt(c, CURLOPT_PASSWORD, rq->aws_secret ? rq->aws_secret : "");
+	}
+	if (rq->user_supplied) {
+		curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_guarded);
+		curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, blocked);
+	}
+	if (!strcmp(method, "POST") || rq->body) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(rq->body ? rq->body_len : 0));
+	}
+	if (strcmp(method, "GET") && strcmp(method, "POST"))
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (!strcmp(method, "HEAD"))
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+}
+
+/* Why a transfer failed, in the words and kinds callers map to answers. */
+static void describe_failure(struct arena *a, CURLcode rc, bool blocked, bool overflow,
+			     struct outbound_response *out)
+{
+	if (blocked) {
+		out->error = OUTBOUND_BLOCKED;
+		out->message = "the target address is private or reserved";
+	} else if (overflow) {
+		out->error = OUTBOUND_TOO_LARGE;
+		out->message = "the response is too large";
+	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
+		out->error = OUTBOUND_TIMEOUT;
+		out->message = "the service did not answer in time";
+	} else if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT || rc == CURLE_SSL_CONNECT_ERROR ||
+		   rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+		   rc == CURLE_GOT_NOTHING) {
+		out->error = OUTBOUND_CONNECT;
+		out->message = arena_printf(a, "could not reach the service (%s)", curl_easy_strerror(rc));
+	} else {
+		out->error = OUTBOUND_FAILED;
+		out->message = arena_printf(a, "the request failed (%s)", curl_easy_strerror(rc));
+	}
+}
+
 static int perform_once(struct arena *a, const struct outbound_request *rq, const char *if_none_match,
 			struct answer_headers *ah, struct outbound_response *out)
 {
@@ -151,15 +218,8 @@ static int perform_once(struct arena *a, const struct outbound_request *rq, cons
 					? rq->max_response
 					: (size_t)config_int("SB_OUTBOUND_MAX_RESPONSE", 4L << 20, 1024, 64L << 20)};
 	bool blocked = false;
-	struct curl_slist *hl = NULL;
-	for (const char *const *h = rq->headers; h && *h; h++)
-		hl = curl_slist_append(hl, *h);
-	if (rq->bearer)
-		hl = curl_slist_append(hl, arena_printf(a, "Authorization: Bearer %s", rq->bearer));
-	if (if_none_match)
-		hl = curl_slist_append(hl, arena_printf(a, "If-None-Match: %s", if_none_match));
+	struct curl_slist *hl = request_headers(a, rq, if_none_match);
 	*ah = (struct answer_headers){.a = a, .rl_remaining = -1, .rl_reset = -1};
-	const char *method = rq->method ? rq->method : "GET";
 
 	curl_easy_setopt(c, CURLOPT_URL, rq->url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -176,29 +236,7 @@ static int perform_once(struct arena *a, const struct outbound_request *rq, cons
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, ah);
-	if (rq->basic_user) {
-		curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-		curl_easy_setopt(c, CURLOPT_USERNAME, rq->basic_user);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, rq->basic_password ? rq->basic_password : "");
-	}
-	if (rq->aws_sigv4) {
-		curl_easy_setopt(c, CURLOPT_AWS_SIGV4, rq->aws_sigv4);
-		curl_easy_setopt(c, CURLOPT_USERNAME, rq->aws_key_id ? rq->aws_key_id : "");
-		curl_easy_setopt(c, CURLOPT_PASSWORD, rq->aws_secret ? rq->aws_secret : "");
-	}
-	if (rq->user_supplied) {
-		curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_guarded);
-		curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &blocked);
-	}
-	if (!strcmp(method, "POST") || rq->body) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(rq->body ? rq->body_len : 0));
-	}
-	if (strcmp(method, "GET") && strcmp(method, "POST"))
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (!strcmp(method, "HEAD"))
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	set_request(c, rq, &blocked);
 
 	CURLcode rc = curl_easy_perform(c);
 	int result = 0;
@@ -210,24 +248,7 @@ static int perform_once(struct arena *a, const struct outbound_request *rq, cons
 		out->error = OUTBOUND_OK;
 	} else {
 		result = -1;
-		if (blocked) {
-			out->error = OUTBOUND_BLOCKED;
-			out->message = "the target address is private or reserved";
-		} else if (s.overflow) {
-			out->error = OUTBOUND_TOO_LARGE;
-			out->message = "the response is too large";
-		} else if (rc == CURLE_OPERATION_TIMEDOUT) {
-			out->error = OUTBOUND_TIMEOUT;
-			out->message = "the service did not answer in time";
-		} else if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
-			   rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
-			   rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING) {
-			out->error = OUTBOUND_CONNECT;
-			out->message = arena_printf(a, "could not reach the service (%s)", curl_easy_strerror(rc));
-		} else {
-			out->error = OUTBOUND_FAILED;
-			out->message = arena_printf(a, "the request failed (%s)", curl_easy_strerror(rc));
-		}
+		describe_failure(a, rc, blocked, s.overflow, out);
 	}
 	out->body = s.buf ? s.buf : arena_strdup(a, "");
 	out->len = s.len;
