@@ -33,13 +33,13 @@ RENDER = sed -e 's|@VAR@/www|$(SB_DATADIR)/www|g' -e 's|@ROOT@/www|$(SB_DATADIR)
   -e 's|@AUTH_RATE@|$(NGINX_AUTH_RATE)|g' -e 's|@AUTH_BURST@|$(NGINX_AUTH_BURST)|g' \
   -e 's|@MAX_BODY@|$(NGINX_MAX_BODY)|g' -e 's|@IMPORT_MAX_BODY@|$(NGINX_IMPORT_MAX_BODY)|g' \
   -e 's|@TRANSFER_DIR@|$(SB_TRANSFERDIR)|g' \
-  -e 's|@WANTS@|$(GROUPS:%=switchboard@%.service) switchboard-worker.service|g' \
+  -e 's|@WANTS@|$(GROUPS:%=switchboard@%.service) switchboard-worker.service switchboard-relay.service|g' \
   -e '/@HARDENING@/{r packaging/systemd/hardening.inc' -e 'd}'
 
 install: all
 	install -d $(D)$(SB_LIBDIR) $(D)$(SB_DATADIR)/sql $(D)$(SB_DATADIR)/www/docs $(D)$(SB_DOCDIR) \
 	  $(D)$(PREFIX)/sbin $(D)$(PREFIX)/share/man/man8 $(D)$(UNITDIR) $(D)$(CONFDIR)/nginx
-	install -m 0755 $(GROUPS:%=$(BUILD)/bin/%) $(BUILD)/bin/worker $(TOOLS) \
+	install -m 0755 $(GROUPS:%=$(BUILD)/bin/%) $(BUILD)/bin/worker $(BUILD)/bin/relay $(TOOLS) \
 	  scripts/sql-migrate scripts/add-key $(D)$(SB_LIBDIR)/
 	$(RENDER) packaging/make-env >$(D)$(SB_LIBDIR)/make-env && chmod 0755 $(D)$(SB_LIBDIR)/make-env
 	$(RENDER) scripts/switchboard-ctl >$(D)$(PREFIX)/sbin/switchboard-ctl && chmod 0755 $(D)$(PREFIX)/sbin/switchboard-ctl
@@ -54,7 +54,7 @@ install: all
 	$(foreach t,$(WWW_TREES),rm -rf $(D)$(SB_DATADIR)/www/$(t) && cp -R www/$(t) $(D)$(SB_DATADIR)/www/$(t);)
 	chmod -R u=rwX,go=rX $(D)$(SB_DATADIR)/www
 	install -m 0644 docs/deploy.md $(D)$(SB_DOCDIR)/deploy.md
-	for u in switchboard@.service switchboard-worker.service switchboard.target; do \
+	for u in switchboard@.service switchboard-worker.service switchboard-relay.service switchboard.target; do \
 	  $(RENDER) packaging/systemd/$$u.in >$(D)$(UNITDIR)/$$u && chmod 0644 $(D)$(UNITDIR)/$$u; done
 	@# Configuration (conffiles in the package). The env file holds secrets: made once,
 	@# never staged into a DESTDIR (the package's postinst makes it on the host).
@@ -76,7 +76,8 @@ install: all
 uninstall:
 	rm -rf $(D)$(SB_LIBDIR) $(D)$(SB_DATADIR) $(D)$(SB_DOCDIR) $(D)$(PREFIX)/sbin/switchboard-ctl \
 	  $(D)$(PREFIX)/share/man/man8/switchboard-ctl.8
-	rm -f $(D)$(UNITDIR)/switchboard@.service $(D)$(UNITDIR)/switchboard-worker.service $(D)$(UNITDIR)/switchboard.target
+	rm -f $(D)$(UNITDIR)/switchboard@.service $(D)$(UNITDIR)/switchboard-worker.service \
+	  $(D)$(UNITDIR)/switchboard-relay.service $(D)$(UNITDIR)/switchboard.target
 	@echo "uninstall: kept $(CONFDIR) (settings and secrets) and the switchboard user"
 
 # The package, built by dpkg-buildpackage from a copy of the tree (debian/ is

@@ -207,3 +207,37 @@ def test_an_export_written_by_the_worker_is_downloaded_through_nginx(api, http, 
     modes = {f: (stat.S_IMODE(os.stat(f).st_mode), grp.getgrgid(os.stat(f).st_gid).gr_name)
              for f in files if os.path.isfile(f)}
     assert modes and all(m == (0o640, "www-data") for m in modes.values()), modes
+
+
+def test_the_relay_unit_carries_a_browser_session_to_the_broker(api, site, http, user, broker, ctl):
+    """switchboard-relay.service behind the stock nginx: a ticket, a WebSocket through
+    the operator's server to the installed relay, and a publish/subscribe round trip on
+    the password-protected mosquitto with the sealed credentials (the browser sends none)."""
+    import json
+    import os
+
+    url = api + "/users/me/integrations/mqtt"
+    sb.expect_ok(http.put(url, json=mqtt_config(broker), headers=user.headers, timeout=sb.TIMEOUT))
+    ticket = sb.expect_ok(http.post(url + "/ws-ticket", headers=user.headers, timeout=sb.TIMEOUT))
+    ws = "ws://" + site.url.split("://", 1)[1] + ticket["url"]
+    topic = "deploy/smoke/relay/temp"
+    actions = [{"op": "subscribe", "topic": "deploy/smoke/relay/#", "qos": 1},
+               {"op": "publish", "topic": topic, "payload": "21.5", "qos": 1},
+               {"op": "expect", "topic": topic, "ms": 8000}, {"op": "end"}]
+    client = os.path.join(os.path.dirname(__file__), "..", "e2e", "relay_client.js")
+    proc = subprocess.run(["node", client, "mqtt", ws, "4", json.dumps(actions)], capture_output=True, text=True,
+                          timeout=40)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    by = {e["event"]: e for e in events}
+    assert by.get("connect", {}).get("ok") is True, events
+    assert by["expect"]["received"] is True and by["expect"]["messages"][0]["payload"] == "21.5", events
+    # Outside the saved prefix: refused by the relay.
+    ticket = sb.expect_ok(http.post(url + "/ws-ticket", headers=user.headers, timeout=sb.TIMEOUT))
+    proc = subprocess.run(["node", client, "mqtt", "ws://" + site.url.split("://", 1)[1] + ticket["url"], "4",
+                           json.dumps([{"op": "subscribe", "topic": "#", "qos": 0}, {"op": "end"}])],
+                          capture_output=True, text=True, timeout=40)
+    refused = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    # mqtt.js reports the SUBACK failure 0x80 as a subscribe error.
+    assert "Subscribe error" in ([e for e in refused if e["event"] == "subscribe"][0].get("error") or ""), refused
+    assert any(l.startswith("relay") and "active" in l for l in ctl("status").stdout.splitlines())
