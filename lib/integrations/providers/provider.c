@@ -16,6 +16,7 @@ extern const struct provider provider_azure_blob;
 extern const struct provider provider_smtp;
 extern const struct provider provider_sendgrid;
 extern const struct provider provider_twilio;
+extern const struct provider provider_thingsboard;
 extern const struct provider provider_github;
 extern const struct provider provider_google;
 
@@ -29,6 +30,7 @@ static const struct provider *const builtin[] = {
 	&provider_smtp,
 	&provider_sendgrid,
 	&provider_twilio,
+	&provider_thingsboard,
 };
 /* Providers-file (OAuth2) entries with C beyond the generic OAuth2 ops: found by name,
  * the members they set replace the generic ones. */
