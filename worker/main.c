@@ -61,6 +61,30 @@ static int drain_notifications(void)
 	return n;
 }
 
+/* Refreshing tokens and checking health call outside services synchronously: a
+ * child process does it every `every` seconds, so deliveries in flight here keep
+ * moving. One child at a time. */
+static void refresh_supervise(pid_t *child, time_t *last, long every)
+{
+	if (*child > 0 && waitpid(*child, NULL, WNOHANG) == *child)
+		*child = 0;
+	if (*child != 0 || time(NULL) - *last < every)
+		return;
+	*last = time(NULL);
+	*child = fork();
+	if (*child == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		db_forget_after_fork();
+		token_refresh_run();
+		health_scan_run();
+		db_close();
+		_exit(0);
+	}
+	if (*child < 0)
+		*child = 0;
+}
+
 int main(void)
 {
 	log_init("worker");
@@ -107,26 +131,7 @@ int main(void)
 				housekeeping_run();
 				last_housekeeping = time(NULL);
 			}
-			/* Refreshing tokens and checking health call outside services synchronously:
-			 * a child process does it, so deliveries in flight here keep moving. One
-			 * child at a time. */
-			if (refresher > 0 && waitpid(refresher, NULL, WNOHANG) == refresher)
-				refresher = 0;
-			if (refresher == 0 && time(NULL) - last_refresh >= refresh_every) {
-				last_refresh = time(NULL);
-				refresher = fork();
-				if (refresher == 0) {
-					signal(SIGTERM, SIG_DFL);
-					signal(SIGINT, SIG_DFL);
-					db_forget_after_fork();
-					token_refresh_run();
-					health_scan_run();
-					db_close();
-					_exit(0);
-				}
-				if (refresher < 0)
-					refresher = 0;
-			}
+			refresh_supervise(&refresher, &last_refresh, refresh_every);
 		}
 		int running;
 		curl_multi_perform(multi, &running);

@@ -96,6 +96,38 @@ static int parse_multipart(struct request *rq, const char *ctype, struct upload 
 	return got_file ? 0 : -1;
 }
 
+/* The answer to a file refused as a whole: nothing of it was written. */
+static int reply_refusal(struct request *rq, enum import_outcome out, const char *entity, const char *detail,
+			 size_t record, long max_rows)
+{
+	switch (out) {
+	case IMPORT_NOT_UTF8:
+		return reply_error(
+			rq, 422, "invalid_encoding",
+			"The file is not UTF-8 text (another encoding, such as Latin-1?); save it as CSV UTF-8");
+	case IMPORT_MALFORMED:
+		return reply_error(rq, 422, "malformed_csv",
+				   arena_printf(rq->arena, "%s (record %zu); nothing was imported", detail, record));
+	case IMPORT_BAD_HEADER:
+		return reply_error(
+			rq, 422, "header_mismatch",
+			arena_printf(rq->arena,
+				     "The header row does not match the %s template: %s; nothing was imported",
+				     entity, detail));
+	case IMPORT_EMPTY:
+		return reply_error(rq, 422, "empty_file", "The file has no header row");
+	case IMPORT_TOO_MANY_ROWS:
+		return reply_error(
+			rq, 413, "too_many_rows",
+			arena_printf(rq->arena, "The file has more than %ld rows; nothing was imported", max_rows));
+	case IMPORT_KEY_REUSED:
+		return reply_error(rq, 409, "idempotency_key_reused",
+				   "This Idempotency-Key was used for another file; use a new key");
+	default:
+		return reply_internal(rq);
+	}
+}
+
 /* 201 job (completed, or failed in all_or_nothing) | 200 the same job again (replayed
  * Idempotency-Key) | 400 | 401 | 403 | 409 key reused with another file | 411 | 413
  * size or row cap | 415 | 422 entity, mode, encoding, malformed CSV, header | 503 */
@@ -157,32 +189,8 @@ int handle_import_create(struct request *rq)
 		return reply_error(rq, 409, "conflict", "An upload with this Idempotency-Key is in progress");
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	switch (out) {
-	case IMPORT_NOT_UTF8:
-		return reply_error(
-			rq, 422, "invalid_encoding",
-			"The file is not UTF-8 text (another encoding, such as Latin-1?); save it as CSV UTF-8");
-	case IMPORT_MALFORMED:
-		return reply_error(rq, 422, "malformed_csv",
-				   arena_printf(rq->arena, "%s (record %zu); nothing was imported", detail, record));
-	case IMPORT_BAD_HEADER:
-		return reply_error(
-			rq, 422, "header_mismatch",
-			arena_printf(rq->arena,
-				     "The header row does not match the %s template: %s; nothing was imported",
-				     up.entity, detail));
-	case IMPORT_EMPTY:
-		return reply_error(rq, 422, "empty_file", "The file has no header row");
-	case IMPORT_TOO_MANY_ROWS:
-		return reply_error(
-			rq, 413, "too_many_rows",
-			arena_printf(rq->arena, "The file has more than %ld rows; nothing was imported", ip.max_rows));
-	case IMPORT_KEY_REUSED:
-		return reply_error(rq, 409, "idempotency_key_reused",
-				   "This Idempotency-Key was used for another file; use a new key");
-	default:
-		break;
-	}
+	if (out != IMPORT_DONE && out != IMPORT_REPLAYED)
+		return reply_refusal(rq, out, up.entity, detail, record, ip.max_rows);
 	struct json_object *job;
 	s = import_job_get(rq->arena, rq->user_id, job_id, &job);
 	if (s != DB_OK || !job)
