@@ -226,3 +226,32 @@ def test_private_address_is_refused(api, new_user, tb, stack):
         set_env_value(env_file, "SWITCHBOARD_ALLOW_PRIVATE_TARGETS", "1")
         stack("restart", "integrations")
     assert not [r for r in rpcs(tb) if r["method"] == method]
+
+
+def test_server_too_slow_is_504(api, new_user, tb):
+    u = new_user()
+    sb.expect_ok(put(api, u, config(tb, ("slow@thingsboard.org", "slow-e2e-password"))))
+    err = sb.expect_error(post(api, u, "rpc", {"device_id": THERMOSTAT, "method": "x"}), 504, "provider_timeout")
+    assert "ThingsBoard server" in err["message"], err
+
+
+def test_disabled_integration_refuses_actions(api, new_user, tb):
+    u = new_user()
+    sb.expect_ok(put(api, u, config(tb)))
+    off = sb.expect_ok(requests.patch(url(api), json={"enabled": False}, headers=u.headers, timeout=sb.TIMEOUT))
+    assert off["enabled"] is False and off["devices"] is None, off
+    sb.expect_error(post(api, u, "rpc", {"device_id": THERMOSTAT, "method": "x"}), 409, "integration_disabled")
+    sb.expect_ok(requests.patch(url(api), json={"enabled": True}, headers=u.headers, timeout=sb.TIMEOUT))
+    sb.expect_ok(post(api, u, "rpc", {"device_id": THERMOSTAT, "method": "x"}))
+
+
+def test_requires_authentication_and_scope(api, new_user, tb):
+    sb.expect_error(requests.get(url(api), timeout=sb.TIMEOUT), 401)
+    sb.expect_error(requests.post(url(api, "/rpc"), json={"device_id": THERMOSTAT, "method": "x"},
+                                  timeout=sb.TIMEOUT), 401)
+    u = new_user()
+    key = sb.expect_ok(requests.post(api + "/api-keys", json={"name": "ro", "scopes": ["integrations:read"]},
+                                     headers=u.headers, timeout=sb.TIMEOUT), 201)
+    h = {"Authorization": f"Bearer {key['key']}"}
+    sb.expect_error(requests.post(url(api, "/attributes"), json={"device_id": THERMOSTAT, "attributes": {"a": 1}},
+                                  headers=h, timeout=sb.TIMEOUT), 403)

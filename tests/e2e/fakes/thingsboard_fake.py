@@ -18,8 +18,9 @@ thingsboard.io/docs/reference/rest-api/ and in its Swagger (DeviceInfo, PageData
   "errorCode": 32, "timestamp"}
   GET  /_fake/state, /_fake/rpc, /_fake/attributes  for the tests
 
-Users: tenant@thingsboard.org / tenant-e2e-password (TENANT_ADMIN, every device) and
-customer@thingsboard.org / customer-e2e-password (CUSTOMER_USER, the customer's devices)."""
+Users: tenant@thingsboard.org / tenant-e2e-password (TENANT_ADMIN, every device),
+customer@thingsboard.org / customer-e2e-password (CUSTOMER_USER, the customer's devices) and
+slow@thingsboard.org / slow-e2e-password, whose login answers only after SLOW_SECONDS."""
 
 import json
 import secrets
@@ -34,7 +35,10 @@ NULL_CUSTOMER = "13814000-1dd2-11b2-8080-808080808080"
 USERS = {
     "tenant@thingsboard.org": ("tenant-e2e-password", "TENANT_ADMIN", NULL_CUSTOMER),
     "customer@thingsboard.org": ("customer-e2e-password", "CUSTOMER_USER", CUSTOMER),
+    # Logs in only after SLOW_SECONDS: a server that does not answer in time.
+    "slow@thingsboard.org": ("slow-e2e-password", "TENANT_ADMIN", NULL_CUSTOMER),
 }
+SLOW_SECONDS = 5
 NOW = int(time.time() * 1000)
 DEVICES = [
     {"id": "784f394c-42b6-435a-983c-b7beff2784f9", "name": "Thermostat T1", "type": "thermostat",
@@ -147,6 +151,8 @@ class Handler(BaseHTTPRequestHandler):
         parts = self.path.split("/")
         body = self.body()
         if self.path == "/api/auth/login":
+            if (body or {}).get("username") == "slow@thingsboard.org":
+                time.sleep(SLOW_SECONDS)
             cred = USERS.get((body or {}).get("username", ""))
             if not cred or cred[0] != body.get("password"):
                 return self.reply(401, tb_error(401, "Authentication failed", 10))
