@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/jsonx.h"
 #include "core/validate.h"
 #include "handlers.h"
 #include "provider_reply.h"
@@ -140,22 +141,53 @@ int handle_action(struct request *rq)
 	return run_action(rq, p, name);
 }
 
-/* GET .../{provider}/{action}/{id}: the provider's read of that name (sync/ and a star), with
- * the id as c->param. 200 | 401 | 403 | 404 | 503 */
+/* The query parameters of rq as a JSON object (arena-owned). */
+static struct json_object *query_of(struct request *rq)
+{
+	struct json_object *q = arena_defer(rq->arena, jsonx_put, json_object_new_object());
+	for (size_t i = 0; i < rq->nquery; i++)
+		json_object_object_add(q, rq->query[i].name, json_object_new_string(rq->query[i].value));
+	return q;
+}
+
+static int run_read(struct request *rq, const struct provider *p, const struct provider_action *x, const char *param)
+{
+	if (!x || !x->method || strcmp(x->method, "GET"))
+		return reply_error(rq, 404, "not_found", "No such route");
+	struct provider_call c = call_of(rq);
+	c.param = param;
+	c.query = query_of(rq);
+	struct provider_result r;
+	x->run(&c, p, &r);
+	return reply_result(rq, &r);
+}
+
+/* GET .../{provider}/{action}/{step}: the provider's read called "action/step" (drive/files),
+ * else the one called "action/" and a star (sync/) with the step as c->param.
+ * 200 | 401 | 403 | 404 | 409 | 422 | 502 | 503 | 504 */
 int handle_action_get(struct request *rq)
 {
 	const struct provider *p = provider_or_404(rq);
 	if (!p)
 		return rq->status;
-	const struct provider_action *x =
-		provider_action_find(p, arena_printf(rq->arena, "%s/*", request_param(rq, "action")));
-	if (!x || !x->method || strcmp(x->method, "GET"))
-		return reply_error(rq, 404, "not_found", "No such route");
-	struct provider_call c = call_of(rq);
-	c.param = request_param(rq, "step");
-	struct provider_result r;
-	x->run(&c, p, &r);
-	return reply_result(rq, &r);
+	const char *action = request_param(rq, "action"), *step = request_param(rq, "step");
+	const struct provider_action *x = provider_action_find(p, arena_printf(rq->arena, "%s/%s", action, step));
+	if (x && x->method && !strcmp(x->method, "GET"))
+		return run_read(rq, p, x, NULL);
+	return run_read(rq, p, provider_action_find(p, arena_printf(rq->arena, "%s/*", action)), step);
+}
+
+/* GET .../{provider}/{action}/{step}/{item}/{sub}: the read called "action/step/", a star, "/sub"
+ * (drive/files/{id}/content) with the item as c->param.
+ * 200 | 401 | 403 | 404 | 409 | 413 | 415 | 502 | 503 | 504 */
+int handle_action_get_item(struct request *rq)
+{
+	const struct provider *p = provider_or_404(rq);
+	if (!p)
+		return rq->status;
+	const char *name = arena_printf(rq->arena, "%s/%s/*/%s", request_param(rq, "action"),
+					request_param(rq, "step"), request_param(rq, "sub"));
+	return run_read(rq, p, provider_action_find(p, name), request_param(rq, "item"));
 }
 
 int run_action(struct request *rq, const struct provider *p, const char *name)

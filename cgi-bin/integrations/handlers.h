@@ -18,6 +18,7 @@ int handle_delete(struct request *rq);
 int handle_refresh_token(struct request *rq);
 int handle_action(struct request *rq);
 int handle_action_get(struct request *rq);
+int handle_action_get_item(struct request *rq);
 int handle_health_list(struct request *rq);
 int handle_health_check(struct request *rq);
 /* The check of handle_health_check for a provider's stored name; integration_id, when

@@ -99,11 +99,13 @@ static int drive_export(const struct provider_call *c, const struct provider *p,
 
 static const struct provider_action google_actions[] = {
 	{"drive/export", true, project_ids_fields, drive_export},
+	{"drive/files", false, NULL, google_drive_list, "GET"},
+	{"drive/files/*/content", false, NULL, google_drive_content, "GET"},
 	{NULL, false, NULL, NULL},
 };
 
 const struct provider provider_google = {
 	.name = "google",
-	.description = "Export projects to Google Drive; sign in with Google",
+	.description = "Export projects to Google Drive, import files from it; sign in with Google",
 	.actions = google_actions,
 };

@@ -10,4 +10,12 @@ struct oauth_provider;
 int google_drive_upload(struct arena *a, const struct oauth_provider *p, const char *token, const char *name,
 			const char *content, const char **file_id, const char **reason, int *http_status);
 
+struct provider;
+struct provider_call;
+struct provider_result;
+/* GET .../google/drive/files: one page of the user's Drive files (google_drive.c). */
+int google_drive_list(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+/* GET .../google/drive/files/{id}/content: one file's bytes (or a Workspace export). */
+int google_drive_content(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+
 #endif

@@ -26,6 +26,8 @@ enum provider_outcome {
 	PROVIDER_DB,		   /* database trouble: db says which */
 	PROVIDER_RATE_LIMITED,	   /* the outside service asked us to wait (or our own limit): retry_at */
 	PROVIDER_ACCEPTED,	   /* queued: data describes the job (HTTP 202) */
+	PROVIDER_TOO_LARGE,	   /* the thing asked for passes a size limit (HTTP 413) */
+	PROVIDER_UNSUPPORTED,	   /* a kind of content this operation cannot handle (HTTP 415) */
 	PROVIDER_OUTCOME__MAX
 };
 
@@ -51,6 +53,8 @@ struct provider_call {
 	const char *name;
 	/* GET .../{provider}/{action}/{param}: the last path segment (a job id). */
 	const char *param;
+	/* GET actions: the request's query parameters as {name: value}, or NULL. */
+	struct json_object *query;
 };
 
 /* Each fills *r and returns its outcome, so an operation ends with `return provider_...`. */
