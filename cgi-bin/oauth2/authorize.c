@@ -77,22 +77,24 @@ static int redirect(struct request *rq, const char *location)
 	return reply_ok(rq, 302, d, "Redirecting");
 }
 
-/* redirect_uri with the §4.1.2.1 error parameters and state. */
-static const char *error_url(struct arena *a, const char *redirect_uri, const char *error, const char *description,
+/* redirect_uri with the §4.1.2.1 error parameters, state and (RFC 9207) iss. */
+static const char *error_url(struct request *rq, const char *redirect_uri, const char *error, const char *description,
 			     const char *state)
 {
+	struct arena *a = rq->arena;
 	struct form f;
 	form_init(&f, a);
 	form_add(&f, "error", error);
 	form_add(&f, "error_description", description);
 	form_add(&f, "state", state);
+	form_add(&f, "iss", oauth2_issuer(rq));
 	return url_with_query(a, redirect_uri, &f);
 }
 
 static int error_redirect(struct request *rq, const char *redirect_uri, const char *error, const char *description,
 			  const char *state)
 {
-	return redirect(rq, error_url(rq->arena, redirect_uri, error, description, state));
+	return redirect(rq, error_url(rq, redirect_uri, error, description, state));
 }
 
 /* The scope parameter checked against the client's: the set to ask the user for, or
@@ -326,9 +328,10 @@ int handle_consent_post(struct request *rq)
 		form_init(&f, rq->arena);
 		form_add(&f, "code", code);
 		form_add(&f, "state", r->state);
+		form_add(&f, "iss", oauth2_issuer(rq));
 		to = url_with_query(rq->arena, r->redirect_uri, &f);
 	} else {
-		to = error_url(rq->arena, r->redirect_uri, "access_denied", "The user denied the request", r->state);
+		to = error_url(rq, r->redirect_uri, "access_denied", "The user denied the request", r->state);
 	}
 	struct json_object *d = json_object_new_object();
 	json_object_object_add(d, "redirect_to", json_object_new_string(to));

@@ -22,6 +22,9 @@ int handle_revoke(struct request *rq);
 int handle_introspect(struct request *rq);
 int handle_userinfo(struct request *rq);
 int handle_metadata(struct request *rq);
+/* Our issuer identifier (SB_PUBLIC_URL, else this request's origin): the metadata's
+ * issuer and the iss of every authorization response (RFC 9207). */
+const char *oauth2_issuer(struct request *rq);
 
 int handle_authorize(struct request *rq);
 int handle_consent_get(struct request *rq);

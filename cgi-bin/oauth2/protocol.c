@@ -258,7 +258,7 @@ int handle_revoke(struct request *rq)
 	return reply_raw(rq, 200, "application/json", "{}", 2);
 }
 
-static const char *issuer(struct request *rq)
+const char *oauth2_issuer(struct request *rq)
 {
 	const char *configured = config_str("SB_PUBLIC_URL", NULL);
 	if (configured)
@@ -294,7 +294,7 @@ int handle_introspect(struct request *rq)
 		json_object_object_add(o, "sub", json_object_new_string(i->sub));
 		if (i->username)
 			json_object_object_add(o, "username", json_object_new_string(i->username));
-		json_object_object_add(o, "iss", json_object_new_string(issuer(rq)));
+		json_object_object_add(o, "iss", json_object_new_string(oauth2_issuer(rq)));
 	}
 	return reply_json(rq, 200, o);
 }
@@ -333,7 +333,7 @@ int handle_metadata(struct request *rq)
 	static const char *const token_auth_methods[] = {"client_secret_basic", "client_secret_post", "none", NULL};
 	static const char *const code[] = {"code", NULL};
 	static const char *const s256[] = {"S256", NULL};
-	const char *iss = issuer(rq);
+	const char *iss = oauth2_issuer(rq);
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "issuer", json_object_new_string(iss));
 	json_object_object_add(o, "authorization_endpoint",
@@ -352,6 +352,8 @@ int handle_metadata(struct request *rq)
 	json_object_object_add(o, "response_types_supported", string_array(code));
 	json_object_object_add(o, "response_modes_supported", string_array((const char *const[]){"query", NULL}));
 	json_object_object_add(o, "code_challenge_methods_supported", string_array(s256));
+	/* RFC 9207: every authorization response names us, against mix-up attacks. */
+	json_object_object_add(o, "authorization_response_iss_parameter_supported", json_object_new_boolean(1));
 	json_object_object_add(o, "token_endpoint_auth_methods_supported", string_array(token_auth_methods));
 	json_object_object_add(o, "revocation_endpoint_auth_methods_supported", string_array(token_auth_methods));
 	json_object_object_add(o, "introspection_endpoint_auth_methods_supported", string_array(auth_methods));

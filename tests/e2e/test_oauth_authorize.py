@@ -6,6 +6,7 @@ the rest), code reuse, authorized apps and public clients."""
 
 import base64
 import hashlib
+import re
 import secrets as pysecrets
 import urllib.parse
 import uuid
@@ -107,6 +108,8 @@ def error_redirect(resp, error, state="st-1"):
     q = query_of(loc)
     assert q["error"] == error, q
     assert q.get("error_description")
+    # RFC 9207: errors name the issuer too (our origin, never the client's).
+    assert re.fullmatch(r"https?://127\.0\.0\.1:\d+", q["iss"]) and q["iss"] != "http://127.0.0.1:9", q
     if state is None:
         assert "state" not in q
     else:
@@ -142,6 +145,8 @@ def test_metadata_names_the_authorization_endpoint(base_url):
     assert m["code_challenge_methods_supported"] == ["S256"]
     assert "authorization_code" in m["grant_types_supported"]
     assert "none" in m["token_endpoint_auth_methods_supported"]
+    assert m["authorization_response_iss_parameter_supported"] is True
+    assert m["issuer"] == base_url
 
 
 # --- the whole flow -----------------------------------------------------------------------------
@@ -170,7 +175,9 @@ def test_code_flow_gives_the_user_a_token(api, owner, client, new_user):
     to = sb.expect_ok(consent(api, user, rid))["redirect_to"]
     q = query_of(to)
     assert q["state"] == "opaque state/with?chars" and q["code"].startswith("sbac_")
-    assert set(q) == {"code", "state"}
+    # RFC 9207: the response names its issuer, the metadata's.
+    assert set(q) == {"code", "state", "iss"}
+    assert q["iss"] == api[: -len("/api/v1")], q
     # The code is stored hashed only.
     assert sb.psql(f"SELECT count(*) FROM oauth_authorization_codes WHERE code_hash = '{q['code']}'") == "0"
     resp = exchange(api, client, q["code"])
@@ -215,7 +222,7 @@ def test_without_scope_the_client_scopes_but_offline_access_are_asked(api, clien
     c = sb.expect_ok(requests.get(api + f"/oauth/consent/{rid}", headers=user.headers, timeout=sb.TIMEOUT))
     assert c["scopes"] == ["read", "write"]
     q = query_of(sb.expect_ok(consent(api, user, rid))["redirect_to"])
-    assert set(q) == {"code"}  # no state asked, none returned
+    assert set(q) == {"code", "iss"}  # no state asked, none returned
     t = exchange(api, client, q["code"]).json()
     assert t["scope"] == "read write" and "refresh_token" not in t
 
@@ -227,6 +234,7 @@ def test_deny_redirects_access_denied(api, client, new_user):
     to = sb.expect_ok(consent(api, user, rid, approve=False))["redirect_to"]
     q = query_of(to)
     assert q["error"] == "access_denied" and q["state"] == "st-1" and "code" not in q
+    assert q["iss"] == api[: -len("/api/v1")], q
     sb.expect_error(consent(api, user, rid), 404, "not_found")
     apps = sb.expect_ok(requests.get(api + "/users/me/authorized-apps", headers=user.headers, timeout=sb.TIMEOUT))
     assert apps == []
