@@ -632,6 +632,13 @@ def test_console_consent_authorizes_an_outside_client(browser, base_url, api, re
     me = requests.get(api + "/oauth/userinfo", headers=bearer, timeout=sb.TIMEOUT)
     assert me.status_code == 200 and me.json()["email"] == email, me.text
 
+    # A remembered grant: the same app asking for the same scope again is not asked twice.
+    _, challenge2 = pkce_pair()
+    c.d.get(authorize_url("st-again", challenge2))
+    WebDriverWait(c.d, 20).until(lambda d: d.current_url.startswith(redirect_uri))
+    q = parse_qs(urlparse(c.d.current_url).query)
+    assert q["state"] == ["st-again"] and q["code"][0], q
+
     # The app is listed under Authorized applications; Revoke ends its token.
     c.open("#/oauth-clients")
     c.heading("OAuth clients")

@@ -24,6 +24,17 @@ export async function render(main, ctx) {
       } catch (ex) { notice(ex.message, 'error'); }
     });
   };
+  // A remembered grant (the user approved these scopes for this app before, and has not
+  // revoked it under Authorized applications): no second question, straight back.
+  if (req.previously_granted) {
+    main.replaceChildren(h('div', { class: 'narrow' }, h('h1', null, 'Authorize ', name),
+      h('p', { role: 'status' }, `You have already authorized ${name} for these permissions: continuing…`)));
+    try {
+      const r = await api.post('/oauth/consent/' + encodeURIComponent(id), { approve: true });
+      window.location.assign(r.redirect_to);
+      return;
+    } catch (ex) { notice(ex.message, 'error'); }
+  }
   main.replaceChildren(h('div', { class: 'narrow' },
     h('h1', null, 'Authorize ', name),
     h('div', { class: 'card consent' },
