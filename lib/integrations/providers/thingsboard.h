@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 
+#include "core/validate.h"
+
 struct arena;
 struct integration;
 struct json_object;
@@ -51,6 +53,14 @@ void tb_call(struct arena *a, const struct tb_session *s, const char *method, co
 int tb_fail(const struct tb_reply *b, struct provider_result *r);
 
 /* thingsboard_ops.c */
+/* Readers of ThingsBoard's answers (any JSON, NULL included; tests/fuzz/fuzz_thingsboard.c):
+ * {key: {value, ts}} of a .../values/timeseries answer (a new object, never NULL); a
+ * device entry {id, name, type, label, active, last_activity_at, telemetry, error} of a
+ * DeviceInfo (a new object); active and last_activity_at set on d from an
+ * .../values/attributes answer [{key, value, lastUpdateTs}]. */
+struct json_object *tb_telemetry(struct arena *a, struct json_object *j);
+struct json_object *tb_device_entry(struct json_object *info);
+void tb_server_attributes(struct arena *a, struct json_object *list, struct json_object *d);
 int tb_get(const struct provider_call *c, const struct provider *p, struct provider_result *r);
 int tb_rpc(const struct provider_call *c, const struct provider *p, struct provider_result *r);
 int tb_attributes(const struct provider_call *c, const struct provider *p, struct provider_result *r);

@@ -53,7 +53,7 @@ static struct json_object *copy(struct json_object *v)
 }
 
 /* {key: {value, ts}} of GET .../values/timeseries. */
-static struct json_object *telemetry(struct arena *a, struct json_object *j)
+struct json_object *tb_telemetry(struct arena *a, struct json_object *j)
 {
 	struct json_object *out = json_object_new_object();
 	if (!j || !json_object_is_type(j, json_type_object))
@@ -76,7 +76,7 @@ static struct json_object *telemetry(struct arena *a, struct json_object *j)
 }
 
 /* active and last_activity_at from the server attributes, when ThingsBoard has them. */
-static void server_attributes(struct arena *a, struct json_object *list, struct json_object *d)
+void tb_server_attributes(struct arena *a, struct json_object *list, struct json_object *d)
 {
 	if (!list || !json_object_is_type(list, json_type_array))
 		return;
@@ -92,7 +92,7 @@ static void server_attributes(struct arena *a, struct json_object *list, struct 
 	}
 }
 
-static struct json_object *device_entry(struct json_object *info)
+struct json_object *tb_device_entry(struct json_object *info)
 {
 	struct json_object *d = json_object_new_object(), *id = NULL, *active = NULL;
 	json_object_object_get_ex(info, "id", &id);
@@ -147,7 +147,7 @@ static void fill_devices(struct arena *a, const struct integration *row, struct 
 	double deadline = monotime_ms() + (double)config_int("SB_THINGSBOARD_VIEW_BUDGET_MS", 8000, 500, 60000);
 	size_t n = data && json_object_is_type(data, json_type_array) ? json_object_array_length(data) : 0;
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *d = device_entry(json_object_array_get_idx(data, i));
+		struct json_object *d = tb_device_entry(json_object_array_get_idx(data, i));
 		json_object_array_add(list, d);
 		const char *id = jsonx_get_string(d, "id");
 		if (!id)
@@ -160,11 +160,11 @@ static void fill_devices(struct arena *a, const struct integration *row, struct 
 		tb_call(a, &s, NULL, arena_printf(a, "%sattributes/SERVER_SCOPE?keys=active,lastActivityTime", base),
 			NULL, &r);
 		if (r.outcome == TB_OK) {
-			server_attributes(a, r.json, d);
+			tb_server_attributes(a, r.json, d);
 			tb_call(a, &s, NULL, arena_printf(a, "%stimeseries", base), NULL, &r);
 		}
 		if (r.outcome == TB_OK)
-			json_object_object_add(d, "telemetry", telemetry(a, r.json));
+			json_object_object_add(d, "telemetry", tb_telemetry(a, r.json));
 		else
 			json_object_object_add(d, "error", json_object_new_string(r.reason));
 	}
