@@ -19,7 +19,8 @@ BROWSER = requests.Session()
 
 
 def fake_url(name):
-    port = {"github": "SB_FAKE_GITHUB_PORT", "google": "SB_FAKE_GOOGLE_PORT", "oidcmock": "SB_FAKE_OAUTH2_PORT"}[name]
+    port = {"github": "SB_FAKE_GITHUB_PORT", "google": "SB_FAKE_GOOGLE_PORT", "oidcmock": "SB_FAKE_OAUTH2_PORT",
+            "microsoft": "SB_FAKE_MICROSOFT_PORT"}[name]
     return f"http://127.0.0.1:{os.environ[port]}"
 
 

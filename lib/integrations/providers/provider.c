@@ -19,6 +19,7 @@ extern const struct provider provider_twilio;
 extern const struct provider provider_thingsboard;
 extern const struct provider provider_github;
 extern const struct provider provider_google;
+extern const struct provider provider_microsoft;
 
 /* Providers that are C code only. */
 static const struct provider *const builtin[] = {
@@ -37,6 +38,7 @@ static const struct provider *const builtin[] = {
 static const struct provider *const oauth_special[] = {
 	&provider_github,
 	&provider_google,
+	&provider_microsoft,
 };
 #define NBUILTIN  (sizeof(builtin) / sizeof(builtin[0]))
 #define MAX_OAUTH 64
