@@ -14,6 +14,7 @@
 #include "integrations/integration.h"
 #include "integrations/notify_store.h"
 #include "integrations/providers/sendgrid.h"
+#include "integrations/providers/ses.h"
 #include "integrations/providers/smtp.h"
 
 static const char *str_or(struct json_object *o, const char *k, const char *def)
@@ -69,6 +70,24 @@ static enum db_status failed(struct arena *a, const struct notification *n, bool
 			     retry_after(n->attempts));
 }
 
+/* Through Amazon SES when the user has neither an SMTP nor a SendGrid connector. */
+static enum db_status via_ses(struct arena *a, const struct notification *n, const char *subject, const char *text)
+{
+	struct integration row;
+	bool found, secret_failed;
+	enum db_status s = integration_load(a, n->user_id, "ses", false, &row, &found);
+	if (s != DB_OK)
+		return s;
+	if (!found || !row.enabled)
+		return notify_settle(a, n->id, NOTIFY_SKIPPED,
+				     "no enabled email connector (smtp, sendgrid or ses) is configured", 0);
+	const char *reason = NULL;
+	int http = 0;
+	if (ses_send_saved(a, &row, n->to, subject, text, &reason, &http, &secret_failed) == 0)
+		return notify_settle(a, n->id, NOTIFY_SENT, NULL, 0);
+	return failed(a, n, secret_failed, reason);
+}
+
 /* Through SendGrid when the user has no SMTP connector but a SendGrid one. */
 static enum db_status via_sendgrid(struct arena *a, const struct notification *n, const char *subject,
 				   const char *text)
@@ -79,8 +98,7 @@ static enum db_status via_sendgrid(struct arena *a, const struct notification *n
 	if (s != DB_OK)
 		return s;
 	if (!found || !row.enabled)
-		return notify_settle(a, n->id, NOTIFY_SKIPPED, "no enabled email connector (smtp or sendgrid) is configured",
-				     0);
+		return via_ses(a, n, subject, text);
 	const char *reason = NULL;
 	int http = 0;
 	if (sendgrid_send_saved(a, &row, n->to, subject, text, &reason, &http, &secret_failed) == 0)

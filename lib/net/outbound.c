@@ -60,6 +60,7 @@ struct answer_headers {
 	long rl_remaining, rl_reset; /* -1 when absent */
 	const char *etag;
 	const char *link_next;
+	const char *error_type; /* x-amzn-ErrorType (AWS JSON services) */
 };
 
 /* The rel="next" target of a Link header value: <url>; rel="next", <url>; rel="last". */
@@ -102,6 +103,7 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
 		h->rl_remaining = h->rl_reset = -1;
 		h->etag = NULL;
 		h->link_next = NULL;
+		h->error_type = NULL;
 	} else if ((v = header_value(h->a, line, n, "link")))
 		h->link_next = link_next(h->a, v);
 	else if ((v = header_value(h->a, line, n, "retry-after")))
@@ -112,6 +114,8 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud)
 		h->rl_reset = isdigit((unsigned char)*v) ? atol(v) : -1;
 	else if ((v = header_value(h->a, line, n, "etag")) && *v && strlen(v) < 512)
 		h->etag = v;
+	else if ((v = header_value(h->a, line, n, "x-amzn-errortype")) && strlen(v) < 512)
+		h->error_type = v;
 	return n;
 }
 
@@ -408,6 +412,7 @@ int outbound_do(struct arena *a, const struct outbound_request *rq, struct outbo
 		if (!rc) {
 			out->rate_remaining = ah.rl_remaining;
 			out->link_next = ah.link_next;
+			out->error_type = ah.error_type;
 			long until = host ? answer_wait(a, &ah, out->status, host, caller, now) : 0;
 			if (until) {
 				int attempts = out->attempts;

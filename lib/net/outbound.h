@@ -66,6 +66,7 @@ struct outbound_response {
 	bool limit_local;	  /* OUTBOUND_RATE_LIMITED by our own limit, not the service */
 	long rate_remaining;	  /* X-RateLimit-Remaining of the answer, -1 when absent */
 	const char *link_next;	  /* the Link header's rel="next" URL (RFC 8288), or NULL */
+	const char *error_type;	  /* the x-amzn-ErrorType header (AWS JSON services), or NULL */
 };
 
 /* Performs rq. Returns 0 when an HTTP answer arrived (check out->status), -1 otherwise

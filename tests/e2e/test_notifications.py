@@ -123,7 +123,7 @@ def test_without_a_connector_the_notification_is_skipped(api, new_user, mail):
     broken_mqtt(api, u)
     done = sb.retry_until(lambda: [r for r in rows(u) if r["status"] != "pending" and r["status"] != "sending"],
                           timeout=30)
-    assert done and done[0]["status"] == "skipped" and "smtp or sendgrid" in done[0]["last_error"], done
+    assert done and done[0]["status"] == "skipped" and "smtp, sendgrid or ses" in done[0]["last_error"], done
     assert mail.messages(u.email) == []
 
 

@@ -15,6 +15,7 @@ extern const struct provider provider_s3;
 extern const struct provider provider_azure_blob;
 extern const struct provider provider_smtp;
 extern const struct provider provider_sendgrid;
+extern const struct provider provider_ses;
 extern const struct provider provider_twilio;
 extern const struct provider provider_thingsboard;
 extern const struct provider provider_github;
@@ -30,6 +31,7 @@ static const struct provider *const builtin[] = {
 	&provider_azure_blob,
 	&provider_smtp,
 	&provider_sendgrid,
+	&provider_ses,
 	&provider_twilio,
 	&provider_thingsboard,
 };
