@@ -17,6 +17,7 @@ extern const struct provider provider_smtp;
 extern const struct provider provider_sendgrid;
 extern const struct provider provider_ses;
 extern const struct provider provider_twilio;
+extern const struct provider provider_sns;
 extern const struct provider provider_thingsboard;
 extern const struct provider provider_github;
 extern const struct provider provider_google;
@@ -33,6 +34,7 @@ static const struct provider *const builtin[] = {
 	&provider_sendgrid,
 	&provider_ses,
 	&provider_twilio,
+	&provider_sns,
 	&provider_thingsboard,
 };
 /* Providers-file (OAuth2) entries with C beyond the generic OAuth2 ops: found by name,
