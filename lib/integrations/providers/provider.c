@@ -141,6 +141,13 @@ struct json_object *provider_catalog_entry(const struct provider *p)
 		json_object_array_add(fields, fo);
 	}
 	json_object_object_add(e, "config_fields", fields);
+	/* The provider's own operations (POST .../{provider}/{action}), so a frontend can
+	 * offer "test" and the like without knowing the provider. */
+	struct json_object *actions = json_object_new_array();
+	for (const struct provider_action *x = p->actions; x && x->name; x++)
+		if (!x->method)
+			json_object_array_add(actions, json_object_new_string(x->name));
+	json_object_object_add(e, "actions", actions);
 	if (p->catalog)
 		p->catalog(e);
 	return e;

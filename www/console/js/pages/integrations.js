@@ -69,6 +69,7 @@ async function detail(main, ctx, entry, st, hc) {
   else if (entry.provider === 'arduino_cloud') body.push(await arduino(entry, st, ctx));
   else if (entry.provider === 'blynk') body.push(await blynk(entry, st, ctx));
   else if (entry.auth_type === 'oauth2') body.push(await oauth(entry, st, ctx));
+  else body.push(await generic(entry, st, ctx));
   main.replaceChildren(back, h('h1', null, entry.name), h('p', { class: 'muted' }, entry.description), ...body, healthHistory(hc) || '');
 }
 
@@ -327,6 +328,80 @@ async function blynk(entry, st, ctx) {
       });
     });
     out.push(pin);
+  }
+  return h('div', null, out);
+}
+
+// --- Every other configured provider (SMTP, S3, ThingsBoard, ...) -----------------------
+// A form built from the catalog's config_fields: secrets write-only ("saved", left empty to
+// keep), the provider's Test action when the catalog lists one, and Delete.
+
+const labelOf = (name) => name.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+
+function configField(f, cfg) {
+  const label = labelOf(f.name);
+  if (f.type === 'boolean') return field(label, f.name, { type: 'checkbox', value: cfg ? cfg[f.name] : f.name === 'enabled' });
+  if (f.secret) {
+    const saved = cfg && cfg['has_' + f.name];
+    return field(label, f.name, { type: 'password', required: f.required && !saved,
+      hint: saved ? 'Saved. Leave empty to keep it.' : 'Write-only: stored encrypted, never shown again.',
+      attrs: { autocomplete: 'new-password', placeholder: saved ? '•••••• (saved)' : '' } });
+  }
+  const value = cfg && cfg[f.name] !== undefined && cfg[f.name] !== null ? cfg[f.name] : '';
+  return field(label, f.name, { type: f.type === 'integer' ? 'number' : 'text', value, required: f.required,
+    attrs: { autocomplete: 'off', maxlength: f.max_length || null } });
+}
+
+function configBody(form, fields) {
+  const body = {};
+  for (const f of fields) {
+    const el = form.elements[f.name];
+    if (!el) continue;
+    if (f.type === 'boolean') body[f.name] = el.checked;
+    else if (el.value === '') { if (!f.secret && !f.required) body[f.name] = null; }
+    else body[f.name] = f.type === 'integer' ? Number(el.value) : el.value;
+  }
+  // Optional empty members are left out rather than sent as null (not every field is nullable).
+  for (const k of Object.keys(body)) if (body[k] === null) delete body[k];
+  return body;
+}
+
+async function generic(entry, st, ctx) {
+  const seg = segment(entry);
+  const cfg = st ? await api.get('/users/me/integrations/' + seg) : null;
+  const fields = (entry.config_fields || []).filter((f) => f.name !== 'enabled');
+  const form = h('form', { class: 'card', novalidate: true, 'aria-label': `${entry.name} settings` },
+    formError(),
+    field('Enabled', 'enabled', { type: 'checkbox', value: cfg ? cfg.enabled : true }),
+    fields.map((f) => configField(f, cfg)),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, cfg ? 'Save' : 'Set up'), cfg && removeButton(entry, ctx)));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = { enabled: form.elements.enabled.checked, ...configBody(form, fields) };
+    await busy(form.querySelector('button[type=submit]'), 'Saving…', async () => {
+      try { await api.put('/users/me/integrations/' + seg, body); notice(`${entry.name} saved.`); ctx.go('#/integrations/' + seg); }
+      catch (ex) { showErrors(form, ex); }
+    });
+  });
+  const out = [];
+  if (cfg) out.push(h('p', null, badge(cfg.status || 'pending'), cfg.last_error ? h('span', { class: 'field-error' }, ' ' + cfg.last_error) : ''));
+  out.push(form);
+  if (cfg && (entry.actions || []).includes('test')) {
+    const result = h('div', { 'aria-live': 'polite' });
+    const btn = h('button', { type: 'button', class: 'secondary', onclick: async () => {
+      await busy(btn, 'Testing…', async () => {
+        try {
+          const r = await api.post(`/users/me/integrations/${seg}/test`, {});
+          result.replaceChildren(h('div', { class: 'card test-result', role: 'status', 'data-ok': 'true' },
+            h('h3', null, badge('ok'), ' Test passed'), h('pre', null, JSON.stringify(r, null, 2))));
+        } catch (ex) {
+          result.replaceChildren(h('div', { class: 'card test-result', role: 'alert', 'data-ok': 'false' },
+            h('h3', null, badge('failed'), ' Test failed'), h('p', { class: 'field-error' }, ex.message)));
+        }
+      });
+    } }, 'Test');
+    out.push(h('section', { class: 'card', 'aria-labelledby': 'gen-test' }, h('h2', { id: 'gen-test' }, 'Test'),
+      h('p', { class: 'hint' }, 'Runs the provider\'s test with the saved settings.'), h('div', { class: 'actions' }, btn)), result);
   }
   return h('div', null, out);
 }
