@@ -335,3 +335,15 @@ def test_relay_restart_tells_clients_to_reconnect(api, base_url, lab, stack):
     # The reconnect, with a new ticket, works against the new relay.
     events = run_mqtt(fresh_url(api, base_url, lab), 4, [{"op": "end"}])
     assert event(events, "connect")["ok"] is True, events
+
+
+def test_after_a_key_rotation_the_relay_opens_the_resealed_password(api, base_url, lab):
+    """scripts/rotate-key --add-key re-seals every broker password with a new key: the
+    relay is restarted with it, so a session still gets the broker's credentials (a relay
+    left on the old keys could open none of them)."""
+    root = os.path.abspath(os.path.join(HERE, "..", ".."))
+    proc = subprocess.run([os.path.join(root, "scripts", "rotate-key"), "--add-key"], env=os.environ.copy(),
+                          cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"rotate-key: {proc.stdout}\n{sb.rotate_key_diagnostics(proc.stderr)}"
+    events = run_mqtt(fresh_url(api, base_url, lab), 4, [{"op": "end"}])
+    assert event(events, "connect")["ok"] is True, events
