@@ -2,6 +2,7 @@
 #include "auth/token.h"
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <jwt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/jsonx.h"
+#include "core/sha256.h"
 #include "core/urlenc.h"
 
 #define CLOCK_SKEW    30
@@ -18,6 +20,7 @@
 
 struct key {
 	char *secret, *issuer, *audience;
+	struct hmac_sha256_key mac; /* the secret's pad states, prepared once */
 };
 
 static struct key keys[TOKEN_ISSUER__MAX];
@@ -27,9 +30,14 @@ static void key_set(struct key *k, const char *secret, const char *issuer, const
 	free(k->secret);
 	free(k->issuer);
 	free(k->audience);
+	hmac_sha256_key_free(&k->mac);
 	k->secret = secret ? strdup(secret) : NULL;
 	k->issuer = issuer ? strdup(issuer) : NULL;
 	k->audience = audience ? strdup(audience) : NULL;
+	if (secret && hmac_sha256_key_init(&k->mac, secret, strlen(secret))) {
+		free(k->secret); /* a key that cannot sign verifies nothing */
+		k->secret = NULL;
+	}
 }
 
 int token_configure(const char *secret, const char *issuer, const char *audience, const char *host_secret,
@@ -161,6 +169,19 @@ static int audience_ok(struct json_object *payload, const char *want)
 	return 0;
 }
 
+/* HS256 over "header.payload" (token up to dot2), compared in constant time with the
+ * signature segment in its canonical unpadded base64url form (43 characters), as the
+ * signer wrote it: any other spelling of the same bytes is refused. */
+static bool signature_ok(struct arena *a, const struct key *k, const char *token, const char *dot2)
+{
+	unsigned char mac[32];
+	if (hmac_sha256_keyed(&k->mac, token, (size_t)(dot2 - token), mac))
+		return false;
+	const char *want = base64url_encode(a, mac, sizeof(mac));
+	const char *got = dot2 + 1;
+	return want && strlen(got) == strlen(want) && crypto_equal(want, got, strlen(want));
+}
+
 enum token_error token_verify(struct arena *a, const char *token, time_t now, struct token_claims *claims)
 {
 	memset(claims, 0, sizeof(*claims));
@@ -191,13 +212,8 @@ enum token_error token_verify(struct arena *a, const char *token, time_t now, st
 	if (!k)
 		return TOKEN_BAD_CLAIMS;
 
-	jwt_t *jwt = NULL;
-	if (jwt_decode(&jwt, token, (const unsigned char *)k->secret, (int)strlen(k->secret)) || !jwt)
+	if (!signature_ok(a, k, token, d2))
 		return TOKEN_BAD_SIGNATURE;
-	jwt_alg_t got = jwt_get_alg(jwt);
-	jwt_free(jwt);
-	if (got != JWT_ALG_HS256)
-		return TOKEN_BAD_ALG;
 
 	long exp = 0, iat = 0, nbf = 0;
 	if (json_time(payload, "exp", &exp) != 0)

@@ -3,9 +3,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,24 +178,6 @@ int crypto_open(struct arena *a, const char *sealed, const char *aad, char **pla
 	if (len)
 		*len = n;
 	return 0;
-}
-
-void crypto_sha256(const void *data, size_t len, unsigned char out[32])
-{
-	SHA256(data, len, out);
-}
-
-char *crypto_sha256_hex(struct arena *a, const void *data, size_t len)
-{
-	unsigned char md[32];
-	SHA256(data, len, md);
-	return hex_encode(a, md, sizeof(md));
-}
-
-void crypto_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen, unsigned char out[32])
-{
-	unsigned int olen = 32;
-	HMAC(EVP_sha256(), key, (int)klen, msg, mlen, out, &olen);
 }
 
 int crypto_random(void *buf, size_t n)

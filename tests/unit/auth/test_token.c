@@ -214,6 +214,14 @@ static void test_bad_signatures(void **state)
 
 	/* A truncated signature. */
 	assert_int_equal(verify(fmt("%.*s", (int)strlen(t) - 4, t)), TOKEN_BAD_SIGNATURE);
+
+	/* The same 32 bytes spelt otherwise: padded, or with the unused low bits of the last
+	 * character set. Only the signer's canonical spelling passes. */
+	assert_int_equal(verify(fmt("%s=", t)), TOKEN_BAD_SIGNATURE);
+	static const char b64u[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char *last = copy + strlen(copy) - 1;
+	*last = b64u[(strchr(b64u, *last) - b64u) | 1];
+	assert_int_equal(verify(copy), TOKEN_BAD_SIGNATURE);
 }
 
 static void test_alg_none_rejected(void **state)
