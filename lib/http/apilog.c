@@ -96,24 +96,23 @@ void api_request_log_write(struct request *rq, double ms)
 	bool truncated;
 	p[11] = body_text(rq, &truncated);
 	p[12] = truncated ? "true" : "false";
-	/* synchronous_commit off for this transaction only: the client has its answer and a
-	 * database crash may lose the last few log rows, so waiting for the WAL flush would
-	 * only hold this process back from its next request. */
-	enum db_status s = db_begin(rq->arena);
-	if (s == DB_OK)
-		s = db_exec(rq->arena, NULL, "SET LOCAL synchronous_commit = off", 0, NULL);
-	if (s == DB_OK)
-		s = db_exec(
-			rq->arena, NULL,
-			"WITH l AS (INSERT INTO api_request_logs (api_key_id, client_id, user_id, method, path, route, "
-			"  response_status, response_time_ms, ip_address, user_agent, query_params, request_body, "
-			"  request_body_truncated) "
-			"  VALUES ($1, $2, $3, $4, $5, $10, $6::int, $7::float8, "
-			"  CASE WHEN $8::text ~ '^[0-9a-fA-F:.]+$' THEN $8::inet END, $9, $11::jsonb, $12, $13::bool)) "
-			"UPDATE api_keys SET last_used_at = now() WHERE id = $1::uuid "
-			"  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 second')",
-			13, p);
-	s = db_finish(rq->arena, s);
+	/* synchronous_commit off for this statement's transaction only: the client has its
+	 * answer and a database crash may lose the last few log rows, so waiting for the WAL
+	 * flush would only hold this process back from its next request. set_config(..., true)
+	 * inside the statement does what BEGIN; SET LOCAL; ...; COMMIT did in one round trip
+	 * instead of four: the setting is read at commit, before the transaction's settings
+	 * are undone. The INSERT selects from it so that it is evaluated. */
+	enum db_status s = db_exec(
+		rq->arena, NULL,
+		"WITH l AS (INSERT INTO api_request_logs (api_key_id, client_id, user_id, method, path, route, "
+		"  response_status, response_time_ms, ip_address, user_agent, query_params, request_body, "
+		"  request_body_truncated) "
+		"  SELECT $1, $2, $3, $4, $5, $10, $6::int, $7::float8, "
+		"  CASE WHEN $8::text ~ '^[0-9a-fA-F:.]+$' THEN $8::inet END, $9, $11::jsonb, $12, $13::bool "
+		"  FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit) "
+		"UPDATE api_keys SET last_used_at = now() WHERE id = $1::uuid "
+		"  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 second')",
+		13, p);
 	if (s != DB_OK)
 		log_msg(LOG_WARN, "request log not written (%d)", (int)s);
 }
