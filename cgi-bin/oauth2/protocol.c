@@ -87,12 +87,18 @@ static int grant_client_credentials(struct request *rq)
 	const char *scopes = requested_scope(rq, rq->scopes, scope_without(rq->arena, rq->scopes, "offline_access"));
 	if (!scopes)
 		return rq->status;
-	struct oauth_issue what = {rq->client_id, rq->user_id, NULL, scopes, scope_has(scopes, "offline_access"), false};
+	bool offline = scope_has(scopes, "offline_access");
+	struct oauth_issue what = {rq->client_id, rq->user_id, NULL, scopes, offline, false, !offline};
 	struct oauth_issued t;
-	enum db_status s = db_begin(rq->arena);
-	if (s == DB_OK)
+	enum db_status s;
+	if (offline) { /* two rows: access and refresh token together or neither */
+		s = db_begin(rq->arena);
+		if (s == DB_OK)
+			s = oauth_grant_issue(rq->arena, &what, &t);
+		s = db_finish(rq->arena, s);
+	} else { /* one row, one statement: its own transaction */
 		s = oauth_grant_issue(rq->arena, &what, &t);
-	s = db_finish(rq->arena, s);
+	}
 	if (s != DB_OK)
 		return db_failure(rq, s);
 	return reply_tokens(rq, &t);
@@ -122,7 +128,7 @@ static enum db_status continue_grant(struct request *rq, const struct oauth_refr
 	/* offline_access stays: the new pair continues the grant. */
 	if (!scope_has(want, "offline_access"))
 		want = arena_printf(rq->arena, "%s offline_access", want);
-	struct oauth_issue what = {rq->client_id, r->user_id, r->grant_id, want, true, r->delegated};
+	struct oauth_issue what = {rq->client_id, r->user_id, r->grant_id, want, true, r->delegated, false};
 	enum db_status s = oauth_refresh_rotate(rq->arena, r->id);
 	if (s == DB_OK)
 		s = oauth_grant_issue(rq->arena, &what, t);
@@ -213,7 +219,7 @@ static int grant_authorization_code(struct request *rq)
 					 client_details(rq));
 	} else if (s == DB_OK && k && !(why = code_refusal(rq, k))) {
 		struct oauth_issue what = {rq->client_id, k->user_id, NULL, k->scopes,
-					   scope_has(k->scopes, "offline_access"), true};
+					   scope_has(k->scopes, "offline_access"), true, false};
 		s = oauth_grant_issue(rq->arena, &what, &t);
 		if (s == DB_OK)
 			s = oauth_code_redeem(rq->arena, k->id, t.grant_id);

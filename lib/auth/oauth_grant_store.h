@@ -26,6 +26,12 @@ struct oauth_issue {
 	const char *scopes; /* space-separated, already checked */
 	bool offline;	    /* also a refresh token */
 	bool delegated;	    /* user_id authorized the client (authorization code), not its owner */
+	/* The holder can get another at once by authenticating again (client_credentials
+	 * without a refresh token): the row commits without waiting for the WAL flush. A
+	 * database crash may forget the last few such tokens, whose clients then see a 401
+	 * and ask again; revocations and every other write stay synchronous. Only for a call
+	 * outside a transaction. */
+	bool reobtainable;
 };
 
 /* What was issued: the secrets, shown once, in the arena. */
