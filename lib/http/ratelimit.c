@@ -8,6 +8,7 @@
 
 #include "core/arena.h"
 #include "core/config.h"
+#include "core/monotime.h"
 #include "db/db.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -68,10 +69,11 @@ void ratelimit_compute(long limit, long window, long prev, long cur, double elap
 	}
 }
 
-/* One statement: read both windows, then insert or increment the current one only when
- * the request fits. ON CONFLICT DO UPDATE re-checks its WHERE against the newest row
- * version under the row lock, so concurrent requests from many processes cannot both
- * take the last slot. Returns the new count (NULL when refused), prev, cur, elapsed. */
+/* One statement: read both windows, then insert or increment the current one by $4
+ * slots only when they all fit. ON CONFLICT DO UPDATE re-checks its WHERE against the
+ * newest row version under the row lock, so concurrent requests from many processes
+ * cannot both take the last slots. Returns the new count (NULL when refused), prev, cur,
+ * elapsed. */
 static const char upsert_sql[] =
 	"WITH t AS (SELECT now() AS now, to_timestamp(floor(extract(epoch FROM now()) / $2::int) * $2::int) AS ws), "
 	"w AS (SELECT "
@@ -81,11 +83,56 @@ static const char upsert_sql[] =
 	"            AND r.window_start = t.ws), 0) AS cur, "
 	"  extract(epoch FROM t.now - t.ws)::float8 AS elapsed FROM t), "
 	"up AS (INSERT INTO rate_limit_counters AS c (identifier, window_start, request_count) "
-	"  SELECT $1, t.ws, 1 FROM t, w WHERE 1 + w.prev * ($2::int - w.elapsed) / $2::int <= $3::int "
-	"  ON CONFLICT (identifier, window_start) DO UPDATE SET request_count = c.request_count + 1 "
-	"  WHERE c.request_count + 1 + (SELECT w.prev * ($2::int - w.elapsed) / $2::int FROM w) <= $3::int "
+	"  SELECT $1, t.ws, $4::int FROM t, w WHERE $4::int + w.prev * ($2::int - w.elapsed) / $2::int <= $3::int "
+	"  ON CONFLICT (identifier, window_start) DO UPDATE SET request_count = c.request_count + $4::int "
+	"  WHERE c.request_count + $4::int + (SELECT w.prev * ($2::int - w.elapsed) / $2::int FROM w) <= $3::int "
 	"  RETURNING c.request_count) "
 	"SELECT (SELECT request_count FROM up), w.prev, w.cur, w.elapsed FROM w";
+
+/* Reserves slots for id in the database. Returns DB_OK with *granted the slots taken
+ * (0: refused; then c holds the counts that refused it). */
+static enum db_status reserve(struct arena *a, const char *id, long limit, long window, long slots, long *granted,
+			      struct ratelimit_counts *c)
+{
+	char wbuf[24], lbuf[24], sbuf[24];
+	snprintf(wbuf, sizeof(wbuf), "%ld", window);
+	snprintf(lbuf, sizeof(lbuf), "%ld", limit);
+	snprintf(sbuf, sizeof(sbuf), "%ld", slots);
+	const char *p[] = {id, wbuf, lbuf, sbuf};
+	PGresult *res;
+	enum db_status s = db_exec(a, &res, upsert_sql, 4, p);
+	if (s != DB_OK)
+		return s;
+	*granted = PQgetisnull(res, 0, 0) ? 0 : slots;
+	c->prev = atol(PQgetvalue(res, 0, 1));
+	c->cur = *granted ? atol(PQgetvalue(res, 0, 0)) : atol(PQgetvalue(res, 0, 2));
+	c->elapsed = atof(PQgetvalue(res, 0, 3));
+	return DB_OK;
+}
+
+/* Admits or refuses one request of id: from this process's lease when it has one, else
+ * by reserving a lease (falling back to a single slot near the limit). *counts are from
+ * this process's view: its unspent slots are not counted as used. */
+static enum db_status admit(struct arena *a, const char *id, long limit, long window, bool *allowed,
+			    struct ratelimit_counts *counts)
+{
+	double now = monotime_ms();
+	*allowed = true;
+	if (ratelimit_lease_take(id, limit, window, now, counts))
+		return DB_OK;
+	long slots = ratelimit_lease_size(limit, config_int("SB_RATE_LIMIT_LEASE_MAX", 32, 1, 1024)), granted = 0;
+	enum db_status s = reserve(a, id, limit, window, slots, &granted, counts);
+	if (s == DB_OK && !granted && slots > 1)
+		s = reserve(a, id, limit, window, 1, &granted, counts);
+	if (s != DB_OK)
+		return s;
+	*allowed = granted > 0;
+	if (granted > 1) {
+		ratelimit_lease_store(id, limit, window, now, granted, counts);
+		counts->cur -= granted - 1;
+	}
+	return DB_OK;
+}
 
 int ratelimit_apply(struct request *rq)
 {
@@ -109,20 +156,15 @@ int ratelimit_apply(struct request *rq)
 	if (budget <= 0)
 		budget = rq->rate_limit;
 	long window = ratelimit_window(), limit = budget > 0 ? budget : 1;
-	char wbuf[24], lbuf[24];
-	snprintf(wbuf, sizeof(wbuf), "%ld", window);
-	snprintf(lbuf, sizeof(lbuf), "%ld", limit);
-	const char *p[] = {arena_printf(rq->arena, "%s:%s:%s", kind, id, read ? "read" : "write"), wbuf, lbuf};
-	PGresult *res;
-	enum db_status s = db_exec(rq->arena, &res, upsert_sql, 3, p);
+	bool allowed;
+	struct ratelimit_counts c;
+	enum db_status s =
+		admit(rq->arena, arena_printf(rq->arena, "%s:%s:%s", kind, id, read ? "read" : "write"), limit, window,
+		      &allowed, &c);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
-	bool allowed = !PQgetisnull(res, 0, 0);
-	long prev = atol(PQgetvalue(res, 0, 1));
-	long cur = allowed ? atol(PQgetvalue(res, 0, 0)) : atol(PQgetvalue(res, 0, 2));
-	double elapsed = atof(PQgetvalue(res, 0, 3));
 	struct ratelimit_result r;
-	ratelimit_compute(limit, window, prev, cur, elapsed, allowed, &r);
+	ratelimit_compute(limit, window, c.prev, c.cur, c.elapsed, allowed, &r);
 	char buf[24];
 	snprintf(buf, sizeof(buf), "%ld", r.limit);
 	reply_header(rq, "RateLimit-Limit", buf);

@@ -44,4 +44,22 @@ void ratelimit_compute(long limit, long window, long prev, long cur, double elap
  * or client (rq->auth_kind) is not limited here and returns 0 at once. */
 int ratelimit_apply(struct request *rq);
 
+/* Leases (ratelimit_lease.c): a process reserves several slots in one upsert and spends
+ * them without a round trip. SB_RATE_LIMIT_LEASE_MAX (default 32, 1 = off) caps a lease;
+ * a budget under 512 per window is always counted one request at a time. */
+struct ratelimit_counts {
+	long prev, cur; /* cur includes the request just admitted */
+	double elapsed;
+};
+/* The slots to reserve for a budget of limit: limit/256, within 1..max. */
+long ratelimit_lease_size(long limit, long max);
+/* Spends one slot of a live lease of id (same limit and window, still in its window at
+ * now_ms, local monotonic) and says what the counters are from this process's view. */
+bool ratelimit_lease_take(const char *id, long limit, long window, double now_ms, struct ratelimit_counts *out);
+/* Keeps the granted slots but the one spent now (granted <= 1: nothing to keep). */
+void ratelimit_lease_store(const char *id, long limit, long window, double now_ms, long granted,
+			   const struct ratelimit_counts *after);
+/* Forgets every lease (tests; a process after fork starts with none). */
+void ratelimit_lease_clear(void);
+
 #endif

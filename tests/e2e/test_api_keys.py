@@ -277,6 +277,30 @@ def test_rate_limit_holds_across_processes(api, owner):
     assert statuses.count(429) >= 20, statuses
 
 
+def test_leased_slots_never_pass_the_limit_across_processes(api, owner):
+    # A budget of 2048 per window: each responder process reserves 8 slots per upsert and
+    # spends them locally (lib/http/ratelimit_lease.c). Whatever the processes hold, no
+    # window's counter passes the limit and every admitted request was counted. The
+    # counter is pushed near the limit first, so the burst meets it.
+    k = create_key(api, owner, scopes=["read"], rate_limit_per_hour=2048)
+    h = key_headers(k["key"])
+    sb.expect_ok(requests.get(api + "/users/me", headers=h, timeout=sb.TIMEOUT))
+    kid = sb.sql_uuid(k["id"])
+    ident = f"key:{kid}:read"
+    sb.psql(f"UPDATE rate_limit_counters SET request_count = 2000 WHERE identifier = '{ident}'")
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(lambda _: requests.get(api + "/users/me", headers=h, timeout=sb.TIMEOUT).status_code,
+                                 range(120)))
+    assert set(statuses) <= {200, 429}, statuses
+    counts = [int(c) for c in sb.psql(
+        f"SELECT request_count FROM rate_limit_counters WHERE identifier = '{ident}'").split()]
+    assert counts and max(counts) <= 2048, counts
+    # What was admitted was reserved first: at most the slots the windows handed out
+    # beyond the 2000 (plus the first request's lease, taken before the jump).
+    assert statuses.count(200) <= sum(counts) - 2000 + 8, (statuses.count(200), counts)
+    assert statuses.count(429) >= 1, statuses
+
+
 # --- retention ----------------------------------------------------------------------------------
 
 

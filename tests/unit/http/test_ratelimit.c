@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "http/ratelimit.h"
@@ -103,6 +104,72 @@ static void test_window_config(void **state)
 	unsetenv("SB_RATE_LIMIT_WINDOW_SECONDS");
 }
 
+static void test_lease_size(void **state)
+{
+	(void)state;
+	assert_int_equal(ratelimit_lease_size(3, 32), 1);
+	assert_int_equal(ratelimit_lease_size(511, 32), 1); /* small budgets: exact counting */
+	assert_int_equal(ratelimit_lease_size(1000, 32), 3);
+	assert_int_equal(ratelimit_lease_size(1000000, 32), 32);
+	assert_int_equal(ratelimit_lease_size(1000000, 1), 1); /* SB_RATE_LIMIT_LEASE_MAX=1: off */
+}
+
+static void test_lease_spends_exactly_what_was_granted(void **state)
+{
+	(void)state;
+	ratelimit_lease_clear();
+	struct ratelimit_counts c, after = {.prev = 7, .cur = 14, .elapsed = 10.0}; /* 4 granted: 10 -> 14 */
+	assert_false(ratelimit_lease_take("key:a:read", 1000, 3600, 5000.0, &c));
+	ratelimit_lease_store("key:a:read", 1000, 3600, 5000.0, 4, &after);
+	for (long used = 12; used <= 14; used++) {
+		assert_true(ratelimit_lease_take("key:a:read", 1000, 3600, 6000.0, &c));
+		assert_int_equal(c.cur, used); /* the request at grant was the 11th */
+		assert_int_equal(c.prev, 7);
+		assert_true(c.elapsed > 10.9 && c.elapsed < 11.1);
+	}
+	assert_false(ratelimit_lease_take("key:a:read", 1000, 3600, 6000.0, &c)); /* all spent */
+}
+
+static void test_lease_is_per_id_limit_and_window(void **state)
+{
+	(void)state;
+	ratelimit_lease_clear();
+	struct ratelimit_counts c, after = {.prev = 0, .cur = 8, .elapsed = 1.0};
+	ratelimit_lease_store("key:a:read", 2000, 60, 0.0, 8, &after);
+	assert_false(ratelimit_lease_take("key:a:write", 2000, 60, 1.0, &c));
+	assert_false(ratelimit_lease_take("key:b:read", 2000, 60, 1.0, &c));
+	assert_false(ratelimit_lease_take("key:a:read", 3000, 60, 1.0, &c)); /* the limit changed */
+	assert_false(ratelimit_lease_take("key:a:read", 2000, 30, 1.0, &c));
+	assert_true(ratelimit_lease_take("key:a:read", 2000, 60, 1.0, &c));
+}
+
+static void test_lease_dies_with_its_window(void **state)
+{
+	(void)state;
+	ratelimit_lease_clear();
+	struct ratelimit_counts c, after = {.prev = 0, .cur = 8, .elapsed = 55.0};
+	ratelimit_lease_store("key:a:read", 2000, 60, 0.0, 8, &after);
+	assert_true(ratelimit_lease_take("key:a:read", 2000, 60, 4000.0, &c));  /* 59 s in */
+	assert_false(ratelimit_lease_take("key:a:read", 2000, 60, 5000.0, &c)); /* the next window */
+	assert_false(ratelimit_lease_take("key:a:read", 2000, 60, 1000.0, &c)); /* and it stays gone */
+	ratelimit_lease_store("key:a:read", 2000, 60, 0.0, 1, &after);	       /* one slot: nothing kept */
+	assert_false(ratelimit_lease_take("key:a:read", 2000, 60, 1.0, &c));
+}
+
+static void test_lease_table_full_replaces_one(void **state)
+{
+	(void)state;
+	ratelimit_lease_clear();
+	struct ratelimit_counts c, after = {.prev = 0, .cur = 4, .elapsed = 0.0};
+	char id[32];
+	for (int i = 0; i < 40; i++) {
+		snprintf(id, sizeof(id), "key:%d:read", i);
+		ratelimit_lease_store(id, 2000, 60, 0.0, 4, &after);
+	}
+	assert_true(ratelimit_lease_take("key:39:read", 2000, 60, 1.0, &c)); /* the newest is kept */
+	ratelimit_lease_clear();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +179,11 @@ int main(void)
 		cmocka_unit_test(test_retry_after_current_window_full),
 		cmocka_unit_test(test_retry_after_previous_window_in_the_way),
 		cmocka_unit_test(test_window_config),
+		cmocka_unit_test(test_lease_size),
+		cmocka_unit_test(test_lease_spends_exactly_what_was_granted),
+		cmocka_unit_test(test_lease_is_per_id_limit_and_window),
+		cmocka_unit_test(test_lease_dies_with_its_window),
+		cmocka_unit_test(test_lease_table_full_replaces_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
