@@ -3,6 +3,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "core/jsonx.h"
 #include "core/validate.h"
 #include "handlers.h"
 #include "http/reply.h"
@@ -13,16 +14,24 @@
 static const char *check_channel(struct json_object *v)
 {
 	const char *s = json_object_get_string(v);
-	if (!strcmp(s, "email"))
+	if (!strcmp(s, "email") || !strcmp(s, "sms"))
 		return NULL;
-	if (!strcmp(s, "sms"))
-		return "sms is not available yet: no SMS connector is configured on this server; use email";
-	return "must be email";
+	return "must be email or sms";
 }
 
 static const char *check_email_to(struct json_object *v)
 {
 	return smtp_address_ok(json_object_get_string(v)) ? NULL : "must be an email address (local@domain)";
+}
+
+static const char *check_sms_to(struct json_object *v)
+{
+	const char *s = json_object_get_string(v);
+	size_t n = strlen(s);
+	bool ok = n >= 8 && n <= 16 && s[0] == '+' && s[1] != '0';
+	for (const char *c = s + 1; ok && *c; c++)
+		ok = *c >= '0' && *c <= '9';
+	return ok ? NULL : "must be a phone number in E.164 form (+ and 7 to 15 digits)";
 }
 
 static const char *check_events(struct json_object *v)
@@ -45,6 +54,7 @@ const struct field notification_fields[] = {
 	{"enabled", FIELD_BOOL, false, 0, 0, NULL},
 	{"channel", FIELD_STRING, false, 1, 16, check_channel},
 	{"email_to", FIELD_STRING, false, 3, 254, check_email_to},
+	{"sms_to", FIELD_STRING, false, 8, 16, check_sms_to},
 	{"events", FIELD_ARRAY, true, 0, 8, check_events},
 	{NULL, 0, false, 0, 0, NULL},
 };
@@ -74,6 +84,9 @@ int handle_notifications_get(struct request *rq)
 /* 200 settings | 401 | 422 | 503 */
 int handle_notifications_put(struct request *rq)
 {
+	const char *ch = jsonx_get_string(rq->json, "channel");
+	if (ch && !strcmp(ch, "sms") && !jsonx_get_string(rq->json, "sms_to"))
+		return reply_invalid_field(rq, "sms_to", "is required when channel is sms");
 	struct json_object *v = NULL;
 	enum db_status s = notify_settings_put(rq->arena, request_actor(rq, rq->user_id), rq->json, &v);
 	return answer(rq, s, v);

@@ -16,6 +16,8 @@
 #include "integrations/providers/sendgrid.h"
 #include "integrations/providers/ses.h"
 #include "integrations/providers/smtp.h"
+#include "integrations/providers/sns.h"
+#include "integrations/providers/twilio.h"
 
 static const char *str_or(struct json_object *o, const char *k, const char *def)
 {
@@ -49,6 +51,23 @@ void notify_compose(struct arena *a, const char *kind, struct json_object *data,
 		*subject = arena_printf(a, "Switchboard: %s", kind);
 		*text = arena_printf(a, "Details:\n%s\n", details);
 	}
+}
+
+const char *notify_compose_sms(struct arena *a, const char *kind, struct json_object *data)
+{
+	const char *t;
+	if (!strncmp(kind, "integration.health_", 19))
+		t = arena_printf(a, "Switchboard: your %.40s integration is %s. Open Switchboard to check it.",
+				 str_or(data, "provider", "an"), kind + 19);
+	else if (!strcmp(kind, "webhook.disabled"))
+		t = arena_printf(a, "Switchboard: webhook %.36s was disabled. Fix the receiver, then enable it.",
+				 str_or(data, "webhook_id", ""));
+	else if (!strcmp(kind, "export.completed"))
+		t = arena_printf(a, "Switchboard: your export %.36s is ready to download.",
+				 str_or(data, "id", str_or(data, "job_id", "")));
+	else
+		t = arena_printf(a, "Switchboard: %.60s", kind);
+	return t;
 }
 
 /* The backoff before attempt n+1: 30 s doubling, at most an hour. */
@@ -106,8 +125,35 @@ static enum db_status via_sendgrid(struct arena *a, const struct notification *n
 	return failed(a, n, secret_failed, reason);
 }
 
+/* By SMS through Twilio, else AWS SNS. */
+static enum db_status via_sms(struct arena *a, const struct notification *n)
+{
+	static const char *const providers[] = {"twilio", "sns"};
+	if (!n->to)
+		return notify_settle(a, n->id, NOTIFY_SKIPPED, "no phone number (sms_to) is set", 0);
+	const char *text = notify_compose_sms(a, n->kind, n->data);
+	for (int i = 0; i < 2; i++) {
+		struct integration row;
+		bool found, secret_failed = false;
+		enum db_status s = integration_load(a, n->user_id, providers[i], false, &row, &found);
+		if (s != DB_OK)
+			return s;
+		if (!found || !row.enabled)
+			continue;
+		const char *reason = NULL;
+		int rc = i == 0 ? twilio_send_saved(a, &row, n->to, text, &reason, &secret_failed)
+				: sns_send_saved(a, &row, n->to, text, &reason, &secret_failed);
+		if (rc == 0)
+			return notify_settle(a, n->id, NOTIFY_SENT, NULL, 0);
+		return failed(a, n, secret_failed, reason);
+	}
+	return notify_settle(a, n->id, NOTIFY_SKIPPED, "no enabled SMS connector (twilio or sns) is configured", 0);
+}
+
 static enum db_status deliver(struct arena *a, const struct notification *n)
 {
+	if (n->sms)
+		return via_sms(a, n);
 	struct integration row;
 	bool found;
 	enum db_status s = integration_load(a, n->user_id, "smtp", false, &row, &found);

@@ -23,7 +23,8 @@ static struct json_object *kinds_array(void)
 }
 
 #define SETTINGS_VIEW                                                                                         \
-	"SELECT json_build_object('enabled', enabled, 'channel', channel, 'email_to', email_to, 'events', "    \
+	"SELECT json_build_object('enabled', enabled, 'channel', channel, 'email_to', email_to, 'sms_to', sms_to, "\
+	"'events', "    \
 	"to_json(events), 'updated_at', " SQL_RFC3339("updated_at") ")::text FROM notification_settings "     \
 	"WHERE user_id = $1"
 
@@ -46,6 +47,7 @@ enum db_status notify_settings_get(struct arena *a, const char *user_id, struct 
 		json_object_object_add(v, "enabled", json_object_new_boolean(0));
 		json_object_object_add(v, "channel", json_object_new_string("email"));
 		json_object_object_add(v, "email_to", NULL);
+		json_object_object_add(v, "sms_to", NULL);
 		json_object_object_add(v, "events", json_object_new_array());
 		json_object_object_add(v, "updated_at", NULL);
 	}
@@ -61,15 +63,18 @@ enum db_status notify_settings_put(struct arena *a, const struct actor *who, str
 	const char *p[] = {who->user_id, jsonx_get_bool(body, "enabled", 1) ? "true" : "false",
 			   jsonx_get_string(body, "channel") ? jsonx_get_string(body, "channel") : "email",
 			   jsonx_get_string(body, "email_to"),
-			   events ? json_object_to_json_string_ext(events, JSON_C_TO_STRING_PLAIN) : "[]"};
+			   events ? json_object_to_json_string_ext(events, JSON_C_TO_STRING_PLAIN) : "[]",
+			   jsonx_get_string(body, "sms_to")};
 	enum db_status s = db_begin(a);
 	if (s == DB_OK)
 		s = db_exec(a, NULL,
-			    "INSERT INTO notification_settings (user_id, enabled, channel, email_to, events) "
-			    "VALUES ($1, $2::boolean, $3, $4, ARRAY(SELECT DISTINCT jsonb_array_elements_text($5::jsonb))) "
+			    "INSERT INTO notification_settings (user_id, enabled, channel, email_to, events, sms_to) "
+			    "VALUES ($1, $2::boolean, $3, $4, ARRAY(SELECT DISTINCT jsonb_array_elements_text($5::jsonb)), "
+			    "$6) "
 			    "ON CONFLICT (user_id) DO UPDATE SET enabled = EXCLUDED.enabled, channel = EXCLUDED.channel, "
-			    "email_to = EXCLUDED.email_to, events = EXCLUDED.events, updated_at = now()",
-			    5, p);
+			    "email_to = EXCLUDED.email_to, events = EXCLUDED.events, sms_to = EXCLUDED.sms_to, "
+			    "updated_at = now()",
+			    6, p);
 	if (s == DB_OK) {
 		struct json_object *d = json_object_new_object();
 		json_object_object_add(d, "enabled", json_object_new_boolean(p[1][0] == 't'));
@@ -116,8 +121,9 @@ enum db_status notify_claim(struct arena *a, long lease_s, struct notification *
 		" lease_until = now() + make_interval(secs => $1::int) FROM due WHERE n.id = due.id "
 		"RETURNING n.id, n.user_id, n.kind, n.attempts, "
 		" (SELECT data::text FROM events WHERE id = n.event_id), "
-		" (SELECT coalesce(ns.email_to, u.email) FROM users u LEFT JOIN notification_settings ns "
-		"  ON ns.user_id = u.id WHERE u.id = n.user_id)",
+		" (SELECT CASE WHEN ns.channel = 'sms' THEN ns.sms_to ELSE coalesce(ns.email_to, u.email) END "
+		"  FROM users u LEFT JOIN notification_settings ns ON ns.user_id = u.id WHERE u.id = n.user_id), "
+		" (SELECT coalesce(channel, 'email') FROM notification_settings WHERE user_id = n.user_id)",
 		1, p);
 	if (s != DB_OK || PQntuples(res) == 0)
 		return s;
@@ -130,6 +136,8 @@ enum db_status notify_claim(struct arena *a, long lease_s, struct notification *
 	struct json_object *j = data ? json_tokener_parse(data) : NULL;
 	out->data = arena_defer(a, jsonx_put, j ? j : json_object_new_object());
 	out->to = to ? arena_strdup(a, to) : NULL;
+	const char *ch = db_value(res, 0, 6);
+	out->sms = ch && !strcmp(ch, "sms");
 	return DB_OK;
 }
 

@@ -17,10 +17,10 @@ struct json_object;
 /* The notification kinds a user may choose, NULL-terminated. */
 extern const char *const notify_kinds[];
 
-/* The user's settings {enabled, channel, email_to, events, available_events,
+/* The user's settings {enabled, channel, email_to, sms_to, events, available_events,
  * updated_at}; defaults (disabled, nothing chosen) when none are saved. */
 enum db_status notify_settings_get(struct arena *a, const char *user_id, struct json_object **out);
-/* Saves a checked body (enabled, channel, email_to, events), audited as
+/* Saves a checked body (enabled, channel, email_to, sms_to, events), audited as
  * notifications.updated; *out is the saved view. */
 enum db_status notify_settings_put(struct arena *a, const struct actor *who, struct json_object *body,
 				   struct json_object **out);
@@ -33,6 +33,7 @@ struct notification {
 	const char *id, *user_id, *kind, *to;
 	struct json_object *data; /* the event's data (arena), {} when the event is gone */
 	int attempts;		  /* including this one */
+	bool sms;		  /* channel sms: to is the E.164 number, else an email address */
 };
 
 /* Leases the oldest due message (pending and due, or sending with an expired lease) for

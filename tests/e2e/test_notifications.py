@@ -67,7 +67,12 @@ def test_defaults_and_save(api, new_user):
     ({"events": ["integration.connected"]}, "events"),
     ({"events": [5]}, "events"),
     ({"events": "webhook.disabled"}, "events"),
-    ({"events": [], "channel": "sms"}, "channel"),
+    ({"events": [], "channel": "sms"}, "sms_to"),
+    ({"events": [], "channel": "sms", "sms_to": "015550100"}, "sms_to"),
+    ({"events": [], "sms_to": "+0155501000"}, "sms_to"),
+    ({"events": [], "sms_to": "+1555"}, "sms_to"),
+    ({"events": [], "sms_to": "+1555010000x"}, "sms_to"),
+    ({"events": [], "sms_to": "+1234567890123456"}, "sms_to"),
     ({"events": [], "channel": "pigeon"}, "channel"),
     ({"events": [], "email_to": "nobody"}, "email_to"),
     ({"events": [], "email_to": "a@b.org\r\nBcc: c@d.org"}, "email_to"),
@@ -174,3 +179,78 @@ def test_sendgrid_is_used_without_smtp(api, new_user):
     assert len(got) == 1 and got[0]["subject"] == "Switchboard: mqtt integration is error", got
     r = sb.retry_until(lambda: (lambda x: x if x and x[0]["status"] == "sent" else None)(rows(u)), timeout=10)
     assert r, rows(u)
+
+
+def test_ses_is_used_when_it_is_the_only_email_connector(api, new_user):
+    from test_ses import config as ses_config, received
+    u = new_user()
+    sb.expect_ok(requests.put(api + "/users/me/integrations/ses", json=ses_config(), headers=u.headers,
+                              timeout=sb.TIMEOUT))
+    sb.expect_ok(put(api, u, {"events": ["integration.health_error"]}))
+    broken_mqtt(api, u)
+    # The fake checks the SigV4 signature before it records the message.
+    got = sb.retry_until(lambda: received(u.email), timeout=30)
+    assert len(got) == 1, got
+    assert got[0]["subject"] == "Switchboard: mqtt integration is error" and got[0]["from"] == "switchboard@example.org"
+    r = sb.retry_until(lambda: (lambda x: x if x and x[0]["status"] == "sent" else None)(rows(u)), timeout=10)
+    assert r and r[0]["attempts"] == 1, rows(u)
+
+
+def sms_number(u):
+    return "+4917" + str(uuid.UUID(u.id).int % 10**9).zfill(9)
+
+
+def test_sms_settings_saved(api, new_user):
+    u = new_user()
+    assert sb.expect_ok(get(api, u))["sms_to"] is None
+    d = sb.expect_ok(put(api, u, {"events": ["export.completed"], "channel": "sms", "sms_to": "+15555550100"}))
+    assert d["channel"] == "sms" and d["sms_to"] == "+15555550100"
+    assert sb.expect_ok(get(api, u))["sms_to"] == "+15555550100"
+
+
+def test_sms_through_twilio_on_mqtt_health_error(api, new_user, mail):
+    from test_twilio import config as twilio_config, received
+    from test_sns import config as sns_config, received as sns_received
+    u = new_user()
+    to = sms_number(u)
+    # Email and SNS are configured too: channel sms uses Twilio first, and only it.
+    for name, body in (("smtp", mail.config()), ("twilio", twilio_config()), ("sns", sns_config())):
+        sb.expect_ok(requests.put(api + f"/users/me/integrations/{name}", json=body, headers=u.headers,
+                                  timeout=sb.TIMEOUT))
+    sb.expect_ok(put(api, u, {"events": ["integration.health_error"], "channel": "sms", "sms_to": to}))
+    broken_mqtt(api, u)
+    got = sb.retry_until(lambda: received(to), timeout=30)
+    assert len(got) == 1, got
+    text = got[0]["body"]
+    assert "mqtt" in text and "error" in text and len(text) <= 160, text
+    assert "secret" not in text.lower() and "password" not in text.lower()
+    r = sb.retry_until(lambda: (lambda x: x if x and x[0]["status"] == "sent" else None)(rows(u)), timeout=10)
+    assert r and r[0]["attempts"] == 1, rows(u)
+    assert sns_received(to) == [] and mail.messages(u.email) == []
+
+
+def test_sms_falls_back_to_sns(api, new_user):
+    from test_sns import config as sns_config, received
+    u = new_user()
+    to = sms_number(u)
+    sb.expect_ok(requests.put(api + "/users/me/integrations/sns", json=sns_config(), headers=u.headers,
+                              timeout=sb.TIMEOUT))
+    sb.expect_ok(put(api, u, {"events": ["integration.health_error"], "channel": "sms", "sms_to": to}))
+    broken_mqtt(api, u)
+    got = sb.retry_until(lambda: received(to), timeout=30)
+    assert len(got) == 1, got
+    text = got[0]["message"]
+    assert "mqtt" in text and "error" in text and len(text) <= 160, text
+    r = sb.retry_until(lambda: (lambda x: x if x and x[0]["status"] == "sent" else None)(rows(u)), timeout=10)
+    assert r, rows(u)
+
+
+def test_sms_without_an_sms_connector_is_skipped(api, new_user, mail):
+    u = new_user()
+    sb.expect_ok(requests.put(api + "/users/me/integrations/smtp", json=mail.config(), headers=u.headers,
+                              timeout=sb.TIMEOUT))
+    sb.expect_ok(put(api, u, {"events": ["integration.health_error"], "channel": "sms", "sms_to": sms_number(u)}))
+    broken_mqtt(api, u)
+    r = sb.retry_until(lambda: (lambda x: x if x and x[0]["status"] == "skipped" else None)(rows(u)), timeout=30)
+    assert r and "sms" in r[0]["last_error"].lower(), rows(u)
+    assert mail.messages(u.email) == []

@@ -16,6 +16,7 @@
 #include "integrations/integration.h"
 #include "integrations/providers/aws_conn.h"
 #include "integrations/providers/provider.h"
+#include "integrations/providers/sns.h"
 #include "net/outbound.h"
 
 static const struct field sns_fields[] = {
@@ -73,6 +74,23 @@ static int call(struct arena *a, const struct integration *row, const char *form
 	*reason = arena_printf(a, "SNS answered %ld%s%s%s%s", o.status, code ? " " : "", code ? code : "",
 			       msg ? ": " : "", msg ? msg : "");
 	return -1;
+}
+
+int sns_send_saved(struct arena *a, const struct integration *row, const char *to, const char *text,
+		   const char **reason, bool *secret_failed)
+{
+	struct form f;
+	form_init(&f, a);
+	form_add(&f, "Action", "Publish");
+	form_add(&f, "PhoneNumber", to);
+	form_add(&f, "Message", text);
+	form_add(&f, "Version", "2010-03-31");
+	const char *doc = NULL;
+	int http = 0, rc = call(a, row, f.text, &doc, reason, &http);
+	*secret_failed = rc == -2;
+	if (rc == -2)
+		*reason = "the stored secret access key could not be decrypted";
+	return rc ? -1 : 0;
 }
 
 static void sns_health(struct arena *a, const struct actor *who, const struct provider *p,
