@@ -1,5 +1,5 @@
 /* GET and PUT /users/me/notifications: which events the user is told about, and how
- * (the worker sends them through the user's email connector: notify_send.h). */
+ * (the worker sends them through the user's email or SMS connector: notify_send.h). */
 #include <json-c/json.h>
 #include <string.h>
 

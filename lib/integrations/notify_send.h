@@ -1,5 +1,5 @@
 /* Sending the queued notifications (notify_store.h) through each user's email
- * connector: the worker's part of the feature. */
+ * (SMTP, SendGrid, SES) or SMS (Twilio, SNS) connector: the worker's part of the feature. */
 #ifndef SB_NOTIFY_SEND_H
 #define SB_NOTIFY_SEND_H
 
