@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -69,6 +70,18 @@ static const char *body_text(struct request *rq, bool *truncated)
 	return redact_body_note(rq->arena, rq->body_len, media);
 }
 
+/* Now, as timestamptz text with microseconds: the row's created_at. */
+static const char *answered_at(struct arena *a)
+{
+	struct timespec ts;
+	struct tm tm;
+	char day[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	return arena_printf(a, "%s.%06ldZ", day, ts.tv_nsec / 1000);
+}
+
 void api_request_log_write(struct request *rq, double ms)
 {
 	if (rq->auth_kind != AUTH_API_KEY && rq->auth_kind != AUTH_OAUTH_TOKEN && rq->auth_kind != AUTH_OAUTH_CLIENT)
@@ -78,7 +91,7 @@ void api_request_log_write(struct request *rq, double ms)
 	snprintf(msbuf, sizeof(msbuf), "%.3f", ms);
 	const char *ua = request_header(rq, "user-agent");
 	/* An address that is not one (a unix-socket peer) is stored as NULL, not refused. */
-	const char *p[] = {
+	const char *p[APILOG_COLS] = {
 		rq->auth_kind == AUTH_API_KEY ? rq->api_key_id : NULL,
 		rq->auth_kind == AUTH_API_KEY ? NULL : rq->client_id,
 		rq->user_id,
@@ -92,29 +105,13 @@ void api_request_log_write(struct request *rq, double ms)
 		query_json(rq),
 		NULL,
 		NULL,
+		NULL,
 	};
 	bool truncated;
 	p[11] = body_text(rq, &truncated);
 	p[12] = truncated ? "true" : "false";
-	/* synchronous_commit off for this statement's transaction only: the client has its
-	 * answer and a database crash may lose the last few log rows, so waiting for the WAL
-	 * flush would only hold this process back from its next request. set_config(..., true)
-	 * inside the statement does what BEGIN; SET LOCAL; ...; COMMIT did in one round trip
-	 * instead of four: the setting is read at commit, before the transaction's settings
-	 * are undone. The INSERT selects from it so that it is evaluated. */
-	enum db_status s = db_exec(
-		rq->arena, NULL,
-		"WITH l AS (INSERT INTO api_request_logs (api_key_id, client_id, user_id, method, path, route, "
-		"  response_status, response_time_ms, ip_address, user_agent, query_params, request_body, "
-		"  request_body_truncated) "
-		"  SELECT $1, $2, $3, $4, $5, $10, $6::int, $7::float8, "
-		"  CASE WHEN $8::text ~ '^[0-9a-fA-F:.]+$' THEN $8::inet END, $9, $11::jsonb, $12, $13::bool "
-		"  FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit) "
-		"UPDATE api_keys SET last_used_at = now() WHERE id = $1::uuid "
-		"  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 second')",
-		13, p);
-	if (s != DB_OK)
-		log_msg(LOG_WARN, "request log not written (%d)", (int)s);
+	p[13] = answered_at(rq->arena);
+	api_request_log_add(p);
 }
 
 int api_request_logs_prune(struct arena *a, long retention_days)

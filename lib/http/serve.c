@@ -159,7 +159,11 @@ static int listen_epoll(int listen_fd)
 static int wait_for_connection(int ep, const sigset_t *wait)
 {
 	struct epoll_event ev;
-	int n = epoll_pwait(ep, &ev, 1, -1, wait);
+	/* Request-log rows waiting in this process go out once it has been idle a moment. */
+	bool pending = api_request_log_pending();
+	int n = epoll_pwait(ep, &ev, 1, pending ? APILOG_IDLE_FLUSH_MS : -1, wait);
+	if (n == 0 && pending)
+		api_request_log_flush();
 	if (n < 0)
 		return errno == EINTR ? 0 : -1;
 	if (n == 0)
@@ -207,6 +211,7 @@ int serve_child(const struct app *app, int listen_fd)
 		api_request_log_write(&rq, ms);
 		arena_reset(a);
 	}
+	api_request_log_flush();
 	close(ep);
 	arena_free(a);
 	db_close();

@@ -175,3 +175,28 @@ def test_only_the_owner_reads_a_client_log(api, owner, new_user, client):
         sb.expect_error(logs(api, other, f"/oauth/clients/{client['id']}/{suffix}"), 404, "not_found")
         sb.expect_error(logs(api, owner, f"/oauth/clients/{uuid.uuid4()}/{suffix}"), 404, "not_found")
         sb.expect_error(logs(api, owner, f"/oauth/clients/xyz/{suffix}"), 404, "not_found")
+
+
+def test_batched_rows_keep_every_request_and_its_characters(api, owner):
+    """Rows wait in the answering process and go as one statement of arrays (see
+    lib/http/apilog_batch.c): quotes, backslashes, braces, commas and bytes that are not
+    UTF-8 must not break the array text, and a burst larger than one batch loses none."""
+    k = create(api, owner, "/api-keys", scopes=["read"])
+    ua = 'odd "agent" \\ {x,y} NULL'
+    h = {"X-API-Key": k["key"], "User-Agent": ua}
+    odd = {"q": 'say "hi" \\ {a,b}', "n": "NULL"}
+    sb.expect_ok(requests.get(api + "/users/me", params=odd, headers=h, timeout=sb.TIMEOUT))
+    sb.expect_ok(requests.get(api + "/users/me?raw=%FF%FE", headers=h, timeout=sb.TIMEOUT))
+    for _ in range(40):
+        sb.expect_ok(requests.get(api + "/users/me", headers=h, timeout=sb.TIMEOUT))
+    d = wait_for(api, owner, f"/api-keys/{k['id']}/logs", 42)
+    assert d["total"] == 42
+    items = d["items"]
+    first = [i for i in items if i.get("query_params") and "q" in i["query_params"]]
+    assert len(first) == 1, items[:3]
+    assert first[0]["query_params"] == odd
+    assert first[0]["user_agent"] == ua
+    raw = [i for i in items if i.get("query_params") and "raw" in i["query_params"]]
+    assert len(raw) == 1 and raw[0]["response_status"] == 200
+    # created_at is each request's own time, not the batch's: not all equal.
+    assert len({i["created_at"] for i in items}) > 1
