@@ -320,7 +320,9 @@ static char *url_host(struct arena *a, const char *url)
 static char *call_caller(struct arena *a, const struct outbound_request *rq)
 {
 	const char *cred = NULL;
-	if (rq->bearer)
+	if (rq->caller)
+		cred = arena_printf(a, "caller:%s", rq->caller);
+	else if (rq->bearer)
 		cred = arena_printf(a, "bearer:%s", rq->bearer);
 	else if (rq->basic_user)
 		cred = arena_printf(a, "basic:%s", rq->basic_user);
@@ -383,9 +385,10 @@ int outbound_do(struct arena *a, const struct outbound_request *rq, struct outbo
 		if (until > now)
 			return rate_limited(a, out, host, until, false, "the service asked us to wait");
 	}
-	/* The client-side limit is per user: calls with a user's bearer token. Calls with
-	 * the platform's client credentials (token endpoints) only honour the waits. */
-	if (host && caller && rq->bearer && !rq->unlimited) {
+	/* The client-side limit is per user: calls with a user's bearer token or a caller
+	 * the provider names. Calls with the platform's client credentials (token
+	 * endpoints) only honour the waits. */
+	if (host && caller && (rq->bearer || rq->caller) && !rq->unlimited) {
 		long window = config_int("SB_OUTBOUND_WINDOW_SECONDS", 60, 1, 3600), end;
 		long limit = config_int("SB_OUTBOUND_CALLS_PER_WINDOW", 120, 1, 100000);
 		long calls = outbound_quota_count(a, host, caller, window, &end);

@@ -7,7 +7,8 @@
  *  - a client-side limit per host and caller (SB_OUTBOUND_CALLS_PER_WINDOW calls per
  *    SB_OUTBOUND_WINDOW_SECONDS, 120 per 60 s), so one user's loop cannot spend the
  *    platform's shared quota; the caller is a hash of the call's credential (bearer
- *    token or basic-auth user), so it is per user without an id travelling along;
+ *    token or basic-auth user), so it is per user without an id travelling along, or
+ *    of rq.caller when the provider names one (a per-request session token);
  *  - retries with exponential backoff and full jitter, for idempotent calls only;
  *  - conditional requests (If-None-Match) for list endpoints that ask for it
  *    (rq.conditional): the answer and its ETag are cached per caller for
@@ -51,6 +52,10 @@ struct outbound_request {
 	size_t max_response;	 /* SB_OUTBOUND_MAX_RESPONSE (4 MiB) when 0 */
 	bool conditional;	 /* a GET of a list that supports ETags: cache and revalidate */
 	bool unlimited;		 /* no client-side limit (token endpoints of the OAuth flow) */
+	/* The caller when the credential cannot name one: a session token made per request
+	 * (ThingsBoard's X-Authorization JWT) or none (its login). A stable per-user key
+	 * ("thingsboard:<user id>"); such calls count against the client-side limit. */
+	const char *caller;
 };
 
 struct outbound_response {

@@ -107,8 +107,9 @@ static void error_reply(struct arena *a, const struct outbound_response *o, stru
 		r->outcome = TB_UNREACHABLE;
 }
 
-static void do_call(struct arena *a, const char *server, const char *auth, const char *method, const char *path,
-		    const char *body, struct tb_reply *r)
+/* One call; caller keys the per-user outbound limit (the JWT is new at every login). */
+static void do_call(struct arena *a, const struct tb_session *s, const char *auth, const char *method,
+		    const char *path, const char *body, struct tb_reply *r)
 {
 	long timeout = config_int("SB_THINGSBOARD_TIMEOUT_MS", 5000, 200, 60000);
 	const char *headers[4] = {"Accept: application/json", "Content-Type: application/json", NULL, NULL};
@@ -117,7 +118,8 @@ static void do_call(struct arena *a, const char *server, const char *auth, const
 	bool get = !method || !strcmp(method, "GET");
 	struct outbound_request rq = {
 		.method = method,
-		.url = arena_printf(a, "%s%s", server, path),
+		.url = arena_printf(a, "%s%s", s->server, path),
+		.caller = s->caller,
 		.headers = headers,
 		.body = body,
 		.body_len = body ? strlen(body) : 0,
@@ -149,7 +151,7 @@ static void do_call(struct arena *a, const char *server, const char *auth, const
 void tb_call(struct arena *a, const struct tb_session *s, const char *method, const char *path, const char *body,
 	     struct tb_reply *r)
 {
-	do_call(a, s->server, s->token, method, path, body, r);
+	do_call(a, s, s->token, method, path, body, r);
 	if (r->outcome == TB_AUTH)
 		r->reason = arena_printf(a, "ThingsBoard refused the session token: %s", r->reason);
 }
@@ -159,6 +161,8 @@ int tb_login(struct arena *a, const struct integration *row, struct tb_session *
 	char *password = NULL;
 	memset(r, 0, sizeof(*r));
 	s->server = jsonx_get_string(row->config, "server_url");
+	s->token = NULL;
+	s->caller = arena_printf(a, "thingsboard:%s", row->user_id);
 	if (integration_open(a, row->config, row->user_id, "thingsboard", "password", &password) <= 0 || !s->server) {
 		r->outcome = TB_SECRET;
 		r->reason = "the stored password could not be decrypted: save it again";
@@ -169,7 +173,7 @@ int tb_login(struct arena *a, const struct integration *row, struct tb_session *
 	json_object_object_add(b, "password", json_object_new_string(password));
 	const char *body = arena_strdup(a, json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN));
 	json_object_put(b);
-	do_call(a, s->server, NULL, "POST", "/api/auth/login", body, r);
+	do_call(a, s, NULL, "POST", "/api/auth/login", body, r);
 	if (r->outcome == TB_AUTH)
 		r->reason = arena_printf(a, "ThingsBoard refused the username or password (%s)", r->reason);
 	if (r->outcome != TB_OK)

@@ -42,6 +42,7 @@ struct tb_reply {
 struct tb_session {
 	const char *server;
 	const char *token;
+	const char *caller; /* "thingsboard:<user id>": the outbound limit's caller (outbound.h) */
 };
 
 /* POST /api/auth/login with the row's username and sealed password. 0 or -1 with *r. */
