@@ -85,6 +85,7 @@ static void read_conf(int argc, char **argv)
 	relay_conf.sessions_per_user = config_int("SB_RELAY_SESSIONS_PER_USER", 10, 1, 100000);
 	relay_conf.connect_timeout_ms = config_int("SB_MQTT_TEST_TIMEOUT_MS", 5000, 500, 15000);
 	relay_conf.msgs_per_second = config_int("SB_RELAY_MESSAGES_PER_SECOND", 200, 1, 1000000);
+	relay_conf.bytes_per_second = config_int("SB_RELAY_BYTES_PER_SECOND", 1024 * 1024, 1024, 1024L * 1024 * 1024);
 }
 
 static int make_fds(int *sfd, int *tfd)

@@ -15,6 +15,7 @@
 #define NOT_AUTHORIZED_V5   0x87
 #define CONNACK_REFUSED_311 0x05 /* not authorized */
 #define SUBACK_FAILURE_311  0x80
+#define MESSAGE_RATE_TOO_HIGH_V5 0x96
 
 static uint16_t close_for(int rc)
 {
@@ -160,15 +161,38 @@ static int one_packet(struct session *s, const struct mqtt_frame *f, const uint8
 	}
 }
 
+/* The browser's MQTT packets and bytes per second (SB_RELAY_MESSAGES_PER_SECOND,
+ * SB_RELAY_BYTES_PER_SECOND) in one-second windows: packets, not WebSocket messages (a
+ * client may split a packet over several messages or put several in one).
+ * Beyond either: a v5 session gets DISCONNECT 0x96 (message rate too high), 3.1.1 has
+ * no server DISCONNECT; then close 1008. Counted and audited as a refusal. */
+static bool over_rate(struct session *s, size_t bytes, unsigned packets)
+{
+	unsigned long sec = (unsigned long)(now_ms() / 1000);
+	if (sec != s->msgs_window)
+		s->msgs_window = sec, s->msgs_in_window = 0, s->bytes_in_window = 0;
+	s->bytes_in_window += bytes;
+	s->msgs_in_window += packets;
+	const char *what = NULL;
+	if (s->msgs_in_window > (unsigned long)relay_conf.msgs_per_second)
+		what = "messages_per_second";
+	else if (s->bytes_in_window > (unsigned long long)relay_conf.bytes_per_second)
+		what = "bytes_per_second";
+	if (!what)
+		return false;
+	store_refused(s, what, NULL, 0);
+	if (s->connect_seen && s->version == MQTT_V5) {
+		uint8_t out[8];
+		ws_send_packet(s, out, mqtt_write_disconnect(MESSAGE_RATE_TOO_HIGH_V5, out));
+	}
+	session_close(s, 1008, *what == 'm' ? "too many messages per second" : "too many bytes per second");
+	return true;
+}
+
 int filter_from_browser(struct session *s, const uint8_t *p, size_t n)
 {
-	long long sec = now_ms() / 1000;
-	if ((unsigned long)sec != s->msgs_window)
-		s->msgs_window = (unsigned long)sec, s->msgs_in_window = 0;
-	if (++s->msgs_in_window > (unsigned long)relay_conf.msgs_per_second) {
-		session_close(s, 1008, "too many messages per second");
+	if (over_rate(s, n, 0))
 		return -1;
-	}
 	if (buf_add(&s->c_in, p, n, (size_t)relay_conf.max_packet + 5)) {
 		session_close(s, 1009, "packet too large");
 		return -1;
@@ -178,7 +202,7 @@ int filter_from_browser(struct session *s, const uint8_t *p, size_t n)
 	struct mqtt_frame f;
 	while (!s->closing && (rc = mqtt_frame_parse(s->c_in.d + off, s->c_in.len - off, (size_t)relay_conf.max_packet,
 						     &f)) == MQTT_OK) {
-		if (one_packet(s, &f, s->c_in.d + off))
+		if (over_rate(s, 0, 1) || one_packet(s, &f, s->c_in.d + off))
 			return -1;
 		off += f.header_len + f.body_len;
 	}

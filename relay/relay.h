@@ -53,6 +53,7 @@ struct session {
 	long long opened_ms, last_rx_ms, connect_deadline_ms, close_deadline_ms;
 	unsigned refused, refused_unsaved, audits;
 	unsigned long msgs_window, msgs_in_window;
+	unsigned long long bytes_in_window;
 	uint16_t pending_code; /* a close waiting for the queued messages to go first */
 	char pending_reason[124];
 	bool closing, dead; /* dead: to be destroyed once the current event is handled */
@@ -62,7 +63,7 @@ struct session {
 /* Settings, read once at start. */
 struct relay_conf {
 	const char *socket_path, *relay_id, *ca_file;
-	long max_packet, sessions_per_user, connect_timeout_ms, msgs_per_second;
+	long max_packet, sessions_per_user, connect_timeout_ms, msgs_per_second, bytes_per_second;
 };
 extern struct relay_conf relay_conf;
 

@@ -211,12 +211,11 @@ static void settle(struct session *s)
 		if (wslay_event_send(s->ws))
 			s->dead = true;
 	}
-	if (!s->dead && s->ws) {
-		bool done = !wslay_event_want_read(s->ws) && !wslay_event_want_write(s->ws);
-		bool sent = wslay_event_get_close_sent(s->ws) && !wslay_event_want_write(s->ws);
-		if (done || sent)
-			s->dead = true;
-	}
+	/* After our close frame the browser's frames are still read (and dropped) until its
+	 * close answers ours or close_deadline_ms passes: closing a socket with unread bytes
+	 * would reset it, and the reset can overtake our last frames on the way to the browser. */
+	if (!s->dead && s->ws && !wslay_event_want_read(s->ws) && !wslay_event_want_write(s->ws))
+		s->dead = true;
 	if (s->dead)
 		session_destroy(s);
 	else
