@@ -34,6 +34,16 @@ int handle_list(struct request *rq)
 	return reply_ok(rq, 200, list, "Your integrations");
 }
 
+/* The action of p called name for method ("POST" also matches a NULL method): a read
+ * and an operation may share a name (devices/{id}/ota). */
+static const struct provider_action *action_for(const struct provider *p, const char *name, const char *method)
+{
+	for (const struct provider_action *x = p->actions; x && x->name; x++)
+		if (!strcmp(x->name, name) && !strcmp(x->method ? x->method : "POST", method))
+			return x;
+	return NULL;
+}
+
 static const struct provider *provider_or_404(struct request *rq)
 {
 	const struct provider *p = provider_find(request_param(rq, "provider"));
@@ -56,7 +66,10 @@ static const struct field *const *fields_of(const struct request *rq, enum integ
 	if (!p)
 		return NULL;
 	const char *action = request_param(rq, "action"), *step = request_param(rq, "step");
-	if (action && step)
+	const char *item = request_param(rq, "item");
+	if (action && step && item)
+		action = arena_printf(rq->arena, "%s/*/%s", action, item);
+	else if (action && step)
 		action = arena_printf(rq->arena, "%s/%s", action, step);
 	return integration_body_fields(rq->arena, p, op, action);
 }
@@ -177,6 +190,30 @@ int handle_action_get(struct request *rq)
 	return run_read(rq, p, provider_action_find(p, arena_printf(rq->arena, "%s/*", action)), step);
 }
 
+/* POST .../{provider}/{action}/{id}/{item}: the provider's action called "action/", a
+ * star, "/item" (devices/{device_id}/ota) with the id as c->param. Statuses as
+ * handle_action's, and 413 (a body over the action's own limit). */
+int handle_action_item(struct request *rq)
+{
+	const struct provider *p = provider_or_404(rq);
+	if (!p)
+		return rq->status;
+	const char *name = arena_printf(rq->arena, "%s/*/%s", request_param(rq, "action"), request_param(rq, "item"));
+	return run_action_param(rq, p, name, request_param(rq, "step"));
+}
+
+/* GET .../{provider}/{action}/{id}/{item}: the read called "action/", a star, "/item"
+ * (devices/{device_id}/ota) with the id as c->param.
+ * 200 | 401 | 403 | 404 | 409 | 422 | 502 | 503 | 504 */
+int handle_action_get_star(struct request *rq)
+{
+	const struct provider *p = provider_or_404(rq);
+	if (!p)
+		return rq->status;
+	const char *name = arena_printf(rq->arena, "%s/*/%s", request_param(rq, "action"), request_param(rq, "item"));
+	return run_read(rq, p, action_for(p, name, "GET"), request_param(rq, "step"));
+}
+
 /* GET .../{provider}/{action}/{step}/{item}/{sub}: the read called "action/step/", a star, "/sub"
  * (drive/files/{id}/content) with the item as c->param.
  * 200 | 401 | 403 | 404 | 409 | 413 | 415 | 502 | 503 | 504 */
@@ -192,7 +229,12 @@ int handle_action_get_item(struct request *rq)
 
 int run_action(struct request *rq, const struct provider *p, const char *name)
 {
-	const struct provider_action *x = provider_action_find(p, name);
+	return run_action_param(rq, p, name, NULL);
+}
+
+int run_action_param(struct request *rq, const struct provider *p, const char *name, const char *param)
+{
+	const struct provider_action *x = action_for(p, name, "POST");
 	if (!x || (x->method && strcmp(x->method, "POST")))
 		return reply_error(rq, 404, "not_found", "No such route");
 	if (x->body_required && !rq->json) {
@@ -204,6 +246,7 @@ int run_action(struct request *rq, const struct provider *p, const char *name)
 	if (rq->json && x->fields && validate_object(rq->json, x->fields, &errors))
 		return reply_invalid(rq, errors);
 	struct provider_call c = call_of(rq);
+	c.param = param;
 	struct provider_result r;
 	x->run(&c, p, &r);
 	return reply_result(rq, &r);

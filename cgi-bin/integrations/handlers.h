@@ -36,6 +36,10 @@ int handle_generic_refresh(struct request *rq);
 int handle_generic_sync(struct request *rq);
 /* Runs p's action of that name on the request (404 when p has none). */
 int run_action(struct request *rq, const struct provider *p, const char *name);
+/* The same with c->param set (an id from the path). */
+int run_action_param(struct request *rq, const struct provider *p, const char *name, const char *param);
+int handle_action_item(struct request *rq);
+int handle_action_get_star(struct request *rq);
 
 /* The body members each provider route accepts (struct route's body_fields). */
 struct field;

@@ -286,6 +286,13 @@ static void arduino_catalog(struct json_object *entry)
 	json_object_object_add(entry, "api_url", json_object_new_string(arduino_api_url()));
 }
 
+static const struct provider_action arduino_actions[] = {
+	{"devices/*/ota", true, arduino_ota_fields, arduino_ota_upload, NULL, NULL},
+	{"devices/*/ota", false, NULL, arduino_ota_list, "GET", NULL},
+	{"ota/*", false, NULL, arduino_ota_status, "GET", NULL},
+	{NULL, false, NULL, NULL, NULL, NULL},
+};
+
 const struct provider provider_arduino_cloud = {
 	.name = PROVIDER,
 	.url_name = "arduino-cloud",
@@ -300,4 +307,5 @@ const struct provider provider_arduino_cloud = {
 	.get = arduino_get,
 	.put = arduino_put,
 	.refresh = arduino_refresh,
+	.actions = arduino_actions,
 };

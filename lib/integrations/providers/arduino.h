@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 
+#include "core/validate.h"
+
 struct arena;
 struct integration;
 struct json_object;
@@ -56,5 +58,19 @@ struct provider_result;
 int arduino_get(const struct provider_call *c, const struct provider *p, struct provider_result *r);
 int arduino_put(const struct provider_call *c, const struct provider *p, struct provider_result *r);
 int arduino_refresh(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+
+/* Over-the-air updates (arduino_ota.c). */
+#include <stddef.h>
+#include <stdint.h>
+/* NULL when b[0..n) is an Arduino .ota file (its 20-byte header's length and CRC32 match;
+ * *magic, when not NULL, receives the header's VID/PID magic number), else the message
+ * saying why not. */
+const char *arduino_ota_check(const unsigned char *b, size_t n, uint32_t *magic);
+/* SB_ARDUINO_OTA_MAX_BYTES: the largest .ota file accepted (512 KiB by default). */
+long arduino_ota_max_bytes(void);
+extern const struct field arduino_ota_fields[];
+int arduino_ota_upload(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+int arduino_ota_status(const struct provider_call *c, const struct provider *p, struct provider_result *r);
+int arduino_ota_list(const struct provider_call *c, const struct provider *p, struct provider_result *r);
 
 #endif
