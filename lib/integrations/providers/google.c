@@ -64,15 +64,14 @@ static int drive_export(const struct provider_call *c, const struct provider *p,
 	size_t n;
 	if (projects_requested(c, &projects, &n, r))
 		return r->outcome;
-	struct oauth_token_use use;
-	enum oauth_token_status st = oauth_token_get(c->a, c->who, p->name, false, &use);
-	if (st != OAUTH_TOKEN_OK)
-		return provider_token_failure(c->a, r, st, &use);
+	const char *token;
+	if (google_drive_token(c, p, &token, r))
+		return r->outcome;
 	struct json_object *files = arena_defer(c->a, jsonx_put, json_object_new_array());
 	for (size_t i = 0; i < n; i++) {
 		const char *name = arena_printf(c->a, "%s.json", projects[i].name), *file_id, *reason;
 		int hs = 502;
-		if (google_drive_upload(c->a, p->oauth, use.access_token, name, project_file(c->a, &projects[i]),
+		if (google_drive_upload(c->a, p->oauth, token, name, project_file(c->a, &projects[i]),
 					&file_id, &reason, &hs)) {
 			struct json_object *d = json_object_new_object();
 			json_object_object_add(d, "uploaded", json_object_get(files));

@@ -13,6 +13,7 @@
 #include "core/jsonx.h"
 #include "core/urlenc.h"
 #include "core/validate.h"
+#include "integrations/integration.h"
 #include "integrations/oauth_token.h"
 #include "integrations/providers/provider.h"
 #include "net/outbound.h"
@@ -76,9 +77,22 @@ static int drive_get(const struct provider_call *c, const struct provider *p, co
 	return 0;
 }
 
-static int token_of(const struct provider_call *c, const struct provider *p, const char **token,
-		    struct provider_result *r)
+int google_drive_token(const struct provider_call *c, const struct provider *p, const char **token,
+		       struct provider_result *r)
 {
+	struct integration row;
+	bool found;
+	enum db_status s = integration_load(c->a, c->user_id, p->name, false, &row, &found);
+	if (s != DB_OK)
+		return provider_db(c->a, r, s), -1;
+	/* Not connected is the 404 of every provider operation (provider_token_failure);
+	 * disabled is the 409 of ThingsBoard, Blynk and Arduino Cloud: Google is not called. */
+	if (!found)
+		return provider_fail(r, PROVIDER_NOT_FOUND, "not_found", "This integration is not connected"), -1;
+	if (!row.enabled)
+		return provider_fail(r, PROVIDER_CONFLICT, "integration_disabled",
+				     "The Google integration is disabled: enable it with PATCH"),
+		       -1;
 	struct oauth_token_use use;
 	enum oauth_token_status st = oauth_token_get(c->a, c->who, p->name, false, &use);
 	if (st != OAUTH_TOKEN_OK)
@@ -118,7 +132,7 @@ int google_drive_list(const struct provider_call *c, const struct provider *p, s
 	if (json_object_object_length(errors))
 		return provider_invalid(r, errors);
 	json_object_put(errors);
-	if (token_of(c, p, &token, r))
+	if (google_drive_token(c, p, &token, r))
 		return r->outcome;
 	const char *path = arena_printf(c->a,
 					"/drive/v3/files?pageSize=%ld&fields=%s%s%s%s%s", size,
@@ -175,7 +189,7 @@ int google_drive_content(const struct provider_call *c, const struct provider *p
 	const char *id = c->param, *token;
 	if (!id || !*id || strlen(id) > DRIVE_FILE_ID_MAX || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(id))
 		return provider_fail(r, PROVIDER_NOT_FOUND, "file_not_found", "No such file in your Google Drive");
-	if (token_of(c, p, &token, r))
+	if (google_drive_token(c, p, &token, r))
 		return r->outcome;
 	struct outbound_response res;
 	if (drive_get(c, p, token, arena_printf(c->a, "/drive/v3/files/%s?fields=id,name,mimeType,modifiedTime,size", id),
