@@ -37,8 +37,19 @@ static const char *base_url(struct arena *a)
 	return b;
 }
 
+const char *arduino_row_org(const struct integration *row)
+{
+	const char *o = jsonx_get_string(row->config, "organization_id");
+	return o && *o ? o : NULL;
+}
+
+const char *arduino_org_header(struct arena *a, const char *org)
+{
+	return org ? arena_printf(a, "X-Organization: %s", org) : NULL;
+}
+
 enum arduino_result arduino_exchange(struct arena *a, const char *client_id, const char *client_secret,
-				     struct arduino_token *out)
+				     const char *org, struct arduino_token *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct form f;
@@ -47,6 +58,8 @@ enum arduino_result arduino_exchange(struct arena *a, const char *client_id, con
 	form_add(&f, "client_id", client_id);
 	form_add(&f, "client_secret", client_secret);
 	form_add(&f, "audience", AUDIENCE);
+	if (org)
+		form_add(&f, "organization_id", org);
 	const char *body = f.text;
 	static const char *const headers[] = {"Content-Type: application/x-www-form-urlencoded",
 					      "Accept: application/json", NULL};
@@ -133,7 +146,7 @@ enum arduino_result arduino_row_token(struct arena *a, const struct integration 
 		out->reason = "no client credentials are saved";
 		return ARDUINO_NO_SECRET;
 	}
-	enum arduino_result r = arduino_exchange(a, client_id, secret, out);
+	enum arduino_result r = arduino_exchange(a, client_id, secret, arduino_row_org(row), out);
 	if (r != ARDUINO_OK)
 		return r;
 	int st = arduino_store_token(a, row->user_id, out->access_token, out->expires_in);
@@ -168,11 +181,11 @@ static struct json_object *thing_view(struct json_object *t)
 	return v;
 }
 
-enum arduino_result arduino_list(struct arena *a, const char *token, const char *what, struct json_object **out,
-				 const char **reason, int *http_status)
+enum arduino_result arduino_list(struct arena *a, const char *token, const char *org, const char *what,
+				 struct json_object **out, const char **reason, int *http_status)
 {
 	*out = NULL;
-	static const char *const headers[] = {"Accept: application/json", NULL};
+	const char *headers[] = {"Accept: application/json", arduino_org_header(a, org), NULL};
 	struct outbound_request rq = {.url = arena_printf(a, "%s/iot/v2/%s", base_url(a), what),
 				      .headers = headers,
 				      .bearer = token,
@@ -207,10 +220,17 @@ enum arduino_result arduino_list(struct arena *a, const char *token, const char 
 
 /* --- the provider ------------------------------------------------------------------------ */
 
+/* An Arduino organization id: a UUID (arduino-cloud-cli checks its 36 characters). */
+static const char *check_org(struct json_object *v)
+{
+	return text_is_uuid(json_object_get_string(v)) ? NULL : "must be an Arduino organization id (a UUID)";
+}
+
 static const struct field arduino_fields[] = {
 	{"enabled", FIELD_BOOL, false, 0, 0, NULL},
 	{"client_id", FIELD_STRING, true, 1, 128, check_printable},
 	{"client_secret", FIELD_STRING, false, 1, 256, check_printable},
+	{"organization_id", FIELD_STRING, false, 36, 36, check_org},
 	{NULL, 0, false, 0, 0, NULL},
 };
 
@@ -225,6 +245,14 @@ static struct json_object *arduino_view(struct arena *a, const struct integratio
 	json_object_object_add(v, "connected", json_object_new_boolean(connected));
 	json_object_object_add(v, "enabled", json_object_new_boolean(row->enabled));
 	json_object_object_add(v, "client_id", jsonx_string_or_null(jsonx_get_string(row->config, "client_id")));
+	/* Spec 001's username and organization. Arduino gives an API client no user
+	 * profile and no organization name (docs/openapi.yaml, ArduinoCloudIntegration):
+	 * username is null; organization is the organization id the client acts in, or
+	 * "Personal" for the user's own space. */
+	json_object_object_add(v, "username", NULL);
+	const char *org = arduino_row_org(row);
+	json_object_object_add(v, "organization", json_object_new_string(org ? org : "Personal"));
+	json_object_object_add(v, "organization_id", jsonx_string_or_null(org));
 	json_object_object_add(
 		v, "has_client_secret",
 		json_object_new_boolean(json_object_object_get_ex(row->config, "client_secret_encrypted", &tmp)));
@@ -257,7 +285,7 @@ static void arduino_health(struct arena *a, const struct actor *who, const struc
 	struct json_object *devices;
 	const char *reason = NULL;
 	int hs;
-	enum arduino_result r = arduino_list(a, t.access_token, "devices", &devices, &reason, &hs);
+	enum arduino_result r = arduino_list(a, t.access_token, arduino_row_org(row), "devices", &devices, &reason, &hs);
 	if (r == ARDUINO_REFUSED && !arduino_forget_token(a, row->user_id)) {
 		/* Refused before its expiry (revoked at Arduino): exchange once more. */
 		if ((r = arduino_row_token(a, row, &t)) == ARDUINO_SECRET) {
@@ -269,7 +297,7 @@ static void arduino_health(struct arena *a, const struct actor *who, const struc
 			o->error = r == ARDUINO_DB ? "the stored token could not be read" : t.reason;
 			return;
 		}
-		r = arduino_list(a, t.access_token, "devices", &devices, &reason, &hs);
+		r = arduino_list(a, t.access_token, arduino_row_org(row), "devices", &devices, &reason, &hs);
 	}
 	if (r != ARDUINO_OK) {
 		o->status = "error";

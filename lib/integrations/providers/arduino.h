@@ -32,9 +32,16 @@ struct arduino_token {
 /* The base URL of the Arduino IoT API: ARDUINO_API_URL, https://api2.arduino.cc by default. */
 const char *arduino_api_url(void);
 
-/* Exchanges client credentials for an access token (one POST; not retried). */
+/* Exchanges client credentials for an access token (one POST; not retried). org, when
+ * not NULL, is the organization id the token acts in (the organization_id parameter, as
+ * arduino-cloud-cli sends it). */
 enum arduino_result arduino_exchange(struct arena *a, const char *client_id, const char *client_secret,
-				     struct arduino_token *out);
+				     const char *org, struct arduino_token *out);
+
+/* The row's saved organization id (config organization_id), or NULL: the personal space. */
+const char *arduino_row_org(const struct integration *row);
+/* The "X-Organization: <org>" header line for calls in org, or NULL without one. */
+const char *arduino_org_header(struct arena *a, const char *org);
 
 /* The row's access token: the stored one while it is valid for another minute, else a
  * new one exchanged with the stored credentials and saved (sealed) in the row. */
@@ -46,10 +53,11 @@ int arduino_forget_token(struct arena *a, const char *user_id);
 /* Seals token into the row's access_token with its expiry (no refresh token). */
 int arduino_store_token(struct arena *a, const char *user_id, const char *token, long expires_in);
 
-/* GET /iot/v2/devices or /iot/v2/things ("devices" / "things"): the list in the view's
- * shape ({id,name,type,status,last_activity} / {id,name,device_id}) into *out. */
-enum arduino_result arduino_list(struct arena *a, const char *token, const char *what, struct json_object **out,
-				 const char **reason, int *http_status);
+/* GET /iot/v2/devices or /iot/v2/things ("devices" / "things") in org (X-Organization;
+ * NULL: personal): the list in the view's shape ({id,name,type,status,last_activity} /
+ * {id,name,device_id}) into *out. */
+enum arduino_result arduino_list(struct arena *a, const char *token, const char *org, const char *what,
+				 struct json_object **out, const char **reason, int *http_status);
 
 /* Operations (arduino_ops.c). */
 struct provider;

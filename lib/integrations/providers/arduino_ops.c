@@ -18,14 +18,15 @@
 /* devices and things from Arduino with token, or devices_error (and empty lists);
  * without a token and without token_error (disabled), empty lists. Returns the outcome
  * of the lists (ARDUINO_REFUSED when Arduino refused the token). */
-static enum arduino_result add_live(struct arena *a, struct json_object *v, const char *token, const char *token_error)
+static enum arduino_result add_live(struct arena *a, struct json_object *v, const char *token, const char *org,
+				    const char *token_error)
 {
 	struct json_object *devices = NULL, *things = NULL;
 	const char *reason = token_error;
 	int hs = 0;
 	enum arduino_result r = ARDUINO_UNAVAILABLE;
-	if (token && (r = arduino_list(a, token, "devices", &devices, &reason, &hs)) == ARDUINO_OK)
-		r = arduino_list(a, token, "things", &things, &reason, &hs);
+	if (token && (r = arduino_list(a, token, org, "devices", &devices, &reason, &hs)) == ARDUINO_OK)
+		r = arduino_list(a, token, org, "things", &things, &reason, &hs);
 	json_object_object_del(v, "devices_error");
 	if (devices && things) {
 		json_object_object_add(v, "devices", devices);
@@ -55,7 +56,7 @@ int arduino_get(const struct provider_call *c, const struct provider *p, struct 
 		return r->outcome;
 	if (!row.enabled) {
 		struct json_object *v = p->view(c->a, &row);
-		add_live(c->a, v, NULL, NULL);
+		add_live(c->a, v, NULL, NULL, NULL);
 		return provider_ok(r, v, NULL);
 	}
 	struct arduino_token t;
@@ -68,7 +69,8 @@ int arduino_get(const struct provider_call *c, const struct provider *p, struct 
 	if (integration_load_or_fail(c, PROVIDER, &row, r))
 		return r->outcome;
 	struct json_object *v = p->view(c->a, &row);
-	if (add_live(c->a, v, ar == ARDUINO_OK ? t.access_token : NULL, t.reason) == ARDUINO_REFUSED) {
+	const char *org = arduino_row_org(&row);
+	if (add_live(c->a, v, ar == ARDUINO_OK ? t.access_token : NULL, org, t.reason) == ARDUINO_REFUSED) {
 		/* Refused before its expiry (revoked at Arduino): exchange once more. */
 		if (arduino_forget_token(c->a, c->user_id)) {
 			json_object_put(v);
@@ -79,7 +81,7 @@ int arduino_get(const struct provider_call *c, const struct provider *p, struct 
 			json_object_put(v);
 			return secret_failed(r);
 		}
-		add_live(c->a, v, ar == ARDUINO_OK ? t.access_token : NULL, ar == ARDUINO_OK ? NULL : t.reason);
+		add_live(c->a, v, ar == ARDUINO_OK ? t.access_token : NULL, org, ar == ARDUINO_OK ? NULL : t.reason);
 	}
 	return provider_ok(r, v, NULL);
 }
@@ -148,6 +150,7 @@ int arduino_put(const struct provider_call *c, const struct provider *p, struct 
 	if (validate_object(c->body, p->config_fields, &errors))
 		return provider_invalid(r, errors);
 	const char *client_id = jsonx_get_string(c->body, "client_id"), *secret, *kept_sealed;
+	const char *org = jsonx_get_string(c->body, "organization_id");
 	bool enabled = jsonx_get_bool(c->body, "enabled", 1), found;
 	struct integration prev;
 	enum db_status s = integration_load(c->a, c->user_id, PROVIDER, false, &prev, &found);
@@ -157,11 +160,13 @@ int arduino_put(const struct provider_call *c, const struct provider *p, struct 
 		return r->outcome;
 	/* No transaction is open while Arduino is reached. */
 	struct arduino_token t;
-	enum arduino_result ar = arduino_exchange(c->a, client_id, secret, &t);
+	enum arduino_result ar = arduino_exchange(c->a, client_id, secret, org, &t);
 	if (ar != ARDUINO_OK)
 		return exchange_failed(ar, &t, r);
 	struct json_object *config = arena_defer(c->a, jsonx_put, json_object_new_object());
 	json_object_object_add(config, "client_id", json_object_new_string(client_id));
+	if (org)
+		json_object_object_add(config, "organization_id", json_object_new_string(org));
 	if (kept_sealed)
 		json_object_object_add(config, "client_secret_encrypted", json_object_new_string(kept_sealed));
 	else if (integration_seal(c->a, config, c->user_id, PROVIDER, "client_secret", secret))
@@ -176,7 +181,7 @@ int arduino_put(const struct provider_call *c, const struct provider *p, struct 
 	if (integration_load_or_fail(c, PROVIDER, &saved, r))
 		return provider_db(c->a, r, r->outcome == PROVIDER_DB ? r->db : DB_UNAVAILABLE);
 	struct json_object *v = p->view(c->a, &saved);
-	add_live(c->a, v, enabled ? t.access_token : NULL, NULL);
+	add_live(c->a, v, enabled ? t.access_token : NULL, org, NULL);
 	return provider_ok(r, v, "Configuration saved");
 }
 
@@ -218,7 +223,7 @@ int arduino_refresh(const struct provider_call *c, const struct provider *p, str
 	if (o == 0 || !client_id)
 		return provider_fail(r, PROVIDER_NOT_FOUND, "not_found", "This integration has no saved credentials");
 	struct arduino_token t;
-	enum arduino_result ar = arduino_exchange(c->a, client_id, secret, &t);
+	enum arduino_result ar = arduino_exchange(c->a, client_id, secret, arduino_row_org(&row), &t);
 	if (ar == ARDUINO_REFUSED) {
 		enum db_status s = integration_record_check(c->a, c->user_id, PROVIDER, "error", t.reason, false);
 		if (s != DB_OK)

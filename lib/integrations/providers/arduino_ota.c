@@ -131,9 +131,11 @@ static int ota_do(const struct provider_call *c, const struct ota_call *q, struc
 		provider_fail(r, PROVIDER_CONFLICT, "integration_disabled", "The Arduino Cloud integration is disabled");
 		return -1;
 	}
-	const char *h[3] = {"Accept: application/json", NULL, NULL};
+	const char *h[4] = {"Accept: application/json", NULL, NULL, NULL};
+	int nh = 1;
 	if (q->ctype)
-		h[1] = arena_printf(c->a, "Content-Type: %s", q->ctype);
+		h[nh++] = arena_printf(c->a, "Content-Type: %s", q->ctype);
+	h[nh] = arduino_org_header(c->a, arduino_row_org(&row));
 	for (int attempt = 0; attempt < 2; attempt++) {
 		struct arduino_token t;
 		enum arduino_result ar = arduino_row_token(c->a, &row, &t);

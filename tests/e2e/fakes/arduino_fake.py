@@ -10,12 +10,17 @@ DevicesV2OtaUpload and arduino/arduino-cloud-cli's internal/ota-api):
        another client is 404, an OTA already running for the device 409, errors
        application/vnd.goa.error+json {id, code, status, detail}
   GET  /ota/v1/ota/{ota_id} -> {ota: Ota, states: [State]}
-  GET  /ota/v1/ota?device_id=&limit=&order= -> {ota: [Ota]} Each API client (client_id) has its own devices, things and
+  GET  /ota/v1/ota?device_id=&limit=&order= -> {ota: [Ota]}
+Organizations as arduino-cloud-cli uses them: the token request may carry organization_id
+(one of the client's organizations, else 401 invalid_client), and every call names the
+space in X-Organization: with it, the lists and OTAs are those of that organization (it
+must be the token's organization: 403 otherwise); without it, the personal space. Each API client (client_id) has its own devices, things and
 knobs, so tests do not disturb each other.
 
 Control API (/_fake):
   GET  /_fake/state                   counters
-  POST /_fake/clients                 {client_id, client_secret, devices?, things?, expires_in?}
+  POST /_fake/clients                 {client_id, client_secret, devices?, things?, expires_in?,
+                                       organizations?: {org_id: {devices, things}}}
   POST /_fake/clients/{id}/mode       {token: ok|refuse|hang|error, api: ok|hang|error|unauthorized,
                                        ota: ok|error|reject (500 / 412 to the upload)}
   POST /_fake/clients/{id}/otas/{ota} {status, error_reason?, states?}: the device's progress
@@ -42,6 +47,7 @@ HANG_SECONDS = 12
 
 clients = {}   # client_id -> dict
 tokens = {}    # access token -> (client_id, expires_at)
+token_orgs = {}  # access token -> organization_id it was issued for, or None
 counters = {}
 
 
@@ -123,6 +129,7 @@ class Handler(BaseHTTPRequestHandler):
                     "devices": body.get("devices", []), "things": body.get("things", []),
                     "expires_in": int(body.get("expires_in", 300)), "token_mode": "ok", "api_mode": "ok",
                     "counters": {}, "last_form": None, "ota_mode": "ok", "otas": {}, "ota_uploads": [],
+                    "organizations": body.get("organizations", {}), "x_organization": [],
                 }
             return self.send_json(201, {"client_id": body["client_id"]})
         if len(parts) >= 2 and parts[0] == "clients":
@@ -185,9 +192,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(400, {"error": "invalid_request", "error_description": "bad audience"})
         if not c or mode == "refuse" or get("client_secret") != c["client_secret"]:
             return self.send_json(401, {"error": "invalid_client", "error_description": "Unauthorized"})
+        org = get("organization_id")
+        if org is not None and org not in c["organizations"]:
+            return self.send_json(401, {"error": "invalid_client", "error_description": "unknown organization"})
         at = "ard_" + secrets.token_urlsafe(24)
         with LOCK:
             tokens[at] = (cid, time.time() + c["expires_in"])
+            token_orgs[at] = org
         return self.send_json(200, {"access_token": at, "token_type": "Bearer", "expires_in": c["expires_in"]})
 
     def api(self, what):
@@ -203,8 +214,23 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(500, {"error": "internal"})
         if not c or exp < time.time() or c["api_mode"] == "unauthorized":
             return self.send_json(401, {"code": "unauthorized", "detail": "invalid token"})
+        space = self.space(c, at)
+        if space is None:
+            return self.send_json(403, {"code": "forbidden", "detail": "organization not allowed for this token"})
         with LOCK:
-            return self.send_json(200, list(c[what]))
+            return self.send_json(200, list(space[what]))
+
+    def space(self, c, at):
+        """The devices and things X-Organization names (recorded), or None when the token
+        was not issued for that organization."""
+        org = self.headers.get("X-Organization")
+        with LOCK:
+            c["x_organization"].append(org)
+            if org is None:
+                return c
+            if token_orgs.get(at) != org or org not in c["organizations"]:
+                return None
+            return c["organizations"][org]
 
     def client_of_token(self):
         auth = self.headers.get("Authorization") or ""
@@ -214,17 +240,21 @@ class Handler(BaseHTTPRequestHandler):
             c = clients.get(cid)
         if not c or exp < time.time() or c["api_mode"] == "unauthorized":
             return None
-        return c
+        space = self.space(c, at)
+        if space is None:
+            return None
+        return c, space
 
     def ota_upload(self, device_id):
         raw = self.body()
-        c = self.client_of_token()
+        found = self.client_of_token()
+        c, space = found if found else (None, None)
         count("ota_upload", c["client_id"] if c else None)
         if not c:
             return self.send_json(401, goa_error(401, "unauthorized", "invalid token"))
         if c["ota_mode"] == "error":
             return self.send_json(500, goa_error(500, "internal", "OTA service unavailable"))
-        if device_id not in [d.get("id") for d in c["devices"]]:
+        if device_id not in [d.get("id") for d in space["devices"]]:
             return self.send_json(404, goa_error(404, "not_found", "device not found"))
         ctype = self.headers.get("Content-Type") or ""
         parts = multipart(ctype, raw) if ctype.startswith("multipart/form-data") else None
@@ -256,7 +286,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def ota_read(self, ota_id, query):
         self.body()
-        c = self.client_of_token()
+        found = self.client_of_token()
+        c, space = found if found else (None, None)
         count("ota_read", c["client_id"] if c else None)
         if not c:
             return self.send_json(401, goa_error(401, "unauthorized", "invalid token"))
@@ -269,7 +300,7 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send_json(404, goa_error(404, "not_found", "ota not found"))
                 return self.send_json(200, json.loads(json.dumps(o)))
             dev = (query.get("device_id") or [None])[0]
-            if dev not in [d.get("id") for d in c["devices"]]:
+            if dev not in [d.get("id") for d in space["devices"]]:
                 return self.send_json(404, goa_error(404, "not_found", "device not found"))
             limit = int((query.get("limit") or ["0"])[0])
             order = (query.get("order") or ["desc"])[0]

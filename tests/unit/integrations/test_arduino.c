@@ -88,7 +88,7 @@ static void test_exchange_unreachable_is_502(void **state)
 	setenv("SB_OUTBOUND_RETRIES", "0", 1);
 	struct arena *a = arena_new();
 	struct arduino_token t;
-	assert_int_equal(arduino_exchange(a, "id", "secret", &t), ARDUINO_UNAVAILABLE);
+	assert_int_equal(arduino_exchange(a, "id", "secret", NULL, &t), ARDUINO_UNAVAILABLE);
 	assert_int_equal(t.http_status, 502);
 	assert_null(t.access_token);
 	assert_non_null(t.reason);
