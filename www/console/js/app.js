@@ -9,12 +9,14 @@ import * as transfer from './pages/transfer.js';
 import * as oauthClients from './pages/oauth_clients.js';
 import * as audit from './pages/audit.js';
 import * as consent from './pages/consent.js';
+import * as remoteLab from './pages/remote_lab.js';
 
 const routes = {
   login: { page: auth.login, open: true, title: 'Sign in' },
   register: { page: auth.register, open: true, title: 'Create an account' },
   consent: { page: consent.render, title: 'Authorize an application' },
   integrations: { page: integrations.render, title: 'Integrations' },
+  'remote-lab': { page: remoteLab.render, title: 'Remote Lab' },
   'api-keys': { page: apikeys.render, title: 'API keys' },
   webhooks: { page: webhooks.render, title: 'Webhooks' },
   transfer: { page: transfer.render, title: 'Export and import' },

@@ -200,7 +200,9 @@ async function mqtt(entry, st, ctx) {
   const state = cfg && h('p', null, 'Saved settings: ', badge(cfg.status),
     cfg.last_connected_at ? [' last connected ', time(cfg.last_connected_at)] : '',
     cfg.last_error ? h('span', { class: 'field-error' }, ' ' + cfg.last_error) : '');
-  return h('div', null, state, form, result);
+  const lab = cfg && h('p', { class: 'actions' }, h('a', { class: 'button secondary', href: '#/remote-lab' }, 'Open the Remote Lab'),
+    h('span', { class: 'hint' }, 'MQTT from this browser to the saved broker, under the topic prefix.'));
+  return h('div', null, state, lab, form, result);
 }
 
 // --- Arduino Cloud --------------------------------------------------------------------
