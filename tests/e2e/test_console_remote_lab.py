@@ -292,6 +292,7 @@ def test_remote_lab_journey(lab_browser, api, broker, stack):
     c.go("#/api-keys")
     c.heading("API keys")
     assert sb.retry_until(lambda: sessions() == 0, timeout=10), "the session outlived the page"
+    assert c.state() is None, "the Remote Lab's state left on another page"
 
     # Never the broker password: not in any body, header or frame the page received, not in the DOM.
     c.drain_network()

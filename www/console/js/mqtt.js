@@ -234,7 +234,7 @@ export class MqttClient {
     try { packets = this.decoder.push(new Uint8Array(data)); } catch (e) { this.fail(e.message); return; }
     for (const p of packets) {
       if (this.state === 'closed') return;
-      this.dispatch(p);
+      try { this.dispatch(p); } catch (e) { this.fail(e.message); return; } // a PUBACK into a closing socket
     }
   }
 

@@ -58,7 +58,12 @@ export async function render(main, ctx) {
   }
   const lab = new Lab(cfg, ctx);
   main.replaceChildren(...lab.view());
-  const stop = () => { if (!ctx.isCurrent()) { window.removeEventListener('hashchange', stop); lab.stop(); } };
+  const stop = () => {
+    if (ctx.isCurrent()) return;
+    window.removeEventListener('hashchange', stop);
+    lab.stop();
+    delete main.dataset.labState; // <main> is shared by every page
+  };
   window.addEventListener('hashchange', stop);
   if (cfg.enabled) lab.connect();
   else lab.say('disconnected', 'The MQTT integration is disabled: enable it on the MQTT page to open the Remote Lab.', true);
