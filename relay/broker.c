@@ -61,6 +61,11 @@ const char *broker_start(struct session *s)
 			close(fd);
 			continue;
 		}
+		if (s->websocket && bws_init(s)) {
+			close(fd);
+			freeaddrinfo(res);
+			return "internal error";
+		}
 		s->bfd = fd;
 		s->bstate = B_CONNECTING;
 		s->connect_deadline_ms = now_ms() + relay_conf.connect_timeout_ms;
@@ -74,6 +79,10 @@ const char *broker_start(struct session *s)
 
 void broker_drop(struct session *s)
 {
+	if (s->bws) {
+		wslay_event_context_free(s->bws);
+		s->bws = NULL;
+	}
 	if (s->ssl) {
 		SSL_free(s->ssl);
 		s->ssl = NULL;
@@ -87,21 +96,30 @@ void broker_drop(struct session *s)
 	s->bev = 0;
 }
 
-static int flush(struct session *s)
+/* One read or write on the broker's socket (TLS or not): n > 0, 0 when it would
+ * block, -1 when the broker is gone. */
+ssize_t broker_io(struct session *s, void *p, size_t n, bool write)
+{
+	ssize_t r;
+	if (s->ssl) {
+		r = write ? SSL_write(s->ssl, p, (int)n) : SSL_read(s->ssl, p, (int)n);
+		if (r > 0)
+			return r;
+		int e = SSL_get_error(s->ssl, (int)r);
+		return e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? 0 : -1;
+	}
+	r = write ? send(s->bfd, p, n, MSG_NOSIGNAL) : read(s->bfd, p, n);
+	if (r > 0)
+		return r;
+	return r < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+}
+
+int broker_flush(struct session *s)
 {
 	while (s->b_out.len) {
-		ssize_t n;
-		if (s->ssl) {
-			n = SSL_write(s->ssl, s->b_out.d, (int)s->b_out.len);
-			if (n <= 0) {
-				int e = SSL_get_error(s->ssl, (int)n);
-				return e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? 0 : -1;
-			}
-		} else {
-			n = send(s->bfd, s->b_out.d, s->b_out.len, MSG_NOSIGNAL);
-			if (n < 0)
-				return errno == EAGAIN || errno == EINTR ? 0 : -1;
-		}
+		ssize_t n = broker_io(s, s->b_out.d, s->b_out.len, true);
+		if (n <= 0)
+			return (int)n;
 		buf_drop(&s->b_out, (size_t)n);
 	}
 	return 0;
@@ -109,22 +127,34 @@ static int flush(struct session *s)
 
 int broker_send(struct session *s, const void *p, size_t n)
 {
+	if (s->bws)
+		return bws_send(s, p, n);
 	if (s->bstate == B_GONE || buf_add(&s->b_out, p, n, BROKER_BACKLOG))
 		return -1;
-	if (s->bstate == B_UP && flush(s)) {
+	if (s->bstate == B_UP && broker_flush(s)) {
 		session_close(s, 1011, "broker_unavailable: the broker closed the connection");
 		return -1;
 	}
 	return 0;
 }
 
+/* TCP (and TLS) up: MQTT bytes flow, or first the WebSocket upgrade of a ws broker. */
+static void transport_up(struct session *s)
+{
+	if (s->websocket) {
+		bws_begin(s);
+		return;
+	}
+	s->bstate = B_UP;
+	if (broker_flush(s))
+		session_close(s, 1011, "broker_unavailable: the broker closed the connection");
+}
+
 static void tls_step(struct session *s)
 {
 	int rc = SSL_connect(s->ssl);
 	if (rc == 1) {
-		s->bstate = B_UP;
-		if (flush(s))
-			session_close(s, 1011, "broker_unavailable: the broker closed the connection");
+		transport_up(s);
 		return;
 	}
 	int e = SSL_get_error(s->ssl, rc);
@@ -167,13 +197,10 @@ static void connected(struct session *s)
 		session_close(s, 1011, why);
 		return;
 	}
-	if (s->tls) {
+	if (s->tls)
 		tls_begin(s);
-		return;
-	}
-	s->bstate = B_UP;
-	if (flush(s))
-		session_close(s, 1011, "broker_unavailable: the broker closed the connection");
+	else
+		transport_up(s);
 }
 
 /* Reads what the broker sent; 0, or -1 when it is gone. */
@@ -181,20 +208,9 @@ static int drain(struct session *s)
 {
 	uint8_t tmp[16384];
 	for (;;) {
-		ssize_t n;
-		if (s->ssl) {
-			n = SSL_read(s->ssl, tmp, sizeof(tmp));
-			if (n <= 0) {
-				int e = SSL_get_error(s->ssl, (int)n);
-				return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
-			}
-		} else {
-			n = read(s->bfd, tmp, sizeof(tmp));
-			if (n == 0)
-				return -1;
-			if (n < 0)
-				return errno == EAGAIN || errno == EINTR ? 0 : -1;
-		}
+		ssize_t n = broker_io(s, tmp, sizeof(tmp), false);
+		if (n <= 0)
+			return (int)n;
 		if (buf_add(&s->b_in, tmp, (size_t)n, (size_t)relay_conf.max_packet + sizeof(tmp)) ||
 		    filter_from_broker(s))
 			return -2;
@@ -215,7 +231,11 @@ void broker_event(struct session *s, uint32_t ev)
 		tls_step(s);
 		return;
 	}
-	if (ev & EPOLLOUT && flush(s)) {
+	if (s->bws) {
+		bws_event(s, ev);
+		return;
+	}
+	if (ev & EPOLLOUT && broker_flush(s)) {
 		session_close(s, 1011, "broker_unavailable: the broker closed the connection");
 		return;
 	}

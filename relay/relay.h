@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <wslay/wslay.h>
 
 /* A growable byte buffer with a cap. */
@@ -27,7 +28,7 @@ struct ep {
 };
 
 enum client_state { C_HTTP, C_WS, C_GONE };
-enum broker_state { B_NONE, B_CONNECTING, B_TLS, B_UP, B_GONE };
+enum broker_state { B_NONE, B_CONNECTING, B_TLS, B_WS, B_UP, B_GONE }; /* B_WS: the broker's upgrade */
 
 struct session {
 	struct ep cep, bep;
@@ -38,15 +39,19 @@ struct session {
 	struct buf pre;	  /* bytes that came after it: the first WebSocket frames */
 	struct buf c_in;  /* MQTT bytes from the browser, a packet not yet whole */
 	struct buf b_in;  /* MQTT bytes from the broker */
-	struct buf b_out; /* waiting to be written to the broker */
+	struct buf b_out; /* waiting to be written to the broker (ws: the upgrade request) */
+	struct buf b_pre; /* ws broker: frames that came right after its upgrade answer */
 	wslay_event_context_ptr ws;
+	wslay_event_context_ptr bws; /* ws:// and wss:// brokers: the client side of wslay */
+	char ws_key[25], *ws_path;
+	const char *bws_why; /* a close the broker's WebSocket asked for, done after wslay returns */
 	SSL *ssl;
 	uint32_t cev, bev; /* epoll events registered */
 	/* The saved integration. */
 	char *user_id, *row_id, *prefix, *device_id, *username, *password, *host, *broker_url;
 	char *ip, *user_agent; /* of the browser, for the audit log */
 	int port;
-	bool tls, connect_seen, disconnect_sent;
+	bool tls, websocket, connect_seen, disconnect_sent;
 	uint8_t version;
 	uint16_t keepalive;
 	uint64_t alias_known, alias_ok; /* v5 topic aliases 1..64 the browser set */
@@ -100,6 +105,15 @@ void broker_event(struct session *s, uint32_t ev);
 int broker_send(struct session *s, const void *p, size_t n);
 void broker_drop(struct session *s);
 int broker_tls_init(void);
+/* One read or write on the broker's socket: n > 0, 0 would block, -1 gone. */
+ssize_t broker_io(struct session *s, void *p, size_t n, bool write);
+int broker_flush(struct session *s); /* writes b_out: 0, or -1 gone */
+
+/* broker_ws.c: ws:// and wss:// brokers, the client side of RFC 6455 over broker_io. */
+int bws_init(struct session *s);	/* the wslay client context: 0 or -1 */
+void bws_begin(struct session *s);	/* sends the upgrade request (state B_WS) */
+void bws_event(struct session *s, uint32_t ev);
+int bws_send(struct session *s, const void *p, size_t n); /* one MQTT packet (or part) */
 
 /* mqtt_filter.c: packets of the browser, checked, rewritten or refused. */
 /* Takes the bytes of one WebSocket message; returns 0, or -1 after closing. */

@@ -35,11 +35,11 @@ void session_destroy(struct session *s)
 	}
 	if (s->ws)
 		wslay_event_context_free(s->ws);
-	buf_free(&s->http), buf_free(&s->pre), buf_free(&s->c_in), buf_free(&s->b_in), buf_free(&s->b_out);
+	buf_free(&s->http), buf_free(&s->pre), buf_free(&s->c_in), buf_free(&s->b_in), buf_free(&s->b_out), buf_free(&s->b_pre);
 	if (s->password)
 		explicit_bzero(s->password, strlen(s->password));
 	char *strs[] = {s->user_id, s->row_id,	 s->prefix,	s->device_id, s->username,
-			s->password, s->host, s->broker_url, s->ip,	s->user_agent};
+			s->password, s->host, s->broker_url, s->ip,	s->user_agent, s->ws_path};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
 	if (s->prev)
@@ -192,10 +192,13 @@ void session_update_interest(struct session *s)
 			b = EPOLLOUT;
 		else if (s->bstate == B_TLS)
 			b = EPOLLIN | EPOLLOUT;
+		else if (s->bstate == B_WS)
+			b = EPOLLIN | (s->b_out.len ? EPOLLOUT : 0);
 		else if (s->bstate == B_UP) {
-			if (!s->ws || wslay_event_get_queued_msg_length(s->ws) < BACKLOG_MAX)
+			bool room = !s->ws || wslay_event_get_queued_msg_length(s->ws) < BACKLOG_MAX;
+			if (room && (!s->bws || wslay_event_want_read(s->bws)))
 				b |= EPOLLIN;
-			if (s->b_out.len)
+			if (s->bws ? wslay_event_want_write(s->bws) : s->b_out.len > 0)
 				b |= EPOLLOUT;
 		}
 		if (loop_watch(s->bfd, &s->bep, b, &s->bev))

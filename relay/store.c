@@ -43,13 +43,11 @@ static const char *fill(struct session *s, struct arena *a, const struct integra
 		*status = 409, *code = "conflict";
 		return "No usable broker_url is saved";
 	}
-	if (u.websocket) {
-		*status = 409, *code = "conflict";
-		return "ws:// and wss:// brokers are not relayed: save the broker's mqtt:// or mqtts:// URL";
-	}
 	s->host = strdup(u.host);
 	s->port = u.port;
 	s->tls = u.tls;
+	s->websocket = u.websocket;
+	s->ws_path = u.websocket ? strdup(u.path && *u.path ? u.path : "/mqtt") : NULL;
 	s->broker_url = strdup(o.broker_url);
 	s->prefix = dup_or_null(o.topic_prefix);
 	s->device_id = dup_or_null(o.device_id ? o.device_id : "device");

@@ -2,8 +2,6 @@
  * ticket consumed once, the user's saved integration loaded, then 101 with subprotocol
  * mqtt, or a JSON error envelope (401 for a wrong, used or expired ticket) before any
  * upgrade. */
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +12,7 @@
 #include "core/arena.h"
 #include "core/log.h"
 #include "integrations/relay_store.h"
+#include "mqtt/ws_client.h"
 #include "relay.h"
 
 int session_ws_init(struct session *s);
@@ -100,18 +99,6 @@ static const char *query_ticket(char *target)
 	return NULL;
 }
 
-static int accept_key(const char *key, char out[29])
-{
-	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-	char in[128];
-	unsigned char sha[SHA_DIGEST_LENGTH];
-	if (strlen(key) != 24 || snprintf(in, sizeof(in), "%s%s", key, guid) >= (int)sizeof(in))
-		return -1;
-	SHA1((const unsigned char *)in, strlen(in), sha);
-	EVP_EncodeBlock((unsigned char *)out, sha, SHA_DIGEST_LENGTH);
-	return 0;
-}
-
 /* The request's form: 0, or -1 after an error answer. */
 static int check_request(struct session *s, struct request *r, char accept[29])
 {
@@ -124,7 +111,7 @@ static int check_request(struct session *s, struct request *r, char accept[29])
 		return -1;
 	}
 	if (!r->upgrade || !has_token(r->upgrade, "websocket") || !r->connection ||
-	    !has_token(r->connection, "upgrade") || !r->key || accept_key(r->key, accept)) {
+	    !has_token(r->connection, "upgrade") || !r->key || ws_accept_of(r->key, accept)) {
 		answer(s, 400, "Bad Request", "bad_request", "A WebSocket upgrade request is expected", NULL);
 		return -1;
 	}

@@ -302,6 +302,38 @@ def test_trusted_tls_broker_relays(api, base_url, new_user, broker):
     assert event(events, "expect")["received"] is True, events
 
 
+@pytest.mark.parametrize("version", [4, 5])
+def test_websocket_broker_relays(api, base_url, new_user, broker, version):
+    # The saved broker is mosquitto's websockets listener: the relay speaks MQTT over its
+    # own WebSocket upstream (subprotocol mqtt), not only to the browser.
+    user = new_user()
+    prefix = f"lab/ws-{uuid.uuid4().hex[:8]}"
+    save(api, user, config(broker, prefix, broker_url=f"ws://127.0.0.1:{broker.ws_port}/mqtt",
+                           use_authentication=False))
+    payload = "over ws " + "p" * 20000  # a frame with the 16-bit extended length
+    events = run_mqtt(fresh_url(api, base_url, user), version, [
+        {"op": "subscribe", "topic": f"{prefix}/#", "qos": 1},
+        {"op": "publish", "topic": f"{prefix}/a", "payload": payload, "qos": 1},
+        {"op": "expect", "topic": f"{prefix}/a", "ms": 8000},
+        {"op": "end"},
+    ])
+    assert event(events, "subscribe")["granted"] == [1], events
+    got = event(events, "expect")
+    assert got["received"] is True and got["messages"][0]["payload"] == payload, events
+    assert "broker_unavailable" not in json.dumps(events)
+
+
+def test_websocket_broker_that_refuses_the_upgrade(api, base_url, new_user, broker):
+    # nginx answers 404 to the upgrade, the plain MQTT port answers no HTTP at all.
+    port = base_url.rsplit(":", 1)[1]
+    for url, reason in ((f"ws://127.0.0.1:{port}/no-broker-here", "refused the WebSocket upgrade"),
+                        (f"ws://127.0.0.1:{broker.port}/mqtt", "broker_unavailable")):
+        user = new_user()
+        save(api, user, config(broker, "lab/ws-bad", broker_url=url, use_authentication=False))
+        close = event(node("raw", fresh_url(api, base_url, user), 4, "10"), "close")
+        assert close["code"] == 1011 and reason in close["reason"], (url, close)
+
+
 def start_raw(url, seconds=30):
     proc = subprocess.Popen(["node", CLIENT, "raw", url, "4", str(seconds)], stdout=subprocess.PIPE, text=True)
     lines = []

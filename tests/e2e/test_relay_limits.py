@@ -1,8 +1,9 @@
-"""The relay's per-session rate limits (issue 18): SB_RELAY_BYTES_PER_SECOND beside
+"""The relay restarted with other settings (issue 18): SB_RELAY_BYTES_PER_SECOND beside
 SB_RELAY_MESSAGES_PER_SECOND. The relay is restarted with small limits for each test (and
 restarted again with the suite's settings after it). Beyond a limit a 5.0 session gets
 DISCONNECT 0x96 (message rate too high), then the WebSocket closes with 1008; 3.1.1 has no
-server DISCONNECT, the socket closes with 1008. Each is counted and audited as a refusal."""
+server DISCONNECT, the socket closes with 1008. Each is counted and audited as a refusal.
+And the private-address guard, which the suite's stack relaxes for its loopback broker."""
 
 import os
 
@@ -10,7 +11,7 @@ import pytest
 import requests
 
 import sb
-from test_relay import event, fresh_url, lab, mqtt_url, run_mqtt  # noqa: F401 (lab is a fixture)
+from test_relay import event, fresh_url, lab, mqtt_url, node, run_mqtt  # noqa: F401 (lab is a fixture)
 
 
 @pytest.fixture
@@ -71,3 +72,25 @@ def test_messages_per_second_beyond_the_limit_end_the_session(api, base_url, lab
                       [{"op": "publish", "topic": topic, "payload": "x"} for _ in range(50)] +
                       [{"op": "wait_close", "ms": 5000}])
     check_refused(api, lab, events, 5, "messages_per_second", "too many messages per second")
+
+
+@pytest.fixture
+def guarded_relay(stack, monkeypatch):
+    monkeypatch.setenv("SWITCHBOARD_ALLOW_PRIVATE_TARGETS", "0")
+    stack("restart", "relay")
+    yield
+    monkeypatch.undo()
+    stack("restart", "relay")
+
+
+@pytest.mark.parametrize("scheme", ["mqtt", "ws"])
+def test_the_private_address_guard_holds_for_every_scheme(api, base_url, new_user, broker, guarded_relay, scheme):
+    # Saved while the API allowed private targets; the relay, restarted without that
+    # allowance, refuses to connect to loopback whatever the scheme.
+    user = new_user()
+    url = f"ws://127.0.0.1:{broker.ws_port}/mqtt" if scheme == "ws" else f"mqtt://127.0.0.1:{broker.port}"
+    sb.expect_ok(requests.put(mqtt_url(api), json={"enabled": True, "broker_url": url, "use_authentication": False,
+                                                   "device_id": "d", "topic_prefix": "lab/guard"},
+                              headers=user.headers, timeout=sb.TIMEOUT))
+    close = event(node("raw", fresh_url(api, base_url, user), 4, "10"), "close")
+    assert close["code"] == 1011 and "address_blocked" in close["reason"], close
