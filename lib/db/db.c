@@ -17,6 +17,10 @@ static bool in_transaction;
 /* Counts BEGINs: a transaction guard on an arena rolls back only the transaction it saw
  * begin, never a later one on the same connection. */
 static unsigned long tx_serial;
+/* Channels db_notify_after_commit holds back until COMMIT (few distinct ones exist). */
+#define NOTIFY_PENDING_MAX 4
+static const char *notify_pending[NOTIFY_PENDING_MAX];
+static int notify_npending;
 
 /* Statements prepared on the current connection, found by their text. Every SQL text
  * in the code base is a literal, so the set is small and fixed; planning each once per
@@ -197,6 +201,7 @@ static void rollback_now(void)
 	if (db_in_transaction())
 		PQclear(PQexec(conn, "ROLLBACK"));
 	in_transaction = false;
+	notify_npending = 0;
 }
 
 struct tx_guard {
@@ -215,10 +220,19 @@ static void tx_guard_release(void *p)
 	rollback_now();
 }
 
+/* A failed notification is logged by db_exec and otherwise ignored: the rows it
+ * announces are committed, and listeners poll for them too. */
+static void notify_now(struct arena *a, const char *channel)
+{
+	const char *p[] = {channel};
+	(void)db_exec(a, NULL, "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')", 1, p);
+}
+
 enum db_status db_begin(struct arena *a)
 {
 	enum db_status s = db_exec(a, NULL, "BEGIN", 0, NULL);
 	in_transaction = s == DB_OK;
+	notify_npending = 0;
 	if (s == DB_OK && a) {
 		struct tx_guard *g = arena_alloc(a, sizeof(*g));
 		g->serial = ++tx_serial;
@@ -231,7 +245,27 @@ enum db_status db_commit(struct arena *a)
 {
 	enum db_status s = db_exec(a, NULL, "COMMIT", 0, NULL);
 	in_transaction = false;
+	int n = notify_npending;
+	notify_npending = 0;
+	for (int i = 0; i < n && s == DB_OK; i++)
+		notify_now(a, notify_pending[i]);
 	return s;
+}
+
+void db_notify_after_commit(struct arena *a, const char *channel)
+{
+	if (!db_in_transaction()) {
+		notify_now(a, channel);
+		return;
+	}
+	for (int i = 0; i < notify_npending; i++)
+		if (!strcmp(notify_pending[i], channel))
+			return;
+	if (notify_npending < NOTIFY_PENDING_MAX)
+		notify_pending[notify_npending++] = channel;
+	else
+		log_msg(LOG_ERROR, "bug: more than %d channels to notify after one commit; %s dropped",
+			NOTIFY_PENDING_MAX, channel);
 }
 
 void db_rollback(struct arena *a)

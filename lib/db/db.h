@@ -54,6 +54,15 @@ bool db_in_transaction(void);
  * commit's status), otherwise ROLLBACK (returning s). */
 enum db_status db_finish(struct arena *a, enum db_status s);
 
+/* NOTIFY channel (a string literal: it is kept, not copied), with an empty payload,
+ * sent after the transaction commits, or at once outside one. It is sent in a
+ * transaction of its own with asynchronous commit: PostgreSQL holds a database-wide
+ * lock from a notifying transaction's commit until its WAL flush, so a NOTIFY inside
+ * the writing transaction serialises every publisher's flush (no group commit). The
+ * notification is only a wake-up; a listener that misses it finds the rows by polling.
+ * Dropped when the transaction rolls back. */
+void db_notify_after_commit(struct arena *a, const char *channel);
+
 /* Value of row r, column c, or NULL for SQL NULL. */
 const char *db_value(const PGresult *res, int r, int c);
 

@@ -60,7 +60,7 @@ static enum db_status fan_out(struct arena *a, const char *user_id, struct event
 		return s;
 	out->deliveries = PQntuples(res);
 	if (out->deliveries > 0)
-		s = db_exec(a, NULL, "SELECT pg_notify('sb_deliveries', '')", 0, NULL);
+		db_notify_after_commit(a, "sb_deliveries");
 	return s;
 }
 

@@ -136,7 +136,8 @@ enum db_status delivery_store_redeliver(struct arena *a, const char *user_id, co
 		out->outcome = DELIVERY_REDELIVERED;
 		out->delivery_id = PQgetvalue(res, 0, 0);
 		out->message_id = PQgetvalue(res, 0, 1);
-		return db_exec(a, NULL, "SELECT pg_notify('sb_deliveries', '')", 0, NULL);
+		db_notify_after_commit(a, "sb_deliveries");
+		return DB_OK;
 	}
 	/* Tell a disabled webhook apart from a delivery that is not there. */
 	const char *wp[] = {webhook_id, user_id};
@@ -182,7 +183,7 @@ enum db_status delivery_store_recover(struct arena *a, const char *user_id, cons
 	out->count = atoi(PQgetvalue(res, 0, 0));
 	out->more = atoi(PQgetvalue(res, 0, 1)) > max;
 	if (out->count > 0)
-		s = db_exec(a, NULL, "SELECT pg_notify('sb_deliveries', '')", 0, NULL);
+		db_notify_after_commit(a, "sb_deliveries");
 	return s;
 }
 
