@@ -122,6 +122,13 @@ int main(void)
 	time_t last_notify = 0;
 	long refresh_every = config_int("SB_WORKER_REFRESH_SCAN_SECONDS", 60, 1, 3600);
 	while (!stopping || deliveries_in_flight(d) > 0) {
+		/* Settle what finished before claiming: the per-webhook cap counts leased rows,
+		 * so a claim made before the reap sees the finished ones as still in flight,
+		 * finds no room, and the loop would sleep until the poll interval with nothing
+		 * in flight. */
+		int running;
+		curl_multi_perform(multi, &running);
+		deliveries_reap(d);
 		int started = 0;
 		if (!stopping) {
 			started = deliveries_claim(d);
@@ -133,9 +140,6 @@ int main(void)
 			}
 			refresh_supervise(&refresher, &last_refresh, refresh_every);
 		}
-		int running;
-		curl_multi_perform(multi, &running);
-		deliveries_reap(d);
 		if (started > 0 && deliveries_in_flight(d) < max)
 			continue; /* more may be due right now */
 
