@@ -141,13 +141,16 @@ static void run(int lfd, int sfd, int tfd)
 				}
 				break;
 			case EP_CLIENT:
-				session_client_event(e->s, evs[i].events);
+				if (!e->s->destroyed)
+					session_client_event(e->s, evs[i].events);
 				break;
 			case EP_BROKER:
-				session_broker_event(e->s, evs[i].events);
+				if (!e->s->destroyed)
+					session_broker_event(e->s, evs[i].events);
 				break;
 			}
 		}
+		sessions_reap();
 	}
 }
 
@@ -169,6 +172,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "listening on %s", relay_conf.socket_path);
 	run(lfd, sfd, tfd);
 	sessions_close_all(1012, "service restart: reconnect");
+	sessions_reap();
 	store_clear();
 	unlink(relay_conf.socket_path);
 	db_close();

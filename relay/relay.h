@@ -62,6 +62,7 @@ struct session {
 	uint16_t pending_code; /* a close waiting for the queued messages to go first */
 	char pending_reason[124];
 	bool closing, dead; /* dead: to be destroyed once the current event is handled */
+	bool destroyed;	    /* freed at sessions_reap: epoll may still hold its events */
 	struct session *prev, *next;
 };
 
@@ -86,6 +87,7 @@ void session_broker_event(struct session *s, uint32_t ev);
 void session_close(struct session *s, uint16_t code, const char *reason);
 void sessions_tick(void);
 void sessions_close_all(uint16_t code, const char *reason);
+void sessions_reap(void);
 unsigned sessions_count(void);
 void session_update_interest(struct session *s);
 void session_destroy(struct session *s);

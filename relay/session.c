@@ -17,6 +17,7 @@
 #define BACKLOG_MAX  (1u << 20) /* bytes waiting on one side before the other stops reading */
 
 static struct session *head;
+static struct session *graveyard; /* destroyed, not yet freed (sessions_reap) */
 static unsigned count;
 
 unsigned sessions_count(void)
@@ -49,7 +50,20 @@ void session_destroy(struct session *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	count--;
-	free(s);
+	/* One epoll_wait batch can hold events for both of a session's sockets: the second
+	 * must still find the session's memory (marked destroyed) after the first freed it. */
+	s->destroyed = true;
+	s->next = graveyard;
+	graveyard = s;
+}
+
+void sessions_reap(void)
+{
+	while (graveyard) {
+		struct session *s = graveyard;
+		graveyard = s->next;
+		free(s);
+	}
 }
 
 void session_accept(int lfd)

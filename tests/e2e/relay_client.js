@@ -7,6 +7,9 @@
 //                                                        CONNECT (with a will on RELAY_WILL)
 //                                                        and reports what comes back and
 //                                                        how the socket closes
+//   node relay_client.js burst URLS_JSON VERSION         opens all at once; each sends
+//                                                        PINGREQs at its CONNACK and drops
+//                                                        its socket as the answers come
 // Prints one JSON object per line: {"event": ...}. Actions: {"op": "subscribe", "topic",
 // "qos"}, {"op": "publish", "topic", "payload", "qos", "retain"}, {"op": "expect", "topic",
 // "ms"} (waits for a message), {"op": "wait_close", "ms"}, {"op": "end"}.
@@ -108,6 +111,36 @@ async function hold() {
   process.exit(0);
 }
 
+// burst: each session's two sides end together: at its CONNACK the client sends PINGREQs and
+// drops its TCP socket while the broker's answers are on their way, so the relay sees the
+// browser's end and the broker's bytes in one batch of events ({"event": "burst", "connacks": N}).
+async function burst() {
+  const WebSocket = need('ws');
+  const mqttPacket = need('mqtt-packet');
+  const v = Number(version);
+  const ping = mqttPacket.generate({ cmd: 'pingreq' });
+  const one = (u, i) => new Promise((resolve) => {
+    const ws = new WebSocket(u, ['mqtt']);
+    const parser = mqttPacket.parser({ protocolVersion: v });
+    parser.on('packet', (p) => {
+      if (p.cmd !== 'connack') return;
+      for (let k = 0; k < 4; k++) ws.send(ping);
+      // Staggered by a fraction of a millisecond each, so some drops meet the answers.
+      setTimeout(() => ws.terminate(), i % 3);
+      resolve(1);
+    });
+    ws.on('open', () => ws.send(mqttPacket.generate({ cmd: 'connect', protocolVersion: v, clientId: '',
+      clean: true, keepalive: 30 })));
+    ws.on('message', (d) => parser.parse(d));
+    ws.on('close', () => resolve(0));
+    ws.on('error', () => resolve(0));
+  });
+  const got = await Promise.all(JSON.parse(url).map(one));
+  out({ event: 'burst', connacks: got.reduce((a, b) => a + b, 0) });
+  process.exit(0);
+}
+
 if (mode === 'raw') raw();
 else if (mode === 'hold') hold();
+else if (mode === 'burst') burst();
 else scripted().catch((e) => { out({ event: 'fatal', message: String(e) }); process.exit(1); });

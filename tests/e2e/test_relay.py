@@ -302,6 +302,28 @@ def test_trusted_tls_broker_relays(api, base_url, new_user, broker):
     assert event(events, "expect")["received"] is True, events
 
 
+def test_sessions_whose_two_sides_end_together(api, base_url, new_user, broker):
+    # Regression: when one epoll batch held events for both sockets of a session, the first
+    # event freed the session and the second read freed memory (ASan: heap-use-after-free in
+    # the relay's loop), and the relay died. Sessions on the plain and the TLS broker end with
+    # the client's DISCONNECT and its socket dropped at once, so the broker hangs up with it.
+    users = []
+    for broker_url in (f"mqtt://127.0.0.1:{broker.port}", f"mqtts://127.0.0.1:{broker.tls_port}"):
+        for _ in range(2):
+            user = new_user()
+            save(api, user, config(broker, "lab/burst", broker_url=broker_url, use_authentication=False))
+            users.append(user)
+    for _ in range(6):
+        batch = [fresh_url(api, base_url, user) for user in users for _ in range(8)]
+        got = event(node("burst", json.dumps(batch), 4, ""), "burst")
+        assert got["connacks"] == len(batch), got
+    user = new_user()
+    save(api, user, config(broker, "lab/after-burst", broker_url=f"mqtt://127.0.0.1:{broker.port}",
+                           use_authentication=False))
+    events = run_mqtt(fresh_url(api, base_url, user), 4, [{"op": "end"}])
+    assert event(events, "connect")["ok"] is True, events
+
+
 @pytest.mark.parametrize("version", [4, 5])
 def test_websocket_broker_relays(api, base_url, new_user, broker, version):
     # The saved broker is mosquitto's websockets listener: the relay speaks MQTT over its
