@@ -138,6 +138,23 @@ int integration_load_or_fail(const struct provider_call *c, const char *provider
 	return 0;
 }
 
+int integration_enabled_or_fail(const struct provider_call *c, const struct provider *p, struct integration *row,
+				struct provider_result *r)
+{
+	bool found;
+	enum db_status s = integration_load(c->a, c->user_id, p->name, false, row, &found);
+	if (s != DB_OK)
+		return provider_db(c->a, r, s), -1;
+	if (!found)
+		return provider_fail(r, PROVIDER_NOT_FOUND, "not_found", "This integration is not connected"), -1;
+	if (!row->enabled)
+		return provider_fail(r, PROVIDER_CONFLICT, "integration_disabled",
+				     arena_printf(c->a, "The %s integration is disabled: enable it with PATCH",
+						  p->display_name ? p->display_name : p->name)),
+		       -1;
+	return 0;
+}
+
 int integration_default_get(const struct provider_call *c, const struct provider *p, struct provider_result *r)
 {
 	struct integration row;

@@ -69,4 +69,10 @@ enum db_status integration_status_list_ids(struct arena *a, const char *user_id,
 int integration_load_or_fail(const struct provider_call *c, const char *provider, struct integration *row,
 			     struct provider_result *r);
 
+/* The caller's row for an operation that calls the outside service: 0 when it exists and
+ * is enabled, else -1 with *r filled: 404 not_found "This integration is not connected",
+ * 409 integration_disabled (the service is not called), or PROVIDER_DB. */
+int integration_enabled_or_fail(const struct provider_call *c, const struct provider *p, struct integration *row,
+				struct provider_result *r);
+
 #endif

@@ -170,3 +170,25 @@ def test_drive_export_without_google(api, new_user):
     u = new_user()
     p1 = project(u, "Nowhere", {})
     sb.expect_error(post(api, u, "google/drive/export", {"project_ids": [p1]}), 404, "not_found")
+
+
+def github_calls(login):
+    """Every request the fake GitHub counted for this login (API and token endpoint alike)."""
+    c = of.fake_state("github")["counters"]
+    return {k: v for k, v in c.items() if k.endswith(":" + login)}
+
+
+def test_sync_of_a_disabled_integration_is_409_without_calling_github(api, new_user):
+    u, login = github_user(api, new_user)
+    rid = make_repo(login)
+    p1 = project(u, "Paused", {"parts": ["led"]})
+    sb.expect_ok(requests.patch(f"{api}/users/me/integrations/github", json={"enabled": False}, headers=u.headers,
+                                timeout=sb.TIMEOUT))
+    before = github_calls(login)
+    err = sb.expect_error(post(api, u, "github/sync", {"repository_id": rid, "project_ids": [p1]}), 409,
+                          "integration_disabled")
+    assert "disabled" in err["message"], err
+    assert github_calls(login) == before and repo_state(rid)["commits"] == 1
+    sb.expect_ok(requests.patch(f"{api}/users/me/integrations/github", json={"enabled": True}, headers=u.headers,
+                                timeout=sb.TIMEOUT))
+    assert sb.expect_ok(post(api, u, "github/sync", {"repository_id": rid, "project_ids": [p1]}))["committed"] is True

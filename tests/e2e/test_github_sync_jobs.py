@@ -172,3 +172,57 @@ def test_auto_sync_ignores_other_events_duplicates_and_foreign_projects(api, new
     again = sb.expect_ok(publish(api, u, "project.updated", {"project_id": p1}, key), 202)
     assert again["duplicate"] is True and again["github_sync_jobs"] == 0
     assert len(jobs_of(u)) == 1
+
+
+# --- a disabled integration: nothing queued, nothing pushed ---------------------------------------
+
+
+def github_calls(login):
+    c = of.fake_state("github")["counters"]
+    return {k: v for k, v in c.items() if k.endswith(":" + login)}
+
+
+def disable(api, user, on=False):
+    sb.expect_ok(requests.patch(f"{api}/users/me/integrations/github", json={"enabled": on}, headers=user.headers,
+                                timeout=sb.TIMEOUT))
+
+
+def test_async_sync_of_a_disabled_integration_is_409_and_queues_nothing(api, new_user):
+    u, login, rid = github_user(api, new_user)
+    p1 = project(u, "Paused", {"parts": ["led"]})
+    disable(api, u)
+    before = github_calls(login)
+    sb.expect_error(post(api, u, {"repository_id": rid, "project_ids": [p1], "async": True}), 409,
+                    "integration_disabled")
+    assert jobs_of(u) == [] and github_calls(login) == before
+
+
+def test_job_queued_before_the_integration_was_disabled_fails_without_calling_github(api, new_user):
+    u, login, rid = github_user(api, new_user)
+    p1 = project(u, "Paused", {"parts": ["led"]})
+    disable(api, u)
+    before = github_calls(login)
+    # A job queued while it was enabled (inserted as the API does, so no worker can run it first).
+    jid = sb.psql("WITH j AS (INSERT INTO github_sync_jobs (user_id, request) VALUES "
+                  f"('{sb.sql_uuid(u.id)}', '{json.dumps({'repository_id': rid, 'project_ids': [p1]})}'::jsonb) "
+                  "RETURNING id) SELECT id FROM j")
+    sb.psql("SELECT pg_notify('sb_transfer', 'github_sync')")
+    done = wait_done(api, u, jid)
+    assert done["status"] == "failed" and done["error_code"] == "integration_disabled", done
+    assert github_calls(login) == before
+    st = requests.get(of.fake_url("github") + f"/_fake/repos/{rid}", timeout=sb.TIMEOUT).json()
+    assert "nexflux/Paused.json" not in st["files"]
+
+
+def test_auto_sync_queues_nothing_for_a_disabled_integration(api, new_user):
+    u, login, rid = github_user(api, new_user)
+    sb.expect_ok(requests.patch(f"{api}/users/me/integrations/github", json={"auto_sync": True,
+                                                                          "selected_repos": [rid]},
+                                headers=u.headers, timeout=sb.TIMEOUT))
+    p1 = project(u, "Auto off", {})
+    disable(api, u)
+    assert sb.expect_ok(publish(api, u, "project.updated", {"project_id": p1}), 202)["github_sync_jobs"] == 0
+    assert jobs_of(u) == []
+    disable(api, u, on=True)
+    assert sb.expect_ok(publish(api, u, "project.updated", {"project_id": p1}, key="on-" + uuid.uuid4().hex),
+                        202)["github_sync_jobs"] == 1

@@ -89,3 +89,21 @@ def test_token_refused_renewal_is_409(api, new_user):
     sb.psql(f"UPDATE user_integrations SET token_expires_at = now() + interval '1 minute' "
             f"WHERE user_id = '{sb.sql_uuid(u.id)}' AND provider = 'microsoft'")
     sb.expect_error(post(api, u, "microsoft/onedrive/export", {"project_ids": [p1]}), 409, "integration_expired")
+
+
+def test_export_of_a_disabled_integration_is_409_without_calling_microsoft(api, new_user):
+    u, login = connected(api, new_user)
+    p1 = project(u, "Paused", {})
+    off = sb.expect_ok(requests.patch(f"{api}/users/me/integrations/microsoft", json={"enabled": False},
+                                      headers=u.headers, timeout=sb.TIMEOUT))
+    assert off["enabled"] is False, off
+    calls = lambda: {k: v for k, v in of.fake_state("microsoft")["counters"].items() if k.endswith(":" + login)}
+    before = calls()
+    err = sb.expect_error(post(api, u, "microsoft/onedrive/export", {"project_ids": [p1]}), 409,
+                          "integration_disabled")
+    assert "disabled" in err["message"], err
+    assert files(login) == {} and calls() == before
+    sb.expect_ok(requests.patch(f"{api}/users/me/integrations/microsoft", json={"enabled": True},
+                                headers=u.headers, timeout=sb.TIMEOUT))
+    assert [f["name"] for f in sb.expect_ok(post(api, u, "microsoft/onedrive/export", {"project_ids": [p1]}))["files"]] \
+        == ["Paused.json"]

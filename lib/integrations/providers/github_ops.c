@@ -27,6 +27,13 @@ static int github_get(const struct provider_call *c, const struct provider *p, s
 	struct integration row;
 	if (integration_load_or_fail(c, p->name, &row, r))
 		return r->outcome;
+	if (!row.enabled) {
+		/* Disabled: the view without GitHub's list; GitHub is not called. */
+		struct json_object *v = p->view(c->a, &row);
+		json_object_object_add(v, "repositories_error",
+				       json_object_new_string("The GitHub integration is disabled: enable it with PATCH"));
+		return provider_ok(r, v, NULL);
+	}
 	struct oauth_token_use use;
 	enum oauth_token_status ts = oauth_token_get(c->a, c->who, p->name, false, &use);
 	if (ts == OAUTH_TOKEN_DB)
@@ -194,8 +201,8 @@ static int github_sync_queue(const struct provider_call *c, const struct provide
 	if (!sync_files(c, &files, &n, r))
 		return r->outcome;
 	struct integration row;
-	if (integration_load_or_fail(c, p->name, &row, r))
-		return r->outcome;
+	if (integration_enabled_or_fail(c, p, &row, r))
+		return r->outcome; /* a disabled integration queues nothing */
 	struct json_object *req = arena_defer(c->a, jsonx_put, json_object_new_object()), *v;
 	if (json_object_object_get_ex(c->body, "repository_id", &v))
 		json_object_object_add(req, "repository_id", json_object_get(v));
@@ -243,6 +250,11 @@ static int github_sync(const struct provider_call *c, const struct provider *p, 
 	struct github_file *files;
 	size_t n;
 	if (!sync_files(c, &files, &n, r))
+		return r->outcome;
+	/* Disabled: GitHub is not called (a job queued before the integration was disabled
+	 * fails with integration_disabled too). */
+	struct integration row;
+	if (integration_enabled_or_fail(c, p, &row, r))
 		return r->outcome;
 	struct oauth_token_use use;
 	enum oauth_token_status st = oauth_token_get(c->a, c->who, p->name, false, &use);

@@ -9,6 +9,7 @@
 #include "core/jsonx.h"
 #include "core/urlenc.h"
 #include "events/audit.h"
+#include "integrations/integration_ops.h"
 #include "integrations/oauth_token.h"
 #include "integrations/projects.h"
 #include "integrations/providers/provider.h"
@@ -78,6 +79,9 @@ static int onedrive_export(const struct provider_call *c, const struct provider 
 	size_t n;
 	if (projects_requested(c, &projects, &n, r))
 		return r->outcome;
+	struct integration row;
+	if (integration_enabled_or_fail(c, p, &row, r))
+		return r->outcome; /* disabled: Graph is not called */
 	struct oauth_token_use use;
 	enum oauth_token_status st = oauth_token_get(c->a, c->who, p->name, false, &use);
 	if (st != OAUTH_TOKEN_OK)
