@@ -56,18 +56,22 @@ enum db_status oauth_grant_issue(struct arena *a, const struct oauth_issue *what
 			   what->grant_id,     what->scopes,	arena_printf(a, "%ld", ttl),
 			   what->delegated ? "t" : "f"};
 	PGresult *res;
-	/* set_config(..., true) lasts until this statement's own transaction commits. */
-	enum db_status s = db_exec(
-		a, &res,
+	/* A token its holder can have again at once commits asynchronously (db.h says why). */
+	enum db_status s =
 		what->reobtainable && !refresh
-			? "INSERT INTO oauth_access_tokens (token_hash, client_id, user_id, grant_id, scopes, expires_at, "
-			  "delegated) SELECT $1, $2, $3, coalesce($4::uuid, gen_random_uuid()), string_to_array($5, ' '), "
-			  "now() + make_interval(secs => $6::int), $7 "
-			  "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit RETURNING id, grant_id"
-			: "INSERT INTO oauth_access_tokens (token_hash, client_id, user_id, grant_id, scopes, expires_at, "
-			  "delegated) VALUES ($1, $2, $3, coalesce($4::uuid, gen_random_uuid()), string_to_array($5, ' '), "
-			  "now() + make_interval(secs => $6::int), $7) RETURNING id, grant_id",
-		7, p);
+			? db_exec_async_commit(
+				  a, &res,
+				  "INSERT INTO oauth_access_tokens (token_hash, client_id, user_id, grant_id, scopes, "
+				  "expires_at, delegated) SELECT $1, $2, $3, coalesce($4::uuid, gen_random_uuid()), "
+				  "string_to_array($5, ' '), now() + make_interval(secs => $6::int), $7 "
+				  "FROM " DB_ASYNC_COMMIT_FROM " RETURNING id, grant_id",
+				  7, p)
+			: db_exec(a, &res,
+				  "INSERT INTO oauth_access_tokens (token_hash, client_id, user_id, grant_id, scopes, "
+				  "expires_at, delegated) VALUES ($1, $2, $3, coalesce($4::uuid, gen_random_uuid()), "
+				  "string_to_array($5, ' '), now() + make_interval(secs => $6::int), $7) "
+				  "RETURNING id, grant_id",
+				  7, p);
 	if (s == DB_OK && refresh)
 		s = insert_refresh(a, what, refresh, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
 	if (s != DB_OK)

@@ -195,6 +195,22 @@ bool db_in_transaction(void)
 	return conn && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE;
 }
 
+enum db_status db_exec_async_commit(struct arena *a, PGresult **res, const char *sql, int n,
+				    const char *const *params)
+{
+	if (res)
+		*res = NULL;
+	if (!strstr(sql, DB_ASYNC_COMMIT_FROM)) {
+		log_msg(LOG_ERROR, "bug: an asynchronous-commit statement without DB_ASYNC_COMMIT_FROM");
+		return DB_ERROR;
+	}
+	if (in_transaction || db_in_transaction()) {
+		log_msg(LOG_ERROR, "bug: asynchronous commit asked for inside a transaction; refused");
+		return DB_ERROR;
+	}
+	return db_exec(a, res, sql, n, params);
+}
+
 /* ROLLBACK without an arena: the guard below runs while its arena is being reset. */
 static void rollback_now(void)
 {
@@ -225,7 +241,7 @@ static void tx_guard_release(void *p)
 static void notify_now(struct arena *a, const char *channel)
 {
 	const char *p[] = {channel};
-	(void)db_exec(a, NULL, "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')", 1, p);
+	(void)db_exec_async_commit(a, NULL, "SELECT pg_notify($1, '') FROM " DB_ASYNC_COMMIT_FROM, 1, p);
 }
 
 enum db_status db_begin(struct arena *a)

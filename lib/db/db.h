@@ -39,6 +39,34 @@ PGconn *db_conn(void);
  * on a fresh connection when the old one turned out to be dead before it ran. */
 enum db_status db_exec(struct arena *a, PGresult **res, const char *sql, int n, const char *const *params);
 
+/* Asynchronous commit (synchronous_commit off) for one statement: its COMMIT answers
+ * without waiting for the WAL flush, so it neither waits for the disk nor queues behind
+ * other transactions' flushes. It never breaks atomicity or order: what a server crash
+ * (not a client's) can do is forget the last transactions committed that way, up to
+ * three times wal_writer_delay (600 ms by default), each as a whole.
+ *
+ * Safe only for a write whose loss after a crash is harmless, because nobody was told it
+ * is kept or because the one who needs it will redo it:
+ *  - request-log rows (and api_keys.last_used_at): a record of traffic, no answer
+ *    promised it; a crash loses the last few lines of the log;
+ *  - an access token that can be had again at once (client_credentials without a
+ *    refresh token): a client whose token was forgotten gets a 401 and asks again;
+ *  - the NOTIFY sent after a commit (db_notify_after_commit): a wake-up whose data was
+ *    committed synchronously before it; listeners poll for rows anyway.
+ * NEVER for a write that is answered as durable: a created or changed resource, a
+ * revocation, a rotation, an audit entry, a delivery's or a job's state, anything whose
+ * loss after a success answer the caller would not notice or could not redo.
+ *
+ * The statement writes DB_ASYNC_COMMIT_FROM in its FROM list: set_config(..., true) lasts
+ * until the statement's own transaction ends, so the setting costs no round trip and ends
+ * with it. db_exec_async_commit runs such a statement (as db_exec) only outside a
+ * transaction: inside one, the setting would make the whole transaction's commit
+ * asynchronous, durable writes included; that is refused as DB_ERROR (logged as a bug),
+ * as is a statement without the FROM item. */
+#define DB_ASYNC_COMMIT_FROM "(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit"
+enum db_status db_exec_async_commit(struct arena *a, PGresult **res, const char *sql, int n,
+				    const char *const *params);
+
 /* BEGIN / COMMIT / ROLLBACK. db_rollback is safe to call in any state. db_begin also
  * registers a rollback on the arena a: a transaction its code path forgot to end is
  * rolled back (and logged as a bug) when the arena is reset. The responder checks
@@ -56,7 +84,7 @@ enum db_status db_finish(struct arena *a, enum db_status s);
 
 /* NOTIFY channel (a string literal: it is kept, not copied), with an empty payload,
  * sent after the transaction commits, or at once outside one. It is sent in a
- * transaction of its own with asynchronous commit: PostgreSQL holds a database-wide
+ * transaction of its own with asynchronous commit (db_exec_async_commit): PostgreSQL holds a database-wide
  * lock from a notifying transaction's commit until its WAL flush, so a NOTIFY inside
  * the writing transaction serialises every publisher's flush (no group commit). The
  * notification is only a wake-up; a listener that misses it finds the rows by polling.

@@ -35,7 +35,7 @@ static const char flush_sql[] =
 	"  request_body_truncated, created_at) "
 	"  SELECT key_id, client_id, user_id, method, path, route, status, ms, "
 	"  CASE WHEN addr ~ '^[0-9a-fA-F:.]+$' THEN addr::inet END, ua, query::jsonb, body, truncated, at "
-	"  FROM r, (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit) "
+	"  FROM r, " DB_ASYNC_COMMIT_FROM ") "
 	"UPDATE api_keys SET last_used_at = now() WHERE id IN (SELECT key_id FROM r WHERE key_id IS NOT NULL) "
 	"  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 second')";
 
@@ -88,7 +88,7 @@ void api_request_log_flush(void)
 	bool ok = true;
 	for (size_t c = 0; c < APILOG_COLS; c++)
 		ok = (p[c] = column_literal(c)) != NULL && ok;
-	enum db_status s = ok ? db_exec(batch_arena, NULL, flush_sql, APILOG_COLS, p) : DB_ERROR;
+	enum db_status s = ok ? db_exec_async_commit(batch_arena, NULL, flush_sql, APILOG_COLS, p) : DB_ERROR;
 	if (s != DB_OK)
 		log_msg(LOG_WARN, "request log: %zu rows not written (%d)", nrows, (int)s);
 	nrows = 0;
