@@ -1,0 +1,264 @@
+/* Unit tests of db_notify_after_commit and db_exec_async_commit (lib/db/db.c) against a
+ * real PostgreSQL: SB_TEST_DATABASE_URL when set, else a throwaway cluster this test
+ * creates under /tmp (initdb of the server scripts/install-deps installs; unix socket
+ * only; run as postgres when the test runs as root) and removes at the end. No unit test
+ * had a server before: the cluster is the test's own, so nothing else is touched.
+ *
+ * A second connection LISTENs: nothing arrives before COMMIT, one notification after
+ * it, nothing after ROLLBACK (and a later transaction does not send the dropped one),
+ * one per channel however often a transaction asks for it, and at once outside a
+ * transaction. The asynchronous-commit helper turns the setting on for its statement
+ * only, and refuses inside a transaction or without its FROM item. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <glob.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/arena.h"
+#include "db/db.h"
+
+#define CH "sb_unit_notify"
+#define CH2 "sb_unit_notify_2"
+
+static char dir[64];
+static char conninfo[256];
+static PGconn *listener;
+static struct arena *a;
+
+static int run(const char *cmd)
+{
+	char buf[2048];
+	snprintf(buf, sizeof(buf), "%s%s >>%s/setup.log 2>&1", geteuid() == 0 ? "runuser -u postgres -- " : "", cmd,
+		 dir);
+	return system(buf);
+}
+
+/* A cluster of our own: initdb, then pg_ctl start on a socket in dir. */
+static int cluster_start(void)
+{
+	glob_t g;
+	if (glob("/usr/lib/postgresql/*/bin/initdb", 0, NULL, &g) || g.gl_pathc == 0) {
+		fprintf(stderr, "no PostgreSQL server binaries (run scripts/install-deps)\n");
+		return -1;
+	}
+	char bin[512];
+	snprintf(bin, sizeof(bin), "%.*s", (int)(strlen(g.gl_pathv[g.gl_pathc - 1]) - strlen("/initdb")),
+		 g.gl_pathv[g.gl_pathc - 1]);
+	globfree(&g);
+	strcpy(dir, "/tmp/sb-unit-pg.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	if (geteuid() == 0) {
+		struct passwd *pw = getpwnam("postgres");
+		if (!pw || chown(dir, pw->pw_uid, pw->pw_gid))
+			return -1;
+	}
+	char cmd[1536];
+	snprintf(cmd, sizeof(cmd), "%s/initdb -D %s/data -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 -N", bin,
+		 dir);
+	if (run(cmd))
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+		 "%s/pg_ctl -D %s/data -l %s/postgres.log -w -t 60 -o \"-c listen_addresses='' "
+		 "-c unix_socket_directories='%s' -c fsync=off\" start",
+		 bin, dir, dir, dir);
+	if (run(cmd))
+		return -1;
+	snprintf(conninfo, sizeof(conninfo), "host=%s dbname=postgres user=postgres", dir);
+	return 0;
+}
+
+static void cluster_stop(void)
+{
+	char cmd[512];
+	glob_t g;
+	if (!glob("/usr/lib/postgresql/*/bin/pg_ctl", 0, NULL, &g) && g.gl_pathc) {
+		snprintf(cmd, sizeof(cmd), "%s -D %s/data -m immediate -w stop", g.gl_pathv[g.gl_pathc - 1], dir);
+		run(cmd);
+		globfree(&g);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	const char *url = getenv("SB_TEST_DATABASE_URL");
+	if (url && *url)
+		snprintf(conninfo, sizeof(conninfo), "%s", url);
+	else if (cluster_start()) {
+		fprintf(stderr, "could not start a PostgreSQL cluster (see %s/setup.log)\n", dir);
+		return -1;
+	}
+	db_init(conninfo);
+	listener = PQconnectdb(conninfo);
+	if (PQstatus(listener) != CONNECTION_OK)
+		return fprintf(stderr, "listener: %s", PQerrorMessage(listener)), -1;
+	PQclear(PQexec(listener, "LISTEN " CH));
+	PQclear(PQexec(listener, "LISTEN " CH2));
+	a = arena_new();
+	return db_conn() ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	arena_free(a);
+	PQfinish(listener);
+	db_close();
+	if (dir[0])
+		cluster_stop();
+	return 0;
+}
+
+static long now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+/* Notifications on ch and ch2 that arrive within ms; stops early once want of ch came
+ * (then waits settle_ms more for any extra one). */
+static void collect(int ms, int want, int *n, int *n2)
+{
+	*n = *n2 = 0;
+	long end = now_ms() + ms;
+	for (;;) {
+		PQconsumeInput(listener);
+		PGnotify *m;
+		while ((m = PQnotifies(listener))) {
+			if (!strcmp(m->relname, CH))
+				(*n)++;
+			else if (!strcmp(m->relname, CH2))
+				(*n2)++;
+			PQfreemem(m);
+		}
+		if (want && *n >= want) {
+			want = 0;
+			end = now_ms() + 300; /* anything more would come right behind */
+		}
+		long left = end - now_ms();
+		if (left <= 0)
+			return;
+		struct pollfd p = {PQsocket(listener), POLLIN, 0};
+		poll(&p, 1, (int)left);
+	}
+}
+
+static void test_nothing_before_commit_one_after(void **state)
+{
+	(void)state;
+	int n, n2;
+	assert_int_equal(db_begin(a), DB_OK);
+	assert_int_equal(db_exec(a, NULL, "CREATE TEMP TABLE t1 (x int)", 0, NULL), DB_OK);
+	db_notify_after_commit(a, CH);
+	collect(400, 0, &n, &n2);
+	assert_int_equal(n, 0);
+	assert_int_equal(db_commit(a), DB_OK);
+	collect(5000, 1, &n, &n2);
+	assert_int_equal(n, 1);
+	assert_int_equal(n2, 0);
+	arena_reset(a);
+}
+
+static void test_nothing_after_rollback(void **state)
+{
+	(void)state;
+	int n, n2;
+	assert_int_equal(db_begin(a), DB_OK);
+	db_notify_after_commit(a, CH);
+	db_notify_after_commit(a, CH2);
+	db_rollback(a);
+	collect(600, 0, &n, &n2);
+	assert_int_equal(n + n2, 0);
+	/* The dropped notification does not ride on the next commit either. */
+	assert_int_equal(db_begin(a), DB_OK);
+	assert_int_equal(db_commit(a), DB_OK);
+	collect(600, 0, &n, &n2);
+	assert_int_equal(n + n2, 0);
+	arena_reset(a);
+}
+
+/* db.h: "sent after the transaction commits"; db.c keeps each channel once per
+ * transaction, so asking again sends one notification, and another channel its own. */
+static void test_once_per_channel(void **state)
+{
+	(void)state;
+	int n, n2;
+	assert_int_equal(db_begin(a), DB_OK);
+	db_notify_after_commit(a, CH);
+	db_notify_after_commit(a, CH2);
+	db_notify_after_commit(a, CH);
+	db_notify_after_commit(a, CH);
+	assert_int_equal(db_commit(a), DB_OK);
+	collect(5000, 1, &n, &n2);
+	assert_int_equal(n, 1);
+	assert_int_equal(n2, 1);
+	arena_reset(a);
+}
+
+static void test_outside_a_transaction_at_once(void **state)
+{
+	(void)state;
+	int n, n2;
+	db_notify_after_commit(a, CH);
+	collect(5000, 1, &n, &n2);
+	assert_int_equal(n, 1);
+	arena_reset(a);
+}
+
+static const char *one_value(const char *sql)
+{
+	PGresult *res;
+	if (db_exec(a, &res, sql, 0, NULL) != DB_OK || PQntuples(res) != 1)
+		return "?";
+	return PQgetvalue(res, 0, 0);
+}
+
+static void test_async_commit_for_its_statement_only(void **state)
+{
+	(void)state;
+	PGresult *res;
+	assert_int_equal(db_exec_async_commit(a, &res,
+					      "SELECT current_setting('synchronous_commit') FROM " DB_ASYNC_COMMIT_FROM,
+					      0, NULL),
+			 DB_OK);
+	assert_string_equal(PQgetvalue(res, 0, 0), "off");
+	assert_string_equal(one_value("SHOW synchronous_commit"), "on");
+	/* Inside a transaction it would make the whole commit asynchronous: refused. */
+	assert_int_equal(db_begin(a), DB_OK);
+	assert_int_equal(db_exec_async_commit(a, &res, "SELECT 1 FROM " DB_ASYNC_COMMIT_FROM, 0, NULL), DB_ERROR);
+	assert_null(res);
+	assert_string_equal(one_value("SHOW synchronous_commit"), "on");
+	db_rollback(a);
+	/* A statement that does not turn it on is a mistake of its caller. */
+	assert_int_equal(db_exec_async_commit(a, &res, "SELECT 1", 0, NULL), DB_ERROR);
+	arena_reset(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nothing_before_commit_one_after),
+		cmocka_unit_test(test_nothing_after_rollback),
+		cmocka_unit_test(test_once_per_channel),
+		cmocka_unit_test(test_outside_a_transaction_at_once),
+		cmocka_unit_test(test_async_commit_for_its_statement_only),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
