@@ -8,6 +8,7 @@
 #include "core/validate.h"
 #include "core/crypto.h"
 #include "core/jsonx.h"
+#include "integrations/relay_store.h"
 
 #define INTEGRATION_COLUMNS                                                                                                                                                             \
 	"id, user_id, provider, enabled, config::text, metadata::text, status, last_error, " SQL_RFC3339(                                                                               \
@@ -69,6 +70,31 @@ enum db_status integration_load(struct arena *a, const char *user_id, const char
 		return s;
 	if (PQntuples(res) == 1) {
 		integration_from_row(a, res, 0, out);
+		*found = true;
+	}
+	return DB_OK;
+}
+
+/* The mqtt row and its relay sessions in one statement (one round trip for the GET):
+ * the sessions' aggregate is a derived table whose only columns are its own aliases, so
+ * the integration's columns stay unambiguous. */
+enum db_status integration_load_mqtt(struct arena *a, const char *user_id, struct integration *out,
+				     struct json_object **relay, bool *found)
+{
+	PGresult *res;
+	const char *p[] = {user_id};
+	enum db_status s = db_exec(a, &res,
+				   "SELECT " INTEGRATION_COLUMNS ", " RELAY_SESSIONS_COLUMNS
+				   " FROM user_integrations CROSS JOIN LATERAL (" RELAY_SESSIONS_OF("$1")
+				   ") AS relay WHERE user_id = $1 AND provider = 'mqtt'",
+				   1, p);
+	*found = false;
+	*relay = NULL;
+	if (s != DB_OK)
+		return s;
+	if (PQntuples(res) == 1) {
+		integration_from_row(a, res, 0, out);
+		*relay = relay_sessions_json(res, 0, 16);
 		*found = true;
 	}
 	return DB_OK;

@@ -25,6 +25,11 @@ struct integration {
 enum db_status integration_load(struct arena *a, const char *user_id, const char *provider, bool for_update,
 				struct integration *out, bool *found);
 
+/* The caller's mqtt row as integration_load finds it, with *relay the view of its
+ * relay sessions (relay_sessions_view), in one round trip. */
+enum db_status integration_load_mqtt(struct arena *a, const char *user_id, struct integration *out,
+				     struct json_object **relay, bool *found);
+
 /* The caller's row with this id (a text that is not a UUID finds nothing). */
 enum db_status integration_load_by_id(struct arena *a, const char *user_id, const char *id, struct integration *out,
 				      bool *found);

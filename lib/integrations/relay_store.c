@@ -98,20 +98,20 @@ enum db_status relay_users_enabled(struct arena *a, const char *users_array, PGr
 		       1, p);
 }
 
+struct json_object *relay_sessions_json(const PGresult *res, int r, int col)
+{
+	struct json_object *v = json_object_new_object();
+	json_object_object_add(v, "sessions", json_object_new_int(atoi(PQgetvalue(res, r, col))));
+	json_object_object_add(v, "last_seen_at", jsonx_string_or_null(db_value(res, r, col + 1)));
+	json_object_object_add(v, "refused", json_object_new_int64(atoll(PQgetvalue(res, r, col + 2))));
+	return v;
+}
+
 struct json_object *relay_sessions_view(struct arena *a, const char *user_id)
 {
 	const char *p[] = {user_id};
 	PGresult *res;
-	if (db_exec(a, &res,
-		    "SELECT count(*) FILTER (WHERE closed_at IS NULL), " SQL_RFC3339("max(last_seen_at)")
-		    ", coalesce(sum(refused), 0) "
-		    "FROM mqtt_relay_sessions WHERE user_id = $1",
-		    1, p) != DB_OK ||
-	    PQntuples(res) != 1)
+	if (db_exec(a, &res, RELAY_SESSIONS_OF("$1"), 1, p) != DB_OK || PQntuples(res) != 1)
 		return NULL;
-	struct json_object *v = json_object_new_object();
-	json_object_object_add(v, "sessions", json_object_new_int(atoi(PQgetvalue(res, 0, 0))));
-	json_object_object_add(v, "last_seen_at", jsonx_string_or_null(db_value(res, 0, 1)));
-	json_object_object_add(v, "refused", json_object_new_int64(atoll(PQgetvalue(res, 0, 2))));
-	return v;
+	return relay_sessions_json(res, 0, 0);
 }

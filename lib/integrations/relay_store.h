@@ -39,6 +39,17 @@ enum db_status relay_sessions_clear(struct arena *a, const char *relay_id);
  * *res has one column, user_id. */
 enum db_status relay_users_enabled(struct arena *a, const char *users_array, PGresult **res);
 
+/* The aggregate of relay_sessions_view as a derived table for user_param ("$1"):
+ * columns relay_open, relay_seen, relay_refused (RELAY_SESSIONS_COLUMNS). */
+#define RELAY_SESSIONS_OF(user_param)                                                               \
+	"SELECT count(*) FILTER (WHERE closed_at IS NULL) AS relay_open, " SQL_RFC3339("max(last_seen_at)") \
+	" AS relay_seen, coalesce(sum(refused), 0) AS relay_refused FROM mqtt_relay_sessions "           \
+	"WHERE mqtt_relay_sessions.user_id = " user_param
+#define RELAY_SESSIONS_COLUMNS "relay.relay_open, relay.relay_seen, relay.relay_refused"
+
+/* The view of the three columns of RELAY_SESSIONS_OF at column col of row r. */
+struct json_object *relay_sessions_json(const PGresult *res, int r, int col);
+
 /* {sessions (open now), last_seen_at, refused (packets refused by the sessions of the
  * last day)} of user_id; NULL on trouble. */
 struct json_object *relay_sessions_view(struct arena *a, const char *user_id);

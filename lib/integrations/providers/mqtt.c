@@ -158,7 +158,8 @@ static void mqtt_health(struct arena *a, const struct actor *who, const struct p
 	json_object_put(r);
 }
 
-static struct json_object *mqtt_view(struct arena *a, const struct integration *row)
+/* The view of row with relay, the view of its relay sessions (NULL: unknown). */
+static struct json_object *view_with(const struct integration *row, struct json_object *relay)
 {
 	struct json_object *v = json_object_new_object(), *c = row->config;
 	struct json_object *tmp;
@@ -176,9 +177,28 @@ static struct json_object *mqtt_view(struct arena *a, const struct integration *
 	json_object_object_add(v, "last_error", jsonx_string_or_null(row->last_error));
 	json_object_object_add(v, "last_checked_at", jsonx_string_or_null(row->last_checked_at));
 	json_object_object_add(v, "updated_at", jsonx_string_or_null(row->updated_at));
-	struct json_object *relay = relay_sessions_view(a, row->user_id);
 	json_object_object_add(v, "relay", relay ? relay : json_object_new_null());
 	return v;
+}
+
+static struct json_object *mqtt_view(struct arena *a, const struct integration *row)
+{
+	return view_with(row, relay_sessions_view(a, row->user_id));
+}
+
+/* The GET: the row and its relay sessions in one round trip. */
+static int mqtt_get(const struct provider_call *c, const struct provider *p, struct provider_result *r)
+{
+	(void)p;
+	struct integration row;
+	struct json_object *relay;
+	bool found;
+	enum db_status s = integration_load_mqtt(c->a, c->user_id, &row, &relay, &found);
+	if (s != DB_OK)
+		return provider_db(c->a, r, s);
+	if (!found)
+		return provider_not_configured(r);
+	return provider_ok(r, view_with(&row, relay), NULL);
 }
 
 static void mqtt_catalog(struct json_object *entry)
@@ -217,6 +237,7 @@ const struct provider provider_mqtt = {
 	.secret_fields = mqtt_secrets,
 	.config_build = mqtt_config_build,
 	.view = mqtt_view,
+	.get = mqtt_get,
 	.catalog = mqtt_catalog,
 	.health = mqtt_health,
 	.actions = mqtt_actions,
