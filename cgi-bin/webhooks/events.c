@@ -56,13 +56,16 @@ int handle_event_publish(struct request *rq)
 	json_object_object_get_ex(rq->json, "data", &data);
 	struct event_published out;
 	int synced = 0;
-	enum db_status s = db_begin(rq->arena);
+	/* The publication is one statement, durable on its own; a transaction only when a
+	 * GitHub auto-sync may be queued with it (the jobs and the event together or neither). */
+	bool sync = github_auto_sync_applies(type, data);
+	enum db_status s = sync ? db_begin(rq->arena) : DB_OK;
 	if (s == DB_OK)
 		s = event_store_publish(rq->arena, rq->user_id, type, data, key, &out);
-	/* GitHub auto-sync: a project.updated event queues syncs of the selected repositories. */
-	if (s == DB_OK && !out.duplicate)
+	if (sync && s == DB_OK && !out.duplicate)
 		s = github_auto_sync(rq->arena, rq->user_id, type, data, &synced);
-	s = db_finish(rq->arena, s);
+	if (sync)
+		s = db_finish(rq->arena, s);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
 	struct json_object *d = json_object_new_object();

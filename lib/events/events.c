@@ -42,37 +42,34 @@ static enum db_status find_duplicate(struct arena *a, const char *user_id, const
 	return DB_OK;
 }
 
-/* One delivery per active webhook of user_id subscribed to the event: exact types,
- * prefix wildcards ("integration.*") and "*"; the worker is woken when there are any. */
-static enum db_status fan_out(struct arena *a, const char *user_id, struct event_published *out)
-{
-	const char *f[] = {out->event_id, user_id, out->type};
-	PGresult *res;
-	enum db_status s =
-		db_exec(a, &res,
-			"INSERT INTO webhook_deliveries (webhook_id, event_id, user_id) "
-			"SELECT w.id, $1, w.user_id FROM webhooks w WHERE w.user_id = $2 AND w.is_active AND EXISTS ("
-			"  SELECT 1 FROM unnest(w.events) AS e(p) WHERE e.p = $3 OR e.p = '*' "
-			"  OR (right(e.p, 2) = '.*' AND starts_with($3, left(e.p, -1)))) "
-			"RETURNING id",
-			3, f);
-	if (s != DB_OK)
-		return s;
-	out->deliveries = PQntuples(res);
-	if (out->deliveries > 0)
-		db_notify_after_commit(a, "sb_deliveries");
-	return s;
-}
+/* The event, one delivery per active webhook of the user subscribed to it (exact types,
+ * prefix wildcards "integration.*" and "*"), and with catalog its row in event_types, in
+ * one statement: atomic without a transaction of its own, one round trip. No row when the
+ * idempotency key is taken (ON CONFLICT DO NOTHING): the caller looks for the duplicate. */
+static const char publish_sql[] =
+	"WITH e AS (INSERT INTO events (user_id, type, data, idempotency_key, message_id) "
+	"  VALUES ($1, $2, $3::jsonb, $4, $5) "
+	"  ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING "
+	"  RETURNING id, message_id), "
+	"d AS (INSERT INTO webhook_deliveries (webhook_id, event_id, user_id) "
+	"  SELECT w.id, e.id, w.user_id FROM e, webhooks w WHERE w.user_id = $1 AND w.is_active AND EXISTS ("
+	"    SELECT 1 FROM unnest(w.events) AS t(p) WHERE t.p = $2 OR t.p = '*' "
+	"    OR (right(t.p, 2) = '.*' AND starts_with($2, left(t.p, -1)))) "
+	"  RETURNING 1), "
+	"c AS (INSERT INTO event_types (user_id, name) SELECT $1, $2 FROM e WHERE $6::boolean "
+	"  ON CONFLICT DO NOTHING) "
+	"SELECT e.id, e.message_id, (SELECT count(*) FROM d) FROM e";
 
-enum db_status events_publish(struct arena *a, const char *user_id, const char *type, struct json_object *data,
-			      const char *idempotency_key, struct event_published *out)
+static enum db_status publish(struct arena *a, const char *user_id, const char *type, struct json_object *data,
+			      const char *idempotency_key, bool catalog, struct event_published *out)
 {
 	memset(out, 0, sizeof(*out));
 	PGresult *res;
 	char *msg = arena_printf(a, "msg_%s", crypto_token(a, 18));
 	const char *data_text = data ? json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN) : "{}";
-	const char *p[] = {user_id, type, data_text, idempotency_key, msg};
-	/* A key older than 24 hours is released first, so it may publish again. */
+	const char *p[] = {user_id, type, data_text, idempotency_key, msg, catalog ? "true" : "false"};
+	/* A key older than 24 hours is released first, so it may publish again. (Outside a
+	 * transaction this is a statement of its own: releasing an expired key early is harmless.) */
 	if (idempotency_key) {
 		const char *k[] = {user_id, idempotency_key};
 		enum db_status s =
@@ -83,13 +80,7 @@ enum db_status events_publish(struct arena *a, const char *user_id, const char *
 		if (s != DB_OK)
 			return s;
 	}
-	enum db_status s =
-		db_exec(a, &res,
-			"INSERT INTO events (user_id, type, data, idempotency_key, message_id) "
-			"VALUES ($1, $2, $3::jsonb, $4, $5) "
-			"ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING "
-			"RETURNING id, message_id",
-			5, p);
+	enum db_status s = db_exec(a, &res, publish_sql, 6, p);
 	if (s != DB_OK)
 		return s;
 	if (PQntuples(res) == 0)
@@ -97,7 +88,23 @@ enum db_status events_publish(struct arena *a, const char *user_id, const char *
 	out->event_id = PQgetvalue(res, 0, 0);
 	out->message_id = PQgetvalue(res, 0, 1);
 	out->type = type;
-	return fan_out(a, user_id, out);
+	out->deliveries = atoi(PQgetvalue(res, 0, 2));
+	if (out->deliveries > 0)
+		db_notify_after_commit(a, "sb_deliveries");
+	return DB_OK;
+}
+
+enum db_status events_publish(struct arena *a, const char *user_id, const char *type, struct json_object *data,
+			      const char *idempotency_key, struct event_published *out)
+{
+	return publish(a, user_id, type, data, idempotency_key, false, out);
+}
+
+enum db_status events_publish_cataloged(struct arena *a, const char *user_id, const char *type,
+					struct json_object *data, const char *idempotency_key,
+					struct event_published *out)
+{
+	return publish(a, user_id, type, data, idempotency_key, true, out);
 }
 
 enum db_status events_release_idempotency_keys(struct arena *a)

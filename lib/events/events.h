@@ -20,9 +20,16 @@ struct event_published {
 };
 
 /* Publishes type with data (a JSON object, not taken) for user_id. idempotency_key may
- * be NULL. Call inside a transaction (db_begin); fills *out. */
+ * be NULL. Fills *out. The event and its deliveries are one statement, so they are atomic
+ * by themselves; call inside the transaction (db_begin) of the change the event announces. */
 enum db_status events_publish(struct arena *a, const char *user_id, const char *type, struct json_object *data,
 			      const char *idempotency_key, struct event_published *out);
+
+/* events_publish, and a new type is also entered in the user's catalog (event_types), in
+ * the same statement: POST /events. */
+enum db_status events_publish_cataloged(struct arena *a, const char *user_id, const char *type,
+					struct json_object *data, const char *idempotency_key,
+					struct event_published *out);
 
 /* Releases every idempotency key older than the 24 hours it is promised for
  * (housekeeping; events_publish releases the one it meets by itself). */

@@ -70,10 +70,5 @@ const char *event_store_type_check(const char *type)
 enum db_status event_store_publish(struct arena *a, const char *user_id, const char *type, struct json_object *data,
 				   const char *idempotency_key, struct event_published *out)
 {
-	enum db_status s = events_publish(a, user_id, type, data, idempotency_key, out);
-	const char *p[] = {user_id, type};
-	if (s == DB_OK && !out->duplicate)
-		s = db_exec(a, NULL, "INSERT INTO event_types (user_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-			    2, p);
-	return s;
+	return events_publish_cataloged(a, user_id, type, data, idempotency_key, out);
 }

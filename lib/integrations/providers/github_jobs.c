@@ -85,13 +85,19 @@ static bool auto_sync_type(const char *type)
 	return false;
 }
 
+bool github_auto_sync_applies(const char *type, struct json_object *data)
+{
+	const char *project = jsonx_get_string(data, "project_id");
+	return type && auto_sync_type(type) && project && text_is_uuid(project);
+}
+
 enum db_status github_auto_sync(struct arena *a, const char *user_id, const char *type, struct json_object *data,
 				int *queued)
 {
 	*queued = 0;
-	const char *project = jsonx_get_string(data, "project_id");
-	if (!type || !auto_sync_type(type) || !project || !text_is_uuid(project))
+	if (!github_auto_sync_applies(type, data))
 		return DB_OK;
+	const char *project = jsonx_get_string(data, "project_id");
 	PGresult *res;
 	const char *p[] = {user_id, project};
 	enum db_status s = db_exec(

@@ -20,6 +20,11 @@ enum db_status github_job_enqueue(struct arena *a, const char *user_id, struct j
 enum db_status github_job_get(struct arena *a, const char *user_id, const char *id, struct json_object **job,
 			      bool *found);
 
+/* True when an event of type with data may queue an auto-sync (the type is one of
+ * SB_GITHUB_AUTO_SYNC_EVENTS and data names a project id): only then does the
+ * publication need a transaction around it and github_auto_sync. No database. */
+bool github_auto_sync_applies(const char *type, struct json_object *data);
+
 /* Auto-sync, after an event the host platform published through POST /events: when
  * type is one of SB_GITHUB_AUTO_SYNC_EVENTS (comma separated; "project.updated"), data
  * names data.project_id, the project is the user's, and the user's GitHub integration is
