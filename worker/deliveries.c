@@ -102,8 +102,8 @@ int deliveries_claim(struct deliveries *d)
 	return started;
 }
 
-/* Settles every finished transfer in one transaction: one commit (one WAL flush) per
- * batch, not per delivery. If the batch fails, nothing is settled: the leases expire
+/* Settles every finished transfer in one transaction: one statement and one commit (one
+ * WAL flush) per batch, not per delivery. If the batch fails, nothing is settled: the leases expire
  * and the deliveries are attempted again (at least once, never lost). */
 void deliveries_reap(struct deliveries *d)
 {
@@ -125,13 +125,17 @@ void deliveries_reap(struct deliveries *d)
 	}
 	if (n == 0)
 		return;
-	enum db_status st = db_begin(d->claim_arena);
-	for (int i = 0; i < n && st == DB_OK; i++) {
-		struct webhook_attempt at;
-		enum webhook_outcome o;
-		webhook_send_result(&done[i]->send, done[i]->a, done[i]->send.result, &at);
-		st = delivery_store_record(done[i]->a, &done[i]->job, &at, d->owner, &o);
+	struct webhook_attempt at[sizeof(done) / sizeof(done[0])];
+	struct delivery_result results[sizeof(done) / sizeof(done[0])];
+	for (int i = 0; i < n; i++) {
+		webhook_send_result(&done[i]->send, done[i]->a, done[i]->send.result, &at[i]);
+		results[i] = (struct delivery_result){&done[i]->job, &at[i]};
 	}
+	/* The batch's JSON and results live until this batch is settled, no longer. */
+	struct arena *batch = arena_new();
+	enum db_status st = batch ? db_begin(batch) : DB_ERROR;
+	if (st == DB_OK)
+		st = delivery_store_record_batch(batch, results, n, d->owner);
 	if (st == DB_OK)
 		st = db_commit(d->claim_arena);
 	if (st != DB_OK && st != DB_UNAVAILABLE) {
@@ -139,10 +143,8 @@ void deliveries_reap(struct deliveries *d)
 		 * one by one, each in its own transaction. */
 		db_rollback(d->claim_arena);
 		for (int i = 0; i < n; i++) {
-			struct webhook_attempt at;
 			enum webhook_outcome o;
-			webhook_send_result(&done[i]->send, done[i]->a, done[i]->send.result, &at);
-			if (delivery_store_finish(done[i]->a, &done[i]->job, &at, d->owner, &o) != DB_OK)
+			if (delivery_store_finish(done[i]->a, &done[i]->job, &at[i], d->owner, &o) != DB_OK)
 				log_msg(LOG_WARN,
 					"delivery %s: result not recorded; the lease will expire and it is retried",
 					done[i]->job.delivery_id);
@@ -151,6 +153,7 @@ void deliveries_reap(struct deliveries *d)
 		db_rollback(d->claim_arena);
 		log_msg(LOG_WARN, "%d results not recorded; their leases will expire and they are retried", n);
 	}
+	arena_free(batch);
 	for (int i = 0; i < n; i++)
 		job_free(done[i]);
 }

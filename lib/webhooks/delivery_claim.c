@@ -269,3 +269,77 @@ enum db_status delivery_store_finish(struct arena *a, const struct webhook_job *
 		s = delivery_store_record(a, job, at, lease_owner, outcome);
 	return db_finish(a, s);
 }
+
+/* One row of the batch for settle_batch_sql: what settle and insert_attempt take. */
+static struct json_object *result_row(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
+				      enum webhook_outcome o)
+{
+	struct json_object *r = json_object_new_object();
+	json_object_object_add(r, "id", json_object_new_string(job->delivery_id));
+	json_object_object_add(r, "webhook_id", json_object_new_string(job->webhook_id));
+	json_object_object_add(r, "status", json_object_new_string(webhook_outcome_status[o]));
+	json_object_object_add(r, "code", at->status ? json_object_new_int64(at->status) : NULL);
+	json_object_object_add(r, "last_error", jsonx_string_or_null(webhook_outcome_error(a, at, o)));
+	json_object_object_add(r, "delay", json_object_new_int64(webhook_next_delay(job, at, o)));
+	json_object_object_add(r, "attempt", json_object_new_int(job->attempt));
+	struct json_object *headers = at->request_headers_json ? json_tokener_parse(at->request_headers_json) : NULL;
+	json_object_object_add(r, "headers", headers ? headers : json_object_new_object());
+	json_object_object_add(r, "body", jsonx_string_or_null(at->body));
+	json_object_object_add(r, "ms", json_object_new_double(at->ms));
+	json_object_object_add(r, "error", jsonx_string_or_null(at->error));
+	return r;
+}
+
+/* settle, insert_attempt and the reset of a delivered webhook's failure count, for every
+ * row of $1 (a JSON array of result_row) in one statement; the settled ids come back. */
+static const char settle_batch_sql[] =
+	"WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, webhook_id uuid, status text, "
+	"  code int, last_error text, delay float8, attempt int, headers jsonb, body text, ms numeric, error text)), "
+	"s AS (UPDATE webhook_deliveries d SET status = r.status, last_status_code = r.code, last_error = r.last_error, "
+	"  lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), "
+	"  delivered_at = CASE WHEN r.status = 'delivered' THEN now() END, "
+	"  next_attempt_at = now() + make_interval(secs => r.delay) "
+	"  FROM r WHERE d.id = r.id AND d.lease_owner = $2 RETURNING d.id), "
+	"a AS (INSERT INTO webhook_attempts (delivery_id, attempt_number, request_headers, response_status, "
+	"  response_body, response_time_ms, error) "
+	"  SELECT r.id, r.attempt, r.headers, r.code, left(r.body, 4096), round(r.ms, 2), r.error FROM r JOIN s USING (id)), "
+	"w AS (UPDATE webhooks SET failing_since = NULL, consecutive_failures = 0 "
+	"  WHERE id IN (SELECT r.webhook_id FROM r JOIN s USING (id) WHERE r.status = 'delivered') "
+	"  AND (failing_since IS NOT NULL OR consecutive_failures <> 0)) "
+	"SELECT id FROM s";
+
+static bool settled_in(const PGresult *res, const char *delivery_id)
+{
+	for (int i = 0; i < PQntuples(res); i++)
+		if (!strcmp(PQgetvalue(res, i, 0), delivery_id))
+			return true;
+	return false;
+}
+
+enum db_status delivery_store_record_batch(struct arena *a, const struct delivery_result *r, int n,
+					   const char *lease_owner)
+{
+	struct json_object *rows = json_object_new_array();
+	for (int i = 0; i < n; i++)
+		json_object_array_add(rows, result_row(a, r[i].job, r[i].at, webhook_outcome_of(r[i].job, r[i].at)));
+	const char *p[] = {arena_strdup(a, json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN)),
+			   lease_owner};
+	json_object_put(rows);
+	PGresult *res;
+	enum db_status s = db_exec(a, &res, settle_batch_sql, 2, p);
+	/* A failure counts against its webhook after the batch's resets (a batch's order is
+	 * the order its transfers ended in, so no order among them is lost). */
+	for (int i = 0; i < n && s == DB_OK; i++) {
+		enum webhook_outcome o = webhook_outcome_of(r[i].job, r[i].at);
+		if (!settled_in(res, r[i].job->delivery_id)) {
+			log_msg(LOG_WARN, "delivery %s: lease lost before completion", r[i].job->delivery_id);
+			continue;
+		}
+		if (o == WEBHOOK_DELIVERED)
+			continue;
+		struct webhook_job with_error = *r[i].job;
+		with_error.last_error = webhook_outcome_error(a, r[i].at, o);
+		s = count_failure(a, &with_error, o);
+	}
+	return s;
+}

@@ -84,6 +84,18 @@ int delivery_claim_job(const struct delivery_claim *c, int i, struct arena *a, s
 enum db_status delivery_store_record(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
 				     const char *lease_owner, enum webhook_outcome *outcome);
 
+/* A finished attempt: what delivery_store_record_batch settles. */
+struct delivery_result {
+	const struct webhook_job *job;
+	const struct webhook_attempt *at;
+};
+
+/* delivery_store_record for n results at once: the settles, the attempts and the
+ * delivered webhooks' resets in one statement, then a failure's count per failed one.
+ * In the caller's transaction; if it fails, none is settled. */
+enum db_status delivery_store_record_batch(struct arena *a, const struct delivery_result *r, int n,
+					   const char *lease_owner);
+
 /* As delivery_store_record, in a transaction of its own. */
 enum db_status delivery_store_finish(struct arena *a, const struct webhook_job *job, const struct webhook_attempt *at,
 				     const char *lease_owner, enum webhook_outcome *outcome);
