@@ -11,25 +11,21 @@
 #include "core/crypto.h"
 #include "mqtt/ws_client.h"
 #include "relay.h"
+#include "wsio.h"
 
 #define WS_HEAD_MAX	  8192
 #define WS_BROKER_BACKLOG (4u << 20)
+
+static ssize_t broker_read(struct session *s, uint8_t *buf, size_t len)
+{
+	return broker_io(s, buf, len, false); /* > 0, 0 would block, < 0 gone: wsio's convention */
+}
 
 static ssize_t bws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
 {
 	(void)flags;
 	struct session *s = user;
-	if (s->b_pre.len) {
-		size_t n = s->b_pre.len < len ? s->b_pre.len : len;
-		memcpy(buf, s->b_pre.d, n);
-		buf_drop(&s->b_pre, n);
-		return (ssize_t)n;
-	}
-	ssize_t n = broker_io(s, buf, len, false);
-	if (n > 0)
-		return n;
-	wslay_event_set_error(ctx, n == 0 ? WSLAY_ERR_WOULDBLOCK : WSLAY_ERR_CALLBACK_FAILURE);
-	return -1;
+	return wsio_recv(ctx, &s->b_pre, buf, len, broker_read, s);
 }
 
 static ssize_t bws_sendcb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)

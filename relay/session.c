@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "relay.h"
+#include "wsio.h"
 
 #define HTTP_MAX     8192
 #define HTTP_TIMEOUT 10000
@@ -94,22 +95,20 @@ void session_accept(int lfd)
 
 /* --- wslay's callbacks ------------------------------------------------------------------- */
 
+/* The browser's socket in wsio's convention: 0 would block; end of stream is -1, gone. */
+static ssize_t client_read(struct session *s, uint8_t *buf, size_t len)
+{
+	ssize_t n = read(s->cfd, buf, len);
+	if (n > 0)
+		return n;
+	return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+}
+
 static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
 {
 	(void)flags;
 	struct session *s = user;
-	if (s->pre.len) {
-		size_t n = s->pre.len < len ? s->pre.len : len;
-		memcpy(buf, s->pre.d, n);
-		buf_drop(&s->pre, n);
-		return (ssize_t)n;
-	}
-	ssize_t n = read(s->cfd, buf, len);
-	if (n > 0)
-		return n;
-	wslay_event_set_error(ctx, n < 0 && (errno == EAGAIN || errno == EINTR) ? WSLAY_ERR_WOULDBLOCK
-										 : WSLAY_ERR_CALLBACK_FAILURE);
-	return -1;
+	return wsio_recv(ctx, &s->pre, buf, len, client_read, s);
 }
 
 static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)
