@@ -25,31 +25,18 @@ const char *delivery_status_filter_check(const char *status)
 #define LOG_PAGE " ORDER BY d.created_at DESC, d.id LIMIT $4 OFFSET $5"
 
 static const char log_count_sql[] = "SELECT count(*)" LOG_FROM;
+/* clang-format off: the macro arguments stay whole */
 static const char log_rows_sql[] =
-	"SELECT d.id, d.event_id, e.message_id, e.type, d.status, "
-	"d.attempt_count, " SQL_RFC3339("d.next_attempt_at") ", d.last_status_code, "
-							     "d.last_error, " SQL_RFC3339(
-								     "d"
-								     "."
-								     "d"
-								     "e"
-								     "l"
-								     "i"
-								     "v"
-								     "e"
-								     "r"
-								     "e"
-								     "d"
-								     "_"
-								     "a"
-								     "t") ", " SQL_RFC3339("d.created_at")
-								     LOG_FROM LOG_PAGE;
+	"SELECT d.id, d.event_id, e.message_id, e.type, d.status, d.attempt_count, "
+	SQL_RFC3339("d.next_attempt_at") ", d.last_status_code, d.last_error, "
+	SQL_RFC3339("d.delivered_at") ", " SQL_RFC3339("d.created_at")
+	LOG_FROM LOG_PAGE;
 /* Every attempt of the deliveries $1 (a uuid[] of the page's), in order. */
 static const char log_attempts_sql[] =
 	"SELECT a.delivery_id, a.attempt_number, a.request_headers::text, a.response_status, a.response_body, "
-	"a.response_time_ms, a.error, " SQL_RFC3339(
-		"a.created_at") " FROM webhook_attempts a "
-				"WHERE a.delivery_id = ANY($1::uuid[]) ORDER BY a.delivery_id, a.attempt_number";
+	"a.response_time_ms, a.error, " SQL_RFC3339("a.created_at") " FROM webhook_attempts a "
+	"WHERE a.delivery_id = ANY($1::uuid[]) ORDER BY a.delivery_id, a.attempt_number";
+/* clang-format on */
 
 static struct json_object *attempt_view(const PGresult *res, int r)
 {
