@@ -18,6 +18,9 @@ int handle_client_logs(struct request *rq);
 int handle_client_usage(struct request *rq);
 
 int handle_token(struct request *rq);
+/* The route's client_confirmed_by_handler: the client_credentials grant confirms the
+ * client in its INSERT, so its client may come from the per-process cache. */
+bool token_confirms_client(const struct request *rq);
 int handle_revoke(struct request *rq);
 int handle_introspect(struct request *rq);
 int handle_userinfo(struct request *rq);

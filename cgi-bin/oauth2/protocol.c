@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "auth/apikey.h"
+#include "auth/oauth_client_store.h"
 #include "auth/oauth_code_store.h"
 #include "auth/oauth_grant_store.h"
 #include "auth/scope.h"
@@ -27,6 +28,7 @@
 #include "db/db.h"
 #include "events/audit.h"
 #include "handlers.h"
+#include "http/authenticate.h"
 #include "http/form.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -88,7 +90,8 @@ static int grant_client_credentials(struct request *rq)
 	if (!scopes)
 		return rq->status;
 	bool offline = scope_has(scopes, "offline_access");
-	struct oauth_issue what = {rq->client_id, rq->user_id, NULL, scopes, offline, false, !offline};
+	/* The INSERT confirms the client live: it may come from the per-process cache. */
+	struct oauth_issue what = {rq->client_id, rq->user_id, NULL, scopes, offline, false, !offline, true};
 	struct oauth_issued t;
 	enum db_status s;
 	if (offline) { /* two rows: access and refresh token together or neither */
@@ -101,7 +104,17 @@ static int grant_client_credentials(struct request *rq)
 	}
 	if (s != DB_OK)
 		return db_failure(rq, s);
+	if (!t.access_token) { /* revoked or deleted since this process cached it */
+		oauth_client_forget(rq->client_public_id);
+		return auth_invalid_client(rq);
+	}
 	return reply_tokens(rq, &t);
+}
+
+bool token_confirms_client(const struct request *rq)
+{
+	const char *grant = form_value(rq, "grant_type");
+	return grant && !strcmp(grant, "client_credentials");
 }
 
 static int invalid_grant(struct request *rq)

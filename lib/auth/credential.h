@@ -18,6 +18,8 @@ struct credential {
 	const char *client_public_id; /* its "sbc_..." id, else NULL */
 	const char *token_id;	      /* oauth_access_tokens.id of an access token, else NULL */
 	bool public_client;	      /* a public OAuth client (no secret) authenticated by its id */
+	bool unconfirmed;	      /* a client from oauth_client_verify_cached's cache: its secret
+				       * matched, but it may be revoked since (the handler confirms) */
 };
 
 #endif

@@ -7,6 +7,7 @@
 #include "auth/credential.h"
 #include "core/arena.h"
 #include "core/crypto.h"
+#include "core/monotime.h"
 #include "db/rows.h"
 
 /* The public view of a client; never the secret or its hash. */
@@ -123,4 +124,110 @@ enum db_status oauth_client_verify(struct arena *a, const char *client_id, const
 				 .rate_limit_write = atol(PQgetvalue(res, 0, 7))};
 	*out = c;
 	return DB_OK;
+}
+
+/* The per-process cache of verified confidential clients (oauth_client_store.h). Small
+ * and fixed: a process serves few hot clients; a miss costs only the lookup it saves. */
+#define CLIENT_CACHE	    8
+#define CLIENT_CACHE_TTL_MS 60000.0
+
+struct cached_client {
+	char public_id[80], secret_hash[65], id[37], user_id[37], scopes[512];
+	long rate_limit, rate_limit_read, rate_limit_write;
+	double stored_ms; /* 0: empty */
+};
+
+static struct cached_client cache[CLIENT_CACHE];
+static unsigned cache_next;
+
+static struct cached_client *cache_find(const char *client_id, double now)
+{
+	for (size_t i = 0; i < CLIENT_CACHE; i++) {
+		struct cached_client *e = &cache[i];
+		if (e->stored_ms > 0 && !strcmp(e->public_id, client_id)) {
+			if (now - e->stored_ms < CLIENT_CACHE_TTL_MS && now >= e->stored_ms)
+				return e;
+			e->stored_ms = 0;
+		}
+	}
+	return NULL;
+}
+
+static bool fits(const char *s, size_t cap)
+{
+	return s && strlen(s) < cap;
+}
+
+/* Keeps c (confidential, verified against secret_hash) for the next requests. */
+static void cache_store(const struct credential *c, const char *secret_hash, double now)
+{
+	if (!fits(c->client_public_id, sizeof(cache[0].public_id)) || !fits(secret_hash, sizeof(cache[0].secret_hash)) ||
+	    !fits(c->client_id, sizeof(cache[0].id)) || !fits(c->user_id, sizeof(cache[0].user_id)) ||
+	    !fits(c->scopes, sizeof(cache[0].scopes)))
+		return;
+	struct cached_client *e = cache_find(c->client_public_id, now);
+	for (size_t i = 0; i < CLIENT_CACHE && !e; i++)
+		if (cache[i].stored_ms <= 0)
+			e = &cache[i];
+	if (!e)
+		e = &cache[cache_next++ % CLIENT_CACHE];
+	*e = (struct cached_client){.rate_limit = c->rate_limit,
+				    .rate_limit_read = c->rate_limit_read,
+				    .rate_limit_write = c->rate_limit_write,
+				    .stored_ms = now};
+	strcpy(e->public_id, c->client_public_id);
+	strcpy(e->secret_hash, secret_hash);
+	strcpy(e->id, c->client_id);
+	strcpy(e->user_id, c->user_id);
+	strcpy(e->scopes, c->scopes);
+}
+
+/* The credential of a cached entry, in the arena, marked unconfirmed. */
+static struct credential *from_cache(struct arena *a, const struct cached_client *e)
+{
+	struct credential *c = arena_alloc(a, sizeof(*c));
+	if (!c)
+		return NULL;
+	*c = (struct credential){.client_id = arena_strdup(a, e->id),
+				 .client_public_id = arena_strdup(a, e->public_id),
+				 .user_id = arena_strdup(a, e->user_id),
+				 .scopes = arena_strdup(a, e->scopes),
+				 .rate_limit = e->rate_limit,
+				 .rate_limit_read = e->rate_limit_read,
+				 .rate_limit_write = e->rate_limit_write,
+				 .unconfirmed = true};
+	return c;
+}
+
+enum db_status oauth_client_verify_cached(struct arena *a, const char *client_id, const char *secret,
+					  struct credential **out)
+{
+	*out = NULL;
+	if (!client_id || !secret || !*secret)
+		return oauth_client_verify(a, client_id, secret, out);
+	double now = monotime_ms();
+	const char *given = crypto_sha256_hex(a, secret, strlen(secret));
+	struct cached_client *e = given ? cache_find(client_id, now) : NULL;
+	if (e && crypto_str_equal(given, e->secret_hash)) {
+		*out = from_cache(a, e);
+		return *out ? DB_OK : DB_ERROR;
+	}
+	/* Unknown here, expired, or another secret: the database decides. */
+	enum db_status s = oauth_client_verify(a, client_id, secret, out);
+	if (s == DB_OK && *out && !(*out)->public_client && given)
+		cache_store(*out, given, now);
+	return s;
+}
+
+void oauth_client_forget(const char *client_id)
+{
+	for (size_t i = 0; i < CLIENT_CACHE; i++)
+		if (cache[i].stored_ms > 0 && client_id && !strcmp(cache[i].public_id, client_id))
+			memset(&cache[i], 0, sizeof(cache[i]));
+}
+
+void oauth_client_cache_clear(void)
+{
+	memset(cache, 0, sizeof(cache));
+	cache_next = 0;
 }

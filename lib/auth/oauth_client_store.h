@@ -48,4 +48,19 @@ enum db_status oauth_client_store_delete(struct arena *a, const char *user_id, c
  * client is refused without its secret. */
 enum db_status oauth_client_verify(struct arena *a, const char *client_id, const char *secret, struct credential **out);
 
+/* oauth_client_verify with a per-process cache of confidential clients verified in the
+ * last minute: a client found there by its id whose secret hashes to the kept hash (in
+ * constant time) is answered without a round trip, with unconfirmed set, because it may
+ * have been revoked (or its owner deleted) since. Only for a request whose handler
+ * confirms the client in the statement that uses it (the client_credentials grant's
+ * INSERT, oauth_grant_store.h), so a revocation takes effect at once: such a handler
+ * calls oauth_client_forget when the client is gone. Any other secret, and public
+ * clients, go to the database. */
+enum db_status oauth_client_verify_cached(struct arena *a, const char *client_id, const char *secret,
+					  struct credential **out);
+/* Drops client_id ("sbc_...") from this process's cache. */
+void oauth_client_forget(const char *client_id);
+/* Empties the cache (tests). */
+void oauth_client_cache_clear(void);
+
 #endif

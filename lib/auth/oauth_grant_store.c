@@ -44,6 +44,36 @@ static enum db_status insert_refresh(struct arena *a, const struct oauth_issue *
 		       8, p);
 }
 
+#define ACCESS_INSERT                                                                                 \
+	"INSERT INTO oauth_access_tokens (token_hash, client_id, user_id, grant_id, scopes, expires_at, " \
+	"delegated) "
+#define ACCESS_VALUES                                                                                   \
+	"$1, $2, $3, coalesce($4::uuid, gen_random_uuid()), string_to_array($5, ' '), now() + " \
+	"make_interval(secs => $6::int), $7"
+/* The client's row, live: no row, no token. */
+#define ACCESS_LIVE_CLIENT " WHERE c.id = $2 AND c.revoked_at IS NULL"
+
+/* The access token's row (p: its 7 parameters); *res has its id and grant_id. */
+static enum db_status insert_access(struct arena *a, const struct oauth_issue *what, bool with_refresh,
+				    const char *const *p, PGresult **res)
+{
+	/* A token its holder can have again at once commits asynchronously (db.h says why). */
+	if (what->reobtainable && !with_refresh)
+		return db_exec_async_commit(
+			a, res,
+			what->confirm_client
+				? ACCESS_INSERT "SELECT " ACCESS_VALUES " FROM api_clients c, " DB_ASYNC_COMMIT_FROM
+						ACCESS_LIVE_CLIENT " RETURNING id, grant_id"
+				: ACCESS_INSERT "SELECT " ACCESS_VALUES " FROM " DB_ASYNC_COMMIT_FROM " RETURNING id, grant_id",
+			7, p);
+	return db_exec(a, res,
+		       what->confirm_client
+			       ? ACCESS_INSERT "SELECT " ACCESS_VALUES " FROM api_clients c" ACCESS_LIVE_CLIENT
+					       " RETURNING id, grant_id"
+			       : ACCESS_INSERT "VALUES (" ACCESS_VALUES ") RETURNING id, grant_id",
+		       7, p);
+}
+
 enum db_status oauth_grant_issue(struct arena *a, const struct oauth_issue *what, struct oauth_issued *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -56,22 +86,9 @@ enum db_status oauth_grant_issue(struct arena *a, const struct oauth_issue *what
 			   what->grant_id,     what->scopes,	arena_printf(a, "%ld", ttl),
 			   what->delegated ? "t" : "f"};
 	PGresult *res;
-	/* A token its holder can have again at once commits asynchronously (db.h says why). */
-	enum db_status s =
-		what->reobtainable && !refresh
-			? db_exec_async_commit(
-				  a, &res,
-				  "INSERT INTO oauth_access_tokens (token_hash, client_id, user_id, grant_id, scopes, "
-				  "expires_at, delegated) SELECT $1, $2, $3, coalesce($4::uuid, gen_random_uuid()), "
-				  "string_to_array($5, ' '), now() + make_interval(secs => $6::int), $7 "
-				  "FROM " DB_ASYNC_COMMIT_FROM " RETURNING id, grant_id",
-				  7, p)
-			: db_exec(a, &res,
-				  "INSERT INTO oauth_access_tokens (token_hash, client_id, user_id, grant_id, scopes, "
-				  "expires_at, delegated) VALUES ($1, $2, $3, coalesce($4::uuid, gen_random_uuid()), "
-				  "string_to_array($5, ' '), now() + make_interval(secs => $6::int), $7) "
-				  "RETURNING id, grant_id",
-				  7, p);
+	enum db_status s = insert_access(a, what, refresh != NULL, p, &res);
+	if (s == DB_OK && what->confirm_client && PQntuples(res) != 1)
+		return DB_OK; /* the client is gone: nothing issued */
 	if (s == DB_OK && refresh)
 		s = insert_refresh(a, what, refresh, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
 	if (s != DB_OK)

@@ -32,6 +32,10 @@ struct oauth_issue {
 	 * and ask again; revocations and every other write stay synchronous. Only for a call
 	 * outside a transaction. */
 	bool reobtainable;
+	/* The access token's statement also confirms that client_id is live (not revoked, not
+	 * deleted): when it is not, nothing is issued and oauth_grant_issue returns DB_OK with
+	 * out->access_token NULL. For a client taken from oauth_client_verify_cached. */
+	bool confirm_client;
 };
 
 /* What was issued: the secrets, shown once, in the arena. */

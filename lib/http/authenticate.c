@@ -148,6 +148,11 @@ static int invalid_client(struct request *rq, const char *message)
 	return reply_oauth_error(rq, 401, "invalid_client", message);
 }
 
+int auth_invalid_client(struct request *rq)
+{
+	return invalid_client(rq, "Unknown client or wrong secret");
+}
+
 int auth_require_client(struct request *rq)
 {
 	const char *user = NULL, *pass = NULL;
@@ -171,11 +176,12 @@ int auth_require_client(struct request *rq)
 		pass = fsecret;
 	}
 	struct credential *c;
-	enum db_status s = oauth_client_verify(rq->arena, user, pass, &c);
+	bool cached = rq->route && rq->route->client_confirmed_by_handler && rq->route->client_confirmed_by_handler(rq);
+	enum db_status s = (cached ? oauth_client_verify_cached : oauth_client_verify)(rq->arena, user, pass, &c);
 	if (s != DB_OK)
 		return reply_db_failure(rq, s);
 	if (!c)
-		return invalid_client(rq, "Unknown client or wrong secret");
+		return auth_invalid_client(rq);
 	take_credential(rq, AUTH_OAUTH_CLIENT, c);
 	return 0;
 }

@@ -23,6 +23,10 @@ int auth_require_scope(struct request *rq, const char *scope);
  * invalid_request, 503. Secrets are compared as SHA-256 in constant time. */
 int auth_require_client(struct request *rq);
 
+/* The 401 invalid_client of auth_require_client (for a handler that finds the client
+ * gone when it confirms a cached one). */
+int auth_invalid_client(struct request *rq);
+
 /* True when s is a canonical lower- or upper-case UUID text. */
 int auth_is_uuid(const char *s);
 

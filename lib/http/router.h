@@ -3,6 +3,7 @@
 #ifndef SB_ROUTER_H
 #define SB_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct request;
@@ -41,6 +42,10 @@ struct route {
 	 * are refused as unknown. NULL (the member): the route's fields. A NULL return:
 	 * the request names nothing the route knows (the handler answers 404 or 405). */
 	const struct field *const *(*body_fields)(const struct request *rq);
+	/* ROUTE_CLIENT: true for a request whose handler confirms the client in the statement
+	 * that uses it, so its credentials may be checked against the per-process client
+	 * cache (oauth_client_verify_cached). NULL: every request goes to the database. */
+	bool (*client_confirmed_by_handler)(const struct request *rq);
 };
 
 enum route_match { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };

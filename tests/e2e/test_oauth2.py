@@ -355,6 +355,39 @@ def test_deleting_a_client_kills_its_tokens(api, owner):
     expect_oauth_error(token(api, c), 401, "invalid_client")
 
 
+
+def test_a_cached_client_is_still_checked_then_refused_once_deleted(api, owner):
+    # Enough grants, from several connections at once, that every oauth2 process has
+    # verified the client and keeps it in its per-process cache.
+    c = create_client(api, owner)
+    last = "y" if c["client_secret"].endswith("x") else "x"
+    bad = dict(c, client_secret=c["client_secret"][:-1] + last)
+
+    def burst(client, n=48):
+        out = []
+
+        def one():
+            with requests.Session() as s:
+                for _ in range(n // 8):
+                    out.append(s.post(api + "/oauth/token", data={"grant_type": "client_credentials"},
+                                      headers=basic(client["client_id"], client["client_secret"]),
+                                      timeout=sb.TIMEOUT))
+        threads = [threading.Thread(target=one) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return out
+
+    assert all(r.status_code == 200 for r in burst(c))
+    # Another secret for a cached client id is refused by every process.
+    assert all(r.status_code == 401 and r.json()["error"] == "invalid_client" for r in burst(bad))
+    sb.expect_ok(requests.delete(api + f"/oauth/clients/{c['id']}", headers=owner.headers, timeout=sb.TIMEOUT))
+    # At once, in every process: no token for a deleted client, the right secret or not.
+    for r in burst(c):
+        expect_oauth_error(r, 401, "invalid_client")
+        assert r.headers.get("WWW-Authenticate", "").startswith("Basic")
+
 # --- userinfo, metadata, limits, logs -------------------------------------------------------------
 
 
