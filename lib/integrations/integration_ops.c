@@ -37,6 +37,11 @@ int integration_patch(const struct provider *p, const struct provider_call *c, s
 
 int integration_refresh(const struct provider *p, const struct provider_call *c, struct provider_result *r)
 {
+	/* A disabled integration is paused: nothing is sent to its provider, a token
+	 * exchange included (409 integration_disabled, as for its other actions). */
+	struct integration row;
+	if (integration_enabled_or_fail(c, p, &row, r))
+		return r->outcome;
 	return (p->refresh ? p->refresh : integration_default_refresh)(c, p, r);
 }
 

@@ -324,6 +324,16 @@ def test_refresh_token_exchanges_again(api, new_user, fake):
     sb.expect_error(requests.post(url(api) + "/refresh-token", headers=new_user().headers, timeout=30), 404)
 
 
+def test_refresh_token_of_a_disabled_integration_calls_nobody(api, new_user, fake):
+    u = new_user()
+    cid, _, _ = connect(api, u, fake)
+    n = fake.info(cid)["counters"]["token"]
+    sb.expect_ok(requests.patch(url(api), json={"enabled": False}, headers=u.headers, timeout=30))
+    sb.expect_error(requests.post(url(api) + "/refresh-token", headers=u.headers, timeout=30), 409,
+                    "integration_disabled")
+    assert fake.info(cid)["counters"]["token"] == n
+
+
 def test_audit_log_and_no_secret_in_it(api, new_user, fake):
     u = new_user()
     cid, secret, _ = connect(api, u, fake)

@@ -179,6 +179,24 @@ def test_refresh_token_by_id(api, new_user, broker):
                     "not_found")
 
 
+def test_refresh_of_a_disabled_integration_is_refused_without_calling_the_provider(api, new_user):
+    # Regression: a paused (disabled) OAuth integration still exchanged its refresh token at
+    # the provider when asked to, by type and by id; now 409 integration_disabled, no call.
+    u = new_user()
+    login = of.new_login()
+    assert of.connect(api, u, "google", fake_user=login).status_code == 302
+    iid = sb.expect_ok(call(api, u, "GET", "/integrations/status", params={"integration_type": "google"}))[0][
+        "integration_id"]
+    sb.expect_ok(call(api, u, "PATCH", "/users/me/integrations/google", json={"enabled": False}))
+    for path in ("/users/me/integrations/google/refresh-token", f"/integrations/{iid}/refresh-token"):
+        err = sb.expect_error(call(api, u, "POST", path, json={"force": True}), 409, "integration_disabled")
+        assert "disabled" in err["message"], err
+    assert of.counter("google", "refreshes", login) == 0
+    sb.expect_ok(call(api, u, "PATCH", "/users/me/integrations/google", json={"enabled": True}))
+    assert sb.expect_ok(call(api, u, "POST", f"/integrations/{iid}/refresh-token", json={"force": True}))["refreshed"]
+    assert of.counter("google", "refreshes", login) == 1
+
+
 # --- spec 002: type-keyed --------------------------------------------------------------------------
 
 
