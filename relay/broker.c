@@ -42,12 +42,19 @@ static int tls_ctx_ready(void)
 	return 0;
 }
 
-const char *broker_start(struct session *s)
+struct addrinfo *broker_resolve(const char *host, int port)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-	char port[8];
-	snprintf(port, sizeof(port), "%d", s->port);
-	if (getaddrinfo(s->host, port, &hints, &res) || !res)
+	char p[8];
+	snprintf(p, sizeof(p), "%d", port);
+	if (getaddrinfo(host, p, &hints, &res))
+		return NULL;
+	return res;
+}
+
+const char *broker_start(struct session *s, struct addrinfo *res)
+{
+	if (!res)
 		return "broker_unavailable: the broker's host name does not resolve";
 	const char *why = "address_blocked: the broker's address is private, loopback or link-local";
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {

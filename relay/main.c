@@ -1,6 +1,7 @@
 /* The relay's process: settings, the listening unix socket, the epoll loop with a
  * one-second timer and the stop signals. SIGTERM (and SIGINT) close every session with
- * WebSocket close code 1012 (service restart: reconnect) and exit once they are gone. */
+ * WebSocket close code 1012 (service restart: reconnect) and exit once they are gone.
+ * Database work and DNS run on offload.c's thread; the loop only watches its eventfd. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -104,10 +105,12 @@ static int make_fds(int *sfd, int *tfd)
 }
 
 /* Runs until a stop signal, then until the sessions are gone (3 s at most). */
-static void run(int lfd, int sfd, int tfd)
+static void run(int lfd, int sfd, int tfd, int jfd)
 {
-	static struct ep listen_ep = {EP_LISTEN, NULL}, timer_ep = {EP_TIMER, NULL}, signal_ep = {EP_SIGNAL, NULL};
-	uint32_t r1 = 0, r2 = 0, r3 = 0;
+	static struct ep listen_ep = {EP_LISTEN, NULL}, timer_ep = {EP_TIMER, NULL}, signal_ep = {EP_SIGNAL, NULL},
+			 jobs_ep = {EP_JOBS, NULL};
+	uint32_t r1 = 0, r2 = 0, r3 = 0, r4 = 0;
+	loop_watch(jfd, &jobs_ep, EPOLLIN, &r4);
 	loop_watch(lfd, &listen_ep, EPOLLIN, &r1);
 	loop_watch(tfd, &timer_ep, EPOLLIN, &r2);
 	loop_watch(sfd, &signal_ep, EPOLLIN, &r3);
@@ -140,6 +143,9 @@ static void run(int lfd, int sfd, int tfd)
 					sessions_close_all(1012, "service restart: reconnect");
 				}
 				break;
+			case EP_JOBS:
+				offload_complete();
+				break;
 			case EP_CLIENT:
 				if (!e->s->destroyed)
 					session_client_event(e->s, evs[i].events);
@@ -169,12 +175,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	store_clear(); /* closes the rows a previous run left open */
+	int jfd = offload_start(); /* from here on only its thread uses the database */
+	if (jfd < 0) {
+		log_msg(LOG_ERROR, "cannot start the worker thread");
+		return 1;
+	}
 	log_msg(LOG_INFO, "listening on %s", relay_conf.socket_path);
-	run(lfd, sfd, tfd);
+	run(lfd, sfd, tfd, jfd);
 	sessions_close_all(1012, "service restart: reconnect");
+	sessions_destroy_all(); /* their rows' closes are posted as jobs */
+	offload_stop();		/* runs what is queued, joins the thread */
 	sessions_reap();
-	store_clear();
 	unlink(relay_conf.socket_path);
+	if (!offload_joined())
+		return 1; /* the thread still holds the database connection */
+	store_clear();
 	db_close();
 	log_msg(LOG_INFO, "stopped");
 	return 0;

@@ -21,13 +21,13 @@ int buf_add(struct buf *b, const void *p, size_t n, size_t max); /* 0, or -1 pas
 void buf_drop(struct buf *b, size_t n);				  /* removes n bytes from the front */
 void buf_free(struct buf *b);
 
-enum ep_kind { EP_LISTEN, EP_CLIENT, EP_BROKER, EP_TIMER, EP_SIGNAL };
+enum ep_kind { EP_LISTEN, EP_CLIENT, EP_BROKER, EP_TIMER, EP_SIGNAL, EP_JOBS };
 struct ep {
 	enum ep_kind kind;
 	struct session *s;
 };
 
-enum client_state { C_HTTP, C_WS, C_GONE };
+enum client_state { C_HTTP, C_OPENING, C_WS, C_GONE }; /* C_OPENING: ticket, integration, DNS off the loop */
 enum broker_state { B_NONE, B_CONNECTING, B_TLS, B_WS, B_UP, B_GONE }; /* B_WS: the broker's upgrade */
 
 struct session {
@@ -63,7 +63,32 @@ struct session {
 	char pending_reason[124];
 	bool closing, dead; /* dead: to be destroyed once the current event is handled */
 	bool destroyed;	    /* freed at sessions_reap: epoll may still hold its events */
+	uint64_t id;	    /* unique in the process, never reused: what offloaded jobs hold */
 	struct session *prev, *next;
+};
+
+/* offload.c: blocking work (database, DNS) on one worker thread; done() runs in the loop.
+ * A job never holds a session pointer: work() runs on the thread and sees only the job's
+ * own copies; done() finds its session again by id (session_find), and a session closed
+ * meanwhile is simply not found (it may be freed at any time after session_destroy). */
+struct job {
+	void (*work)(struct job *); /* on the worker thread: the job's fields only */
+	void (*done)(struct job *); /* in the loop, afterwards; frees the job */
+	uint64_t sid;		    /* the session it is for, or 0 */
+	bool skip_at_stop;	    /* work() not run once the relay is stopping */
+	struct job *next;
+};
+int offload_start(void);	  /* the eventfd the loop watches, or -1 */
+void offload_post(struct job *j); /* before start or after stop: run at once, in the caller */
+void offload_complete(void);	  /* on the eventfd: runs the finished jobs' done() */
+void offload_stop(void);	  /* finishes the queued work, joins the thread (1.5 s at most) */
+bool offload_joined(void);	  /* false: the thread still runs (and holds the database) */
+
+/* A saved integration as the worker thread loads it, moved into the session in the loop. */
+struct saved {
+	char *host, *ws_path, *broker_url, *prefix, *device_id, *username, *password;
+	int port;
+	bool tls, websocket;
 };
 
 /* Settings, read once at start. */
@@ -88,6 +113,8 @@ void session_close(struct session *s, uint16_t code, const char *reason);
 void sessions_tick(void);
 void sessions_close_all(uint16_t code, const char *reason);
 void sessions_reap(void);
+void sessions_destroy_all(void); /* at exit */
+struct session *session_find(uint64_t id); /* a live (not destroyed) session, or NULL */
 unsigned sessions_count(void);
 void session_update_interest(struct session *s);
 void session_destroy(struct session *s);
@@ -96,11 +123,17 @@ void session_destroy(struct session *s);
 /* Handles a complete request in s->http: 0 when upgraded (s->ws set), -1 when answered
  * with an error (the session is to be destroyed once written). */
 int upgrade_handle(struct session *s);
+/* A session still opening (its ticket and integration on the worker thread) answered 503
+ * with why (a slow database, a restart), then destroyed. */
+void upgrade_unavailable(struct session *s, const char *why);
 
 /* broker.c */
-/* Resolves and starts the connection to s->host:s->port (non-blocking), the address
- * guard applied. Returns NULL, or a reason for the browser. */
-const char *broker_start(struct session *s);
+struct addrinfo;
+/* getaddrinfo (blocking: on the worker thread); NULL when the name does not resolve. */
+struct addrinfo *broker_resolve(const char *host, int port);
+/* Starts the connection to the first of res the address guard permits (non-blocking);
+ * frees res. Returns NULL, or a reason for the browser. */
+const char *broker_start(struct session *s, struct addrinfo *res);
 /* Progress on the broker socket: connect, handshake, read, write. */
 void broker_event(struct session *s, uint32_t ev);
 /* Queues bytes for the broker. Returns 0 or -1 (too much pending). */
@@ -126,9 +159,11 @@ int filter_from_broker(struct session *s);
 int ws_send_packet(struct session *s, const uint8_t *p, size_t n);
 
 /* store.c: what the relay reads and writes in the database. */
-/* Fills s's integration fields from user_id's saved row: NULL, or an HTTP-ish reason
+/* Loads user_id's saved row into *v (on the worker thread): NULL, or an HTTP-ish reason
  * with *status set (404 nothing saved, 409 disabled, 500 secret, 503 db). */
-const char *store_load_integration(struct session *s, int *status, const char **code);
+const char *store_load_integration(const char *user_id, struct saved *v, int *status, const char **code);
+void store_saved_move(struct session *s, struct saved *v); /* v's strings now belong to s */
+void store_saved_free(struct saved *v);
 void store_session_opened(struct session *s);
 void store_session_closed(struct session *s);
 void store_refused(struct session *s, const char *what, const char *topic, size_t topic_len);

@@ -67,8 +67,25 @@ void sessions_reap(void)
 	}
 }
 
+/* Offloaded jobs find their session by id (relay.h, struct job): a linear walk, once per
+ * finished job that has a session (its opening, its row's id). */
+struct session *session_find(uint64_t id)
+{
+	for (struct session *s = head; s && id; s = s->next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+void sessions_destroy_all(void)
+{
+	while (head)
+		session_destroy(head);
+}
+
 void session_accept(int lfd)
 {
+	static uint64_t serial;
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
@@ -80,6 +97,7 @@ void session_accept(int lfd)
 		}
 		s->cfd = fd;
 		s->bfd = -1;
+		s->id = ++serial;
 		s->cep = (struct ep){EP_CLIENT, s};
 		s->bep = (struct ep){EP_BROKER, s};
 		s->opened_ms = s->last_rx_ms = now_ms();
@@ -169,6 +187,8 @@ void session_close(struct session *s, uint16_t code, const char *reason)
 {
 	if (s->closing || s->dead)
 		return;
+	if (s->cstate == C_OPENING)
+		upgrade_unavailable(s, reason);
 	s->closing = true;
 	broker_drop(s);
 	if (s->cstate != C_WS || !s->ws) {
@@ -273,7 +293,8 @@ void session_client_event(struct session *s, uint32_t ev)
 	if (s->cstate == C_HTTP) {
 		if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))
 			http_read(s);
-	}
+	} else if (s->cstate == C_OPENING && (ev & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)))
+		s->dead = true; /* gone while its ticket was checked */
 	if (!s->dead && s->ws) {
 		if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) || s->pre.len)
 			if (wslay_event_recv(s->ws))
@@ -318,6 +339,8 @@ void sessions_tick(void)
 		next = s->next;
 		if (s->cstate == C_HTTP && now - s->opened_ms > HTTP_TIMEOUT)
 			s->dead = true;
+		else if (s->cstate == C_OPENING && now - s->opened_ms > HTTP_TIMEOUT)
+			upgrade_unavailable(s, "The database did not answer in time");
 		else if (s->closing && s->close_deadline_ms && now > s->close_deadline_ms)
 			s->dead = true;
 		else if (s->bstate != B_UP && s->bstate != B_NONE && s->connect_deadline_ms &&

@@ -2,6 +2,7 @@
  * ticket consumed once, the user's saved integration loaded, then 101 with subprotocol
  * mqtt, or a JSON error envelope (401 for a wrong, used or expired ticket) before any
  * upgrade. */
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,16 +137,43 @@ static unsigned user_sessions(const char *user_id)
 	return n;
 }
 
-/* The ticket consumed: 0 with s->user_id, or -1 after an answer. */
-static int take_ticket(struct session *s, const char *ticket)
+/* Opening a session off the loop: the ticket consumed, the saved integration loaded and
+ * opened, the broker's name resolved, on the worker thread (offload.c) with the job's own
+ * copies; then, in the loop, the answer, if the session is still there (found by id). */
+struct open_job {
+	struct job j;
+	char *ticket, *user_id;
+	char accept[29];
+	enum db_status ticket_st;
+	int status;
+	const char *code, *why;
+	struct saved v;
+	struct addrinfo *res;
+};
+
+static void open_work(struct job *j)
 {
+	struct open_job *o = (struct open_job *)j;
 	struct arena *a = arena_new();
 	const char *user = NULL;
-	enum db_status st = a ? relay_ticket_consume(a, ticket, &user) : DB_ERROR;
-	if (st == DB_OK && user)
-		s->user_id = strdup(user);
+	o->ticket_st = a ? relay_ticket_consume(a, o->ticket, &user) : DB_ERROR;
+	if (o->ticket_st == DB_OK && user)
+		o->user_id = strdup(user);
 	arena_free(a);
-	if (st != DB_OK) {
+	if (o->ticket_st != DB_OK || !o->user_id)
+		return;
+	o->why = store_load_integration(o->user_id, &o->v, &o->status, &o->code);
+	if (!o->why)
+		o->res = broker_resolve(o->v.host, o->v.port);
+}
+
+static const char *const reasons[] = {[404] = "Not Found", [409] = "Conflict",
+				      [500] = "Internal Server Error", [503] = "Service Unavailable"};
+
+/* The outcome of open_work: an error answer, or 101 and the broker connection. */
+static int open_answer(struct session *s, struct open_job *o)
+{
+	if (o->ticket_st != DB_OK) {
 		answer(s, 503, "Service Unavailable", "service_unavailable", "The database is unreachable",
 		       "Retry-After: 5\r\n");
 		return -1;
@@ -155,29 +183,8 @@ static int take_ticket(struct session *s, const char *ticket)
 		       "A valid ticket is required: POST /users/me/integrations/mqtt/ws-ticket (single use, 30 s)", NULL);
 		return -1;
 	}
-	return 0;
-}
-
-static const char *const reasons[] = {[404] = "Not Found", [409] = "Conflict",
-				      [500] = "Internal Server Error", [503] = "Service Unavailable"};
-
-int upgrade_handle(struct session *s)
-{
-	if (buf_add(&s->http, "", 1, SIZE_MAX))
-		return -1;
-	struct request r;
-	char accept[29];
-	if (parse((char *)s->http.d, &r)) {
-		answer(s, 400, "Bad Request", "bad_request", "The request cannot be parsed", NULL);
-		return -1;
-	}
-	const char *ticket = query_ticket(r.target);
-	if (check_request(s, &r, accept) || take_ticket(s, ticket))
-		return -1;
-	int status = 0;
-	const char *code = NULL, *why = store_load_integration(s, &status, &code);
-	if (why) {
-		answer(s, status, reasons[status] ? reasons[status] : "Error", code, why, NULL);
+	if (o->why) {
+		answer(s, o->status, reasons[o->status] ? reasons[o->status] : "Error", o->code, o->why, NULL);
 		return -1;
 	}
 	if (user_sessions(s->user_id) >= (unsigned)relay_conf.sessions_per_user) {
@@ -185,18 +192,70 @@ int upgrade_handle(struct session *s)
 		       "Retry-After: 5\r\n");
 		return -1;
 	}
-	s->ip = r.real_ip ? strndup(r.real_ip, 64) : NULL;
-	s->user_agent = r.user_agent ? strndup(r.user_agent, 256) : NULL;
 	char out[256];
 	int n = snprintf(out, sizeof(out),
 			 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 			 "Sec-WebSocket-Accept: %s\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n",
-			 accept);
+			 o->accept);
 	if (send(s->cfd, out, (size_t)n, MSG_NOSIGNAL) != n || session_ws_init(s))
 		return -1;
 	store_session_opened(s);
-	const char *fail = broker_start(s);
+	const char *fail = broker_start(s, o->res);
+	o->res = NULL;
 	if (fail)
 		session_close(s, 1011, fail);
+	return 0;
+}
+
+static void open_done(struct job *j)
+{
+	struct open_job *o = (struct open_job *)j;
+	struct session *s = session_find(j->sid);
+	if (s && s->cstate == C_OPENING && !s->dead) {
+		s->user_id = o->user_id;
+		o->user_id = NULL;
+		store_saved_move(s, &o->v);
+		if (open_answer(s, o))
+			s->dead = true;
+		session_client_event(s, 0); /* frames that came with the request and interest, or the end */
+	}
+	if (o->res)
+		freeaddrinfo(o->res);
+	store_saved_free(&o->v);
+	free(o->user_id);
+	free(o->ticket);
+	free(o);
+}
+
+void upgrade_unavailable(struct session *s, const char *why)
+{
+	answer(s, 503, "Service Unavailable", "service_unavailable", why, "Retry-After: 5\r\n");
+	s->dead = true;
+}
+
+int upgrade_handle(struct session *s)
+{
+	if (buf_add(&s->http, "", 1, SIZE_MAX))
+		return -1;
+	struct request r;
+	struct open_job *o = calloc(1, sizeof(*o));
+	if (!o)
+		return -1;
+	if (parse((char *)s->http.d, &r)) {
+		free(o);
+		answer(s, 400, "Bad Request", "bad_request", "The request cannot be parsed", NULL);
+		return -1;
+	}
+	const char *ticket = query_ticket(r.target);
+	if (check_request(s, &r, o->accept)) {
+		free(o);
+		return -1;
+	}
+	o->ticket = ticket ? strndup(ticket, 200) : NULL;
+	s->ip = r.real_ip ? strndup(r.real_ip, 64) : NULL;
+	s->user_agent = r.user_agent ? strndup(r.user_agent, 256) : NULL;
+	o->j = (struct job){.work = open_work, .done = open_done, .sid = s->id, .skip_at_stop = true};
+	s->cstate = C_OPENING;
+	offload_post(&o->j);
 	return 0;
 }

@@ -6,9 +6,11 @@ MQTT 3.1.1 and 5.0, refusals outside it (#, $SYS/#, another user's prefix, will 
 the protocol's own answers, counted and audited, and the closes: broker down, integration
 deleted, relay restarted (1012)."""
 
+import hashlib
 import json
 import os
 import subprocess
+import threading
 import time
 import uuid
 
@@ -399,5 +401,137 @@ def test_after_a_key_rotation_the_relay_opens_the_resealed_password(api, base_ur
     proc = subprocess.run([os.path.join(root, "scripts", "rotate-key"), "--add-key"], env=os.environ.copy(),
                           cwd=root, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, f"rotate-key: {proc.stdout}\n{sb.rotate_key_diagnostics(proc.stderr)}"
+    events = run_mqtt(fresh_url(api, base_url, lab), 4, [{"op": "end"}])
+    assert event(events, "connect")["ok"] is True, events
+
+
+# --- a slow database -----------------------------------------------------------------------------
+
+# A session that publishes to its own subscription every 100 ms and prints each message that
+# comes back: {"event": "ready"} once subscribed, then {"event": "echo"} per message.
+ECHO_JS = r"""
+const path = require('path');
+const mqtt = require(path.join(process.argv[1], 'node_modules', 'mqtt'));
+const [url, topic] = process.argv.slice(2);
+const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, keepalive: 30, clean: true });
+c.on('connect', () => c.subscribe(topic, { qos: 0 }, () => {
+  out({ event: 'ready' });
+  let n = 0;
+  setInterval(() => c.publish(topic, String(n++)), 100);
+}));
+c.on('message', () => out({ event: 'echo' }));
+c.on('close', () => { out({ event: 'close' }); process.exit(0); });
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+"""
+
+
+class TicketLock:
+    """Holds a row lock on a ticket from psql (FOR UPDATE in an open transaction), so the
+    relay's UPDATE that consumes it waits until release()."""
+
+    def __init__(self, ticket):
+        digest = hashlib.sha256(ticket.encode()).hexdigest()
+        cmd = ["psql", "-X", "-h", os.path.join(os.environ["SB_VAR"], "pg", "run"), "-d", "switchboard", "-tA",
+               "-v", "ON_ERROR_STOP=1"]
+        cmd = ["runuser", "-u", "postgres", "--"] + cmd if os.geteuid() == 0 else cmd
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                                     env={**os.environ, "PGAPPNAME": "sb-e2e-ticket-lock"})
+        self.proc.stdin.write(f"BEGIN;\nSELECT 1 FROM mqtt_relay_tickets WHERE ticket_hash = '{digest}' FOR UPDATE;\n")
+        self.proc.stdin.flush()
+        wait_for(lambda: sb.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sb-e2e-ticket-lock'"
+                                 " AND state = 'idle in transaction'") == "1", 15, "lock held by psql")
+
+    @staticmethod
+    def wait_for_the_relay():
+        wait_for(lambda: sb.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                 " AND query LIKE 'UPDATE mqtt_relay_tickets%'") == "1", 15, "relay query waiting")
+
+    def release(self):
+        if self.proc.stdin.closed:
+            return
+        self.proc.stdin.write("COMMIT;\n")
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def read_until_answer(proc):
+    """The raw client's events up to its first packet, close or HTTP answer; then it is ended."""
+    events = []
+    for line in proc.stdout:
+        events.append(json.loads(line))
+        if events[-1]["event"] in ("packet", "close", "http", "timeout"):
+            break
+    proc.kill()
+    proc.wait(timeout=30)
+    return events
+
+
+def wait_for(cond, timeout, what):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if cond():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no {what} in {timeout} s")
+
+
+def test_a_slow_database_does_not_stall_the_open_sessions(api, base_url, lab):
+    """The relay's database work runs off its event loop (relay/offload.c): while the
+    session-open query of one browser waits on a row lock held here (psql), an open session
+    keeps relaying; once the lock goes, the waiting browser's session opens."""
+    root = os.path.abspath(os.path.join(HERE, "..", ".."))
+    echo = subprocess.Popen(["node", "-e", ECHO_JS, root, fresh_url(api, base_url, lab), lab.prefix + "/echo"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    seen = []
+
+    def read():
+        for line in echo.stdout:
+            seen.append(json.loads(line)["event"])
+
+    threading.Thread(target=read, daemon=True).start()
+    data = sb.expect_ok(ticket_resp(api, lab))
+    wait_for(lambda: "ready" in seen, 15, "subscription of the open session")
+    lock = TicketLock(data["ticket"])
+    try:
+        waiting = subprocess.Popen(["node", CLIENT, "raw", ws_url(base_url, data), "4", "30"], stdout=subprocess.PIPE,
+                                   text=True)
+        lock.wait_for_the_relay()  # the relay's ticket UPDATE waits on the row lock ...
+        # ... and the open session's messages keep coming through the relay meanwhile.
+        before = seen.count("echo")
+        time.sleep(2)
+        relayed = seen.count("echo") - before
+        assert relayed >= 5, f"{relayed} messages relayed in 2 s while the database waited: {seen[-5:]}"
+        assert "close" not in seen and waiting.poll() is None
+    finally:
+        lock.release()
+        echo.stdin.close()
+        echo.wait(timeout=30)
+    events = read_until_answer(waiting)  # the waiting browser's upgrade goes on: 101, then its CONNACK
+    assert event(events, "packet", cmd="connack")["returnCode"] == 0, events
+
+
+def test_a_relay_stopped_while_its_database_waits_exits_cleanly(api, base_url, lab, stack):
+    """SIGTERM while a session-open query waits on a lock: the relay cancels the query, joins
+    its worker thread and exits (logging "stopped") before scripts/stack's 5 s SIGKILL; under
+    ASan the exit is checked for leaks. The waiting browser gets 503 (service restart)."""
+    data = sb.expect_ok(ticket_resp(api, lab))
+    lock = TicketLock(data["ticket"])
+    try:
+        waiting = subprocess.Popen(["node", CLIENT, "raw", ws_url(base_url, data), "4", "30"], stdout=subprocess.PIPE,
+                                   text=True)
+        lock.wait_for_the_relay()
+        log = os.path.join(os.environ["SB_VAR"], "log", "relay.log")
+        start = os.path.getsize(log)
+        stack("restart", "relay")
+        with open(log, errors="replace") as f:
+            f.seek(start)
+            tail = f.read()
+        assert "was cancelled at stop" in tail and '"stopped"' in tail, tail
+        answer = event(read_until_answer(waiting), "http")
+        assert answer["status"] == 503 and "service_unavailable" in answer["body"], answer
+    finally:
+        lock.release()
     events = run_mqtt(fresh_url(api, base_url, lab), 4, [{"op": "end"}])
     assert event(events, "connect")["ok"] is True, events
