@@ -17,16 +17,16 @@ static char pgc_dir[64];
 static char pgc_bin[512];
 static char pgc_conninfo[256];
 
-static int pgc_run(const char *cmd)
+static inline int pgc_run(const char *cmd)
 {
-	char buf[2048];
+	char buf[4096];
 	snprintf(buf, sizeof(buf), "%s%s >>%s/setup.log 2>&1", geteuid() == 0 ? "runuser -u postgres -- " : "", cmd,
 		 pgc_dir[0] ? pgc_dir : "/tmp");
 	return system(buf);
 }
 
 /* The server's bin directory (the newest installed), into pgc_bin. */
-static int pgc_find_bin(void)
+static inline int pgc_find_bin(void)
 {
 	glob_t g;
 	if (glob("/usr/lib/postgresql/*/bin/initdb", 0, NULL, &g) || g.gl_pathc == 0) {
@@ -40,7 +40,7 @@ static int pgc_find_bin(void)
 }
 
 /* Fills pgc_conninfo with a server to use. Returns 0 or -1. */
-static int pgc_start(void)
+static inline int pgc_start(void)
 {
 	const char *url = getenv("SB_TEST_DATABASE_URL");
 	if (url && *url) {
@@ -73,7 +73,7 @@ static int pgc_start(void)
 }
 
 /* Applies the sql/NNN_*.up.sql files (run from the repository's root, as make unit does). */
-static int pgc_migrate(void)
+static inline int pgc_migrate(void)
 {
 	glob_t g;
 	if (glob("sql/[0-9]*.up.sql", 0, NULL, &g) || g.gl_pathc == 0) {
@@ -96,7 +96,7 @@ static int pgc_migrate(void)
 	return rc;
 }
 
-static void pgc_stop(void)
+static inline void pgc_stop(void)
 {
 	if (!pgc_dir[0])
 		return;

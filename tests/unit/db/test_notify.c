@@ -1,8 +1,6 @@
 /* Unit tests of db_notify_after_commit and db_exec_async_commit (lib/db/db.c) against a
- * real PostgreSQL: SB_TEST_DATABASE_URL when set, else a throwaway cluster this test
- * creates under /tmp (initdb of the server scripts/install-deps installs; unix socket
- * only; run as postgres when the test runs as root) and removes at the end. No unit test
- * had a server before: the cluster is the test's own, so nothing else is touched.
+ * real PostgreSQL (tests/unit/pg_cluster.h): SB_TEST_DATABASE_URL when set, else a
+ * throwaway cluster of the test's own under /tmp, removed at the end.
  *
  * A second connection LISTENs: nothing arrives before COMMIT, one notification after
  * it, nothing after ROLLBACK (and a later transaction does not send the dropped one),
@@ -16,10 +14,8 @@
 
 #include <cmocka.h>
 
-#include <glob.h>
 #include <libpq-fe.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,84 +24,23 @@
 
 #include "core/arena.h"
 #include "db/db.h"
+#include "../pg_cluster.h"
 
 #define CH "sb_unit_notify"
 #define CH2 "sb_unit_notify_2"
 
-static char dir[64];
-static char conninfo[256];
 static PGconn *listener;
 static struct arena *a;
-
-static int run(const char *cmd)
-{
-	char buf[2048];
-	snprintf(buf, sizeof(buf), "%s%s >>%s/setup.log 2>&1", geteuid() == 0 ? "runuser -u postgres -- " : "", cmd,
-		 dir);
-	return system(buf);
-}
-
-/* A cluster of our own: initdb, then pg_ctl start on a socket in dir. */
-static int cluster_start(void)
-{
-	glob_t g;
-	if (glob("/usr/lib/postgresql/*/bin/initdb", 0, NULL, &g) || g.gl_pathc == 0) {
-		fprintf(stderr, "no PostgreSQL server binaries (run scripts/install-deps)\n");
-		return -1;
-	}
-	char bin[512];
-	snprintf(bin, sizeof(bin), "%.*s", (int)(strlen(g.gl_pathv[g.gl_pathc - 1]) - strlen("/initdb")),
-		 g.gl_pathv[g.gl_pathc - 1]);
-	globfree(&g);
-	strcpy(dir, "/tmp/sb-unit-pg.XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	if (geteuid() == 0) {
-		struct passwd *pw = getpwnam("postgres");
-		if (!pw || chown(dir, pw->pw_uid, pw->pw_gid))
-			return -1;
-	}
-	char cmd[1536];
-	snprintf(cmd, sizeof(cmd), "%s/initdb -D %s/data -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 -N", bin,
-		 dir);
-	if (run(cmd))
-		return -1;
-	snprintf(cmd, sizeof(cmd),
-		 "%s/pg_ctl -D %s/data -l %s/postgres.log -w -t 60 -o \"-c listen_addresses='' "
-		 "-c unix_socket_directories='%s' -c fsync=off\" start",
-		 bin, dir, dir, dir);
-	if (run(cmd))
-		return -1;
-	snprintf(conninfo, sizeof(conninfo), "host=%s dbname=postgres user=postgres", dir);
-	return 0;
-}
-
-static void cluster_stop(void)
-{
-	char cmd[512];
-	glob_t g;
-	if (!glob("/usr/lib/postgresql/*/bin/pg_ctl", 0, NULL, &g) && g.gl_pathc) {
-		snprintf(cmd, sizeof(cmd), "%s -D %s/data -m immediate -w stop", g.gl_pathv[g.gl_pathc - 1], dir);
-		run(cmd);
-		globfree(&g);
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
-		fprintf(stderr, "could not remove %s\n", dir);
-}
 
 static int group_setup(void **state)
 {
 	(void)state;
-	const char *url = getenv("SB_TEST_DATABASE_URL");
-	if (url && *url)
-		snprintf(conninfo, sizeof(conninfo), "%s", url);
-	else if (cluster_start()) {
-		fprintf(stderr, "could not start a PostgreSQL cluster (see %s/setup.log)\n", dir);
+	if (pgc_start()) {
+		fprintf(stderr, "could not start a PostgreSQL cluster (see %s/setup.log)\n", pgc_dir);
 		return -1;
 	}
-	db_init(conninfo);
-	listener = PQconnectdb(conninfo);
+	db_init(pgc_conninfo);
+	listener = PQconnectdb(pgc_conninfo);
 	if (PQstatus(listener) != CONNECTION_OK)
 		return fprintf(stderr, "listener: %s", PQerrorMessage(listener)), -1;
 	PQclear(PQexec(listener, "LISTEN " CH));
@@ -120,8 +55,7 @@ static int group_teardown(void **state)
 	arena_free(a);
 	PQfinish(listener);
 	db_close();
-	if (dir[0])
-		cluster_stop();
+	pgc_stop();
 	return 0;
 }
 
