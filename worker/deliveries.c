@@ -133,7 +133,9 @@ void deliveries_reap(struct deliveries *d)
 	}
 	/* The batch's JSON and results live until this batch is settled, no longer. */
 	struct arena *batch = arena_new();
-	enum db_status st = batch ? db_begin(batch) : DB_ERROR;
+	/* Asynchronous commit: a batch a server crash forgets is sent again when its leases
+	 * lapse (db.h, db_exec_async_commit), so the worker never waits for the disk here. */
+	enum db_status st = batch ? db_begin_async_commit(batch) : DB_ERROR;
 	if (st == DB_OK)
 		st = delivery_store_record_batch(batch, results, n, d->owner);
 	if (st == DB_OK)

@@ -257,6 +257,14 @@ enum db_status db_begin(struct arena *a)
 	return s;
 }
 
+enum db_status db_begin_async_commit(struct arena *a)
+{
+	enum db_status s = db_begin(a);
+	if (s == DB_OK)
+		s = db_exec(a, NULL, "SELECT set_config('synchronous_commit', 'off', true)", 0, NULL);
+	return s;
+}
+
 enum db_status db_commit(struct arena *a)
 {
 	enum db_status s = db_exec(a, NULL, "COMMIT", 0, NULL);

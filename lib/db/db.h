@@ -52,10 +52,16 @@ enum db_status db_exec(struct arena *a, PGresult **res, const char *sql, int n, 
  *  - an access token that can be had again at once (client_credentials without a
  *    refresh token): a client whose token was forgotten gets a 401 and asks again;
  *  - the NOTIFY sent after a commit (db_notify_after_commit): a wake-up whose data was
- *    committed synchronously before it; listeners poll for rows anyway.
+ *    committed synchronously before it; listeners poll for rows anyway;
+ *  - the webhook worker's lease-guarded writes (a claim, a batch of settled attempts,
+ *    with what they count): a forgotten claim leaves the delivery due, a forgotten settle
+ *    leaves it leased until the lease lapses; either way it is sent again (webhooks are
+ *    at least once, receivers dedupe by message id) and counted again. Nothing is lost:
+ *    the event and its delivery rows were committed synchronously by the publisher.
  * NEVER for a write that is answered as durable: a created or changed resource, a
- * revocation, a rotation, an audit entry, a delivery's or a job's state, anything whose
- * loss after a success answer the caller would not notice or could not redo.
+ * revocation, a rotation, an audit entry answered to a request, a delivery or job state
+ * an API request sets, anything whose loss after a success answer the caller would not
+ * notice or could not redo.
  *
  * The statement writes DB_ASYNC_COMMIT_FROM in its FROM list: set_config(..., true) lasts
  * until the statement's own transaction ends, so the setting costs no round trip and ends
@@ -72,6 +78,9 @@ enum db_status db_exec_async_commit(struct arena *a, PGresult **res, const char 
  * rolled back (and logged as a bug) when the arena is reset. The responder checks
  * again right after each handler, before anything else runs on the connection. */
 enum db_status db_begin(struct arena *a);
+/* db_begin for a transaction whose commit may be asynchronous as a whole (the rules of
+ * db_exec_async_commit above: every write in it must be one its owner redoes if lost). */
+enum db_status db_begin_async_commit(struct arena *a);
 enum db_status db_commit(struct arena *a);
 void db_rollback(struct arena *a);
 

@@ -40,7 +40,9 @@ enum db_status delivery_store_claim(struct arena *a, const char *owner, int limi
 	snprintf(lim, sizeof(lim), "%d", limit);
 	snprintf(cap, sizeof(cap), "%d", per_webhook);
 	const char *p[] = {owner, lim, cap, lease_margin(a)};
-	enum db_status s = db_exec(
+	/* Asynchronous commit: a claim a server crash forgets leaves its deliveries due, and
+	 * they are claimed and sent again (db.h, db_exec_async_commit). */
+	enum db_status s = db_exec_async_commit(
 		a, &c->res,
 		/* Deliveries in flight per webhook (over the index of leased rows: few). */
 		"WITH inflight AS ("
@@ -60,7 +62,8 @@ enum db_status delivery_store_claim(struct arena *a, const char *owner, int limi
 		"chosen AS (SELECT id FROM due ORDER BY next_attempt_at LIMIT $2::int) "
 		"UPDATE webhook_deliveries d SET lease_owner = $1, attempt_count = d.attempt_count + 1, "
 		"updated_at = now(), lease_expires_at = now() + make_interval(secs => w.timeout_seconds + $4::int) "
-		"FROM chosen c, webhooks w, events e WHERE d.id = c.id AND w.id = d.webhook_id AND e.id = d.event_id "
+		"FROM chosen c, webhooks w, events e, " DB_ASYNC_COMMIT_FROM " "
+		"WHERE d.id = c.id AND w.id = d.webhook_id AND e.id = d.event_id "
 		"RETURNING " CLAIM_COLUMNS,
 		4, p);
 	if (s == DB_OK)
