@@ -66,15 +66,17 @@ static void settle_unsendable(struct deliveries *d, struct job *j, const char *w
 	delivery_store_finish(j->a, &j->job, &at, d->owner, &o);
 }
 
-int deliveries_claim(struct deliveries *d)
+int deliveries_claim(struct deliveries *d, bool *full)
 {
 	int room = d->max - d->in_flight;
+	*full = room <= 0;
 	if (room <= 0)
 		return 0;
 	struct delivery_claim c;
 	arena_reset(d->claim_arena);
 	if (delivery_store_claim(d->claim_arena, d->owner, room, d->per_webhook, &c) != DB_OK)
 		return -1;
+	*full = c.n == room;
 	int started = 0;
 	for (int i = 0; i < c.n; i++) {
 		struct job *j = calloc(1, sizeof(*j));
@@ -105,7 +107,7 @@ int deliveries_claim(struct deliveries *d)
 /* Settles every finished transfer in one transaction: one statement and one commit (one
  * WAL flush) per batch, not per delivery. If the batch fails, nothing is settled: the leases expire
  * and the deliveries are attempted again (at least once, never lost). */
-void deliveries_reap(struct deliveries *d)
+int deliveries_reap(struct deliveries *d)
 {
 	struct job *done[256];
 	int n = 0;
@@ -124,7 +126,7 @@ void deliveries_reap(struct deliveries *d)
 		done[n++] = j;
 	}
 	if (n == 0)
-		return;
+		return 0;
 	struct webhook_attempt at[sizeof(done) / sizeof(done[0])];
 	struct delivery_result results[sizeof(done) / sizeof(done[0])];
 	for (int i = 0; i < n; i++) {
@@ -158,4 +160,5 @@ void deliveries_reap(struct deliveries *d)
 	arena_free(batch);
 	for (int i = 0; i < n; i++)
 		job_free(done[i]);
+	return n;
 }

@@ -85,6 +85,87 @@ static void refresh_supervise(pid_t *child, time_t *last, long every)
 		*child = 0;
 }
 
+/* The periodic jobs beside the deliveries, each in its own child or time slot. */
+struct periodic {
+	const char *owner;
+	time_t last_housekeeping, last_refresh, last_notify;
+	pid_t refresher, transfer, notifier;
+	long refresh_every;
+};
+
+static void periodic_run(struct periodic *p)
+{
+	transfer_jobs_supervise(&p->transfer, p->owner);
+	notify_supervise(&p->notifier, &p->last_notify);
+	if (time(NULL) - p->last_housekeeping >= 60) {
+		housekeeping_run();
+		p->last_housekeeping = time(NULL);
+	}
+	refresh_supervise(&p->refresher, &p->last_refresh, p->refresh_every);
+}
+
+static void periodic_stop(struct periodic *p)
+{
+	transfer_jobs_stop(p->transfer);
+	notify_stop(p->notifier);
+	if (p->refresher > 0) {
+		kill(p->refresher, SIGTERM);
+		waitpid(p->refresher, NULL, 0);
+	}
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Delivers until SIGTERM, then finishes what is in flight.
+ *
+ * A claim runs only when it can find something: after deliveries settled (room, and
+ * webhooks under their cap again), after a NOTIFY, after a claim that filled every free
+ * slot, or once per poll interval (retries coming due, leases another worker let lapse).
+ * Claiming on every wake-up of a transfer found nothing while each webhook sat at its
+ * cap: one wasted statement per wake-up. */
+static void deliver(CURLM *multi, struct deliveries *d, struct periodic *p, int max, int poll_ms)
+{
+	unsigned long listening = 0;
+	bool claim_due = true;
+	double last_claim = 0;
+	while (!stopping || deliveries_in_flight(d) > 0) {
+		/* Settle what finished before claiming: the per-webhook cap counts leased rows,
+		 * so a claim made before the reap sees the finished ones as still in flight. */
+		int running;
+		curl_multi_perform(multi, &running);
+		if (deliveries_reap(d) > 0 || now_ms() - last_claim >= poll_ms)
+			claim_due = true;
+		int started = 0;
+		if (!stopping) {
+			if (claim_due) {
+				bool full;
+				started = deliveries_claim(d, &full);
+				last_claim = now_ms();
+				claim_due = started < 0 || full;
+			}
+			periodic_run(p);
+		}
+		if (started > 0 && claim_due && deliveries_in_flight(d) < max)
+			continue; /* more may be due right now */
+
+		/* Sleep until a transfer moves, a NOTIFY arrives, or the poll interval passes. */
+		struct curl_waitfd pg = {.fd = stopping ? -1 : listen_socket(&listening), .events = CURL_WAIT_POLLIN};
+		if (pg.fd >= 0 && drain_notifications() > 0) {
+			claim_due = true; /* already told: claim now */
+			continue;
+		}
+		int nfd = pg.fd >= 0 ? 1 : 0;
+		curl_multi_poll(multi, nfd ? &pg : NULL, (unsigned)nfd, started < 0 ? 1000 : poll_ms, NULL);
+		if (nfd && pg.revents && drain_notifications() > 0)
+			claim_due = true;
+	}
+}
+
 int main(void)
 {
 	log_init("worker");
@@ -116,48 +197,10 @@ int main(void)
 		return 1;
 	log_msg(LOG_INFO, "worker %s: up to %d deliveries in flight, %d per webhook", owner, max, per_webhook);
 
-	unsigned long listening = 0;
-	time_t last_housekeeping = 0, last_refresh = 0;
-	pid_t refresher = 0, transfer = 0, notifier = 0;
-	time_t last_notify = 0;
-	long refresh_every = config_int("SB_WORKER_REFRESH_SCAN_SECONDS", 60, 1, 3600);
-	while (!stopping || deliveries_in_flight(d) > 0) {
-		/* Settle what finished before claiming: the per-webhook cap counts leased rows,
-		 * so a claim made before the reap sees the finished ones as still in flight,
-		 * finds no room, and the loop would sleep until the poll interval with nothing
-		 * in flight. */
-		int running;
-		curl_multi_perform(multi, &running);
-		deliveries_reap(d);
-		int started = 0;
-		if (!stopping) {
-			started = deliveries_claim(d);
-			transfer_jobs_supervise(&transfer, owner);
-			notify_supervise(&notifier, &last_notify);
-			if (time(NULL) - last_housekeeping >= 60) {
-				housekeeping_run();
-				last_housekeeping = time(NULL);
-			}
-			refresh_supervise(&refresher, &last_refresh, refresh_every);
-		}
-		if (started > 0 && deliveries_in_flight(d) < max)
-			continue; /* more may be due right now */
-
-		/* Sleep until a transfer moves, a NOTIFY arrives, or the poll interval passes. */
-		struct curl_waitfd pg = {.fd = stopping ? -1 : listen_socket(&listening), .events = CURL_WAIT_POLLIN};
-		if (pg.fd >= 0 && drain_notifications() > 0)
-			continue; /* already told: claim now */
-		int nfd = pg.fd >= 0 ? 1 : 0;
-		curl_multi_poll(multi, nfd ? &pg : NULL, (unsigned)nfd, started < 0 ? 1000 : poll_ms, NULL);
-		if (nfd && pg.revents)
-			drain_notifications();
-	}
-	transfer_jobs_stop(transfer);
-	notify_stop(notifier);
-	if (refresher > 0) {
-		kill(refresher, SIGTERM);
-		waitpid(refresher, NULL, 0);
-	}
+	struct periodic p = {.owner = owner,
+			     .refresh_every = config_int("SB_WORKER_REFRESH_SCAN_SECONDS", 60, 1, 3600)};
+	deliver(multi, d, &p, max, poll_ms);
+	periodic_stop(&p);
 	log_msg(LOG_INFO, "worker %s: stopped", owner);
 	deliveries_free(d);
 	curl_multi_cleanup(multi);

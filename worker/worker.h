@@ -10,10 +10,11 @@ struct deliveries;
 /* Deliveries in flight on one curl multi handle. */
 struct deliveries *deliveries_new(CURLM *multi, const char *owner, int max_in_flight, int per_webhook);
 void deliveries_free(struct deliveries *d);
-/* Claims due deliveries while there is room and starts them. Returns how many started, -1 on DB trouble. */
-int deliveries_claim(struct deliveries *d);
-/* Settles every finished transfer. */
-void deliveries_reap(struct deliveries *d);
+/* Claims due deliveries while there is room and starts them. Returns how many started, -1 on DB
+ * trouble. *full: the claim found as many as there was room for (more may be due at once). */
+int deliveries_claim(struct deliveries *d, bool *full);
+/* Settles every finished transfer. Returns how many it settled. */
+int deliveries_reap(struct deliveries *d);
 int deliveries_in_flight(const struct deliveries *d);
 
 struct arena;
