@@ -53,6 +53,20 @@ void integration_from_row(struct arena *a, const PGresult *res, int r, struct in
 	out->refresh_token = db_value(res, r, 15);
 }
 
+/* The tail every single-row load shares: *found, and the row copied into out. */
+static enum db_status one_row(struct arena *a, enum db_status s, const PGresult *res, struct integration *out,
+			      bool *found)
+{
+	*found = false;
+	if (s != DB_OK)
+		return s;
+	if (PQntuples(res) == 1) {
+		integration_from_row(a, res, 0, out);
+		*found = true;
+	}
+	return DB_OK;
+}
+
 enum db_status integration_load(struct arena *a, const char *user_id, const char *provider, bool for_update,
 				struct integration *out, bool *found)
 {
@@ -65,19 +79,13 @@ enum db_status integration_load(struct arena *a, const char *user_id, const char
 				   : "SELECT " INTEGRATION_COLUMNS
 				     " FROM user_integrations WHERE user_id = $1 AND provider = $2",
 			2, p);
-	*found = false;
-	if (s != DB_OK)
-		return s;
-	if (PQntuples(res) == 1) {
-		integration_from_row(a, res, 0, out);
-		*found = true;
-	}
-	return DB_OK;
+	return one_row(a, s, res, out, found);
 }
 
 /* The mqtt row and its relay sessions in one statement (one round trip for the GET):
  * the sessions' aggregate is a derived table whose only columns are its own aliases, so
- * the integration's columns stay unambiguous. */
+ * the integration's columns stay unambiguous. It lives here, not beside the mqtt provider,
+ * because the row's column list is this file's. */
 enum db_status integration_load_mqtt(struct arena *a, const char *user_id, struct integration *out,
 				     struct json_object **relay, bool *found)
 {
@@ -88,16 +96,9 @@ enum db_status integration_load_mqtt(struct arena *a, const char *user_id, struc
 				   " FROM user_integrations CROSS JOIN LATERAL (" RELAY_SESSIONS_OF("$1")
 				   ") AS relay WHERE user_id = $1 AND provider = 'mqtt'",
 				   1, p);
-	*found = false;
-	*relay = NULL;
-	if (s != DB_OK)
-		return s;
-	if (PQntuples(res) == 1) {
-		integration_from_row(a, res, 0, out);
-		*relay = relay_sessions_json(res, 0, 16);
-		*found = true;
-	}
-	return DB_OK;
+	s = one_row(a, s, res, out, found);
+	*relay = *found ? relay_sessions_json(res, 0, 16) : NULL;
+	return s;
 }
 
 enum db_status integration_load_by_id(struct arena *a, const char *user_id, const char *id, struct integration *out,
@@ -111,13 +112,7 @@ enum db_status integration_load_by_id(struct arena *a, const char *user_id, cons
 	enum db_status s = db_exec(
 		a, &res, "SELECT " INTEGRATION_COLUMNS " FROM user_integrations WHERE user_id = $1 AND id = $2::uuid", 2,
 		p);
-	if (s != DB_OK)
-		return s;
-	if (PQntuples(res) == 1) {
-		integration_from_row(a, res, 0, out);
-		*found = true;
-	}
-	return DB_OK;
+	return one_row(a, s, res, out, found);
 }
 
 enum db_status integration_set_name(struct arena *a, const char *user_id, const char *provider, const char *name)

@@ -127,18 +127,22 @@ def jobs_of(user):
     return json.loads(out)
 
 
+def patch_github(api, user, **fields):
+    """PATCH the user's GitHub integration settings (auto_sync, selected_repos, enabled)."""
+    sb.expect_ok(requests.patch(f"{api}/users/me/integrations/github", json=fields, headers=user.headers,
+                                timeout=sb.TIMEOUT))
+
+
 def test_project_updated_event_queues_a_sync_of_each_selected_repository(api, new_user):
     u, login, rid = github_user(api, new_user)
     r2 = requests.post(of.fake_url("github") + "/_fake/repos", json={"owner": login, "name": "second"},
                        timeout=sb.TIMEOUT).json()["id"]
     p1 = project(u, "Auto", {"parts": ["led"]})
     # auto_sync off: nothing is queued.
-    sb.expect_ok(requests.patch(f"{api}/users/me/integrations/github", json={"selected_repos": [rid, r2]},
-                                headers=u.headers, timeout=sb.TIMEOUT))
+    patch_github(api, u, selected_repos=[rid, r2])
     d = sb.expect_ok(publish(api, u, "project.updated", {"project_id": p1}), 202)
     assert d["github_sync_jobs"] == 0 and jobs_of(u) == []
-    sb.expect_ok(requests.patch(f"{api}/users/me/integrations/github", json={"auto_sync": True},
-                                headers=u.headers, timeout=sb.TIMEOUT))
+    patch_github(api, u, auto_sync=True)
     d = sb.expect_ok(publish(api, u, "project.updated", {"project_id": p1}, key="k-" + uuid.uuid4().hex), 202)
     assert d["github_sync_jobs"] == 2, d
     assert sorted(j["repository_id"] for j in jobs_of(u)) == sorted([rid, r2])
@@ -157,9 +161,7 @@ def test_project_updated_event_queues_a_sync_of_each_selected_repository(api, ne
 
 def test_auto_sync_ignores_other_events_duplicates_and_foreign_projects(api, new_user):
     u, login, rid = github_user(api, new_user)
-    sb.expect_ok(requests.patch(f"{api}/users/me/integrations/github", json={"auto_sync": True,
-                                                                          "selected_repos": [rid]},
-                                headers=u.headers, timeout=sb.TIMEOUT))
+    patch_github(api, u, auto_sync=True, selected_repos=[rid])
     p1 = project(u, "Mine", {})
     other = new_user()
     foreign = project(other, "Theirs", {})
@@ -183,8 +185,7 @@ def github_calls(login):
 
 
 def disable(api, user, on=False):
-    sb.expect_ok(requests.patch(f"{api}/users/me/integrations/github", json={"enabled": on}, headers=user.headers,
-                                timeout=sb.TIMEOUT))
+    patch_github(api, user, enabled=on)
 
 
 def test_async_sync_of_a_disabled_integration_is_409_and_queues_nothing(api, new_user):
@@ -216,9 +217,7 @@ def test_job_queued_before_the_integration_was_disabled_fails_without_calling_gi
 
 def test_auto_sync_queues_nothing_for_a_disabled_integration(api, new_user):
     u, login, rid = github_user(api, new_user)
-    sb.expect_ok(requests.patch(f"{api}/users/me/integrations/github", json={"auto_sync": True,
-                                                                          "selected_repos": [rid]},
-                                headers=u.headers, timeout=sb.TIMEOUT))
+    patch_github(api, u, auto_sync=True, selected_repos=[rid])
     p1 = project(u, "Auto off", {})
     disable(api, u)
     assert sb.expect_ok(publish(api, u, "project.updated", {"project_id": p1}), 202)["github_sync_jobs"] == 0
