@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db/db.h"
+
 static char pgc_dir[64];
 static char pgc_bin[512];
 static char pgc_conninfo[256];
@@ -107,6 +109,25 @@ static inline void pgc_stop(void)
 	if (system(cmd))
 		fprintf(stderr, "could not remove %s\n", pgc_dir);
 	pgc_dir[0] = '\0';
+}
+
+/* The start of a test on the real schema: a migrated cluster, lib/db connected to it.
+ * Returns 0, or -1 after saying why. */
+static inline int pgc_open_schema(void)
+{
+	if (pgc_start() || pgc_migrate()) {
+		fprintf(stderr, "no PostgreSQL for the test (see %s/setup.log)\n", pgc_dir[0] ? pgc_dir : "/tmp");
+		return -1;
+	}
+	db_init(pgc_conninfo);
+	return 0;
+}
+
+/* Its end: lib/db disconnected, the cluster stopped and removed. */
+static inline void pgc_close_schema(void)
+{
+	db_close();
+	pgc_stop();
 }
 
 #endif

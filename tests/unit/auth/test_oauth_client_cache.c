@@ -34,9 +34,8 @@ static const char *user_id;
 static int group_setup(void **state)
 {
 	(void)state;
-	if (pgc_start() || pgc_migrate())
-		return fprintf(stderr, "no PostgreSQL for the test (see %s/setup.log)\n", pgc_dir), -1;
-	db_init(pgc_conninfo);
+	if (pgc_open_schema())
+		return -1;
 	a = arena_new();
 	PGresult *res;
 	if (db_exec(a, &res, "INSERT INTO users (email, name, password_hash) VALUES ('cache@example.com', 'C', 'x') "
@@ -49,9 +48,8 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	db_close();
 	arena_free(a);
-	pgc_stop();
+	pgc_close_schema();
 	return 0;
 }
 

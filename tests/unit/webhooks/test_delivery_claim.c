@@ -41,9 +41,8 @@ static const char *one_value(const char *sql, int n, const char *const *params)
 static int group_setup(void **state)
 {
 	(void)state;
-	if (pgc_start() || pgc_migrate())
-		return fprintf(stderr, "no PostgreSQL for the test (see %s/setup.log)\n", pgc_dir), -1;
-	db_init(pgc_conninfo);
+	if (pgc_open_schema())
+		return -1;
 	a = arena_new();
 	/* No analyze may run behind the test's back: the first test is about a table without
 	 * statistics. */
@@ -79,9 +78,8 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	db_close();
 	arena_free(a);
-	pgc_stop();
+	pgc_close_schema();
 	return 0;
 }
 
